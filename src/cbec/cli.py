@@ -1,0 +1,103 @@
+"""Command line: ``cbec simulate | validate | run | book``.
+
+Expected user errors (a bad export, a failing notebook, a broken book build) end with one clear
+message on stderr and exit status 2, never with a Python traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cbec.ingest import FORMATS, SurveyInputError
+from cbec.instrument import InstrumentError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="cbec-book: the cross-border e-commerce success-factor analysis, re-runnable on your data.")
+
+EXPECTED_ERRORS = (SurveyInputError, InstrumentError)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"cbec: error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def simulate(
+    n: Annotated[int, typer.Option(min=50, help="Number of firms (clean rows before dirt is added).")] = 600,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 2026,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/simulated"),
+) -> None:
+    """Write a simulated survey (tidy CSV) and its ground_truth.json."""
+    from cbec.simulate import write_simulation
+
+    csv_path, truth_path = write_simulation(out, n=n, seed=seed)
+    typer.echo(f"wrote {csv_path} and {truth_path} (simulated data, seed {seed})")
+
+
+@app.command()
+def validate(
+    survey: Annotated[Path, typer.Argument(help="Survey export: 问卷星 xlsx/csv, Qualtrics csv, .sav, .dta, tidy csv/parquet.")],
+    out: Annotated[Path, typer.Option(help="Folder for clean.parquet, quarantine.csv, report.json.")],
+    format: Annotated[Optional[str], typer.Option("--format", help=f"Skip detection: one of {', '.join(FORMATS)}.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="YAML mapping of export columns to item ids.")] = None,
+) -> None:
+    """Load and validate a survey export; rejected rows go to the quarantine with reasons."""
+    from cbec.validate import validate_survey
+
+    try:
+        result = validate_survey(survey, fmt=format, mapping=mapping)
+    except EXPECTED_ERRORS as exc:
+        _fail(str(exc))
+    paths = result.write(out)
+    r = result.report
+    typer.echo(f"{r['rows_in']} rows in: {r['rows_clean']} clean, {r['rows_quarantined']} quarantined "
+               f"{json.dumps(r['by_reason'], ensure_ascii=False)}")
+    typer.echo(f"wrote {paths['clean']}, {paths['quarantine']}, {paths['report']}")
+
+
+@app.command()
+def run(
+    survey: Annotated[Path, typer.Option(help="Survey export to analyse.")],
+    interviews: Annotated[Optional[Path], typer.Option(help="Folder of interview transcripts.")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder (results/, html/, ...).")] = Path("_build"),
+    format: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="YAML mapping of export columns to item ids.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for bootstraps and simulations in the notebooks.")] = 2026,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="Significance level.")] = 0.05,
+    n_boot: Annotated[int, typer.Option(min=99, help="Bootstrap replications.")] = 999,
+) -> None:
+    """Validate the survey, execute every chapter notebook and build the book into OUT/html."""
+    from cbec.pipeline import PipelineError, RunSettings
+    from cbec.pipeline import run as run_pipeline
+
+    settings = RunSettings(survey=survey, out=out, fmt=format, mapping=mapping, interviews=interviews,
+                           seed=seed, alpha=alpha, n_boot=n_boot)
+    try:
+        paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))
+    except (*EXPECTED_ERRORS, PipelineError) as exc:
+        _fail(str(exc))
+    typer.echo(f"book: {paths['html'] / 'index.html'}")
+    typer.echo(f"result tables: {paths['results']}")
+
+
+@app.command()
+def book(
+    out: Annotated[Path, typer.Option(help="The output folder of an earlier `cbec run`.")] = Path("_build"),
+) -> None:
+    """Rebuild the book from the executed notebooks of an earlier run (no re-execution)."""
+    from cbec.pipeline import PipelineError, build_book
+
+    try:
+        html = build_book(out)
+    except PipelineError as exc:
+        _fail(str(exc))
+    typer.echo(f"book: {html / 'index.html'}")
+
+
+if __name__ == "__main__":
+    app()

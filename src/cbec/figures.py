@@ -1,0 +1,86 @@
+"""Figures for the book. Each function takes tidy results and returns a matplotlib Figure.
+
+Labels stay in English: a fresh machine has no CJK font for matplotlib, and Chinese belongs in
+the tables and prose, which the browser renders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from cbec.instrument import Instrument
+
+FACTOR_COLOURS = dict(zip(("MI", "SC", "MK", "TP", "RC", "CX", "TO"), sns.color_palette("colorblind", 7)))
+
+
+def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "SC")) -> plt.Figure:
+    """The seven factors on a ring, every pair linked; the article's headline pair drawn bold."""
+    codes = inst.factor_codes
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / len(codes)
+    pos = {c: (np.cos(a), np.sin(a)) for c, a in zip(codes, angles)}
+    fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            strong = {a, b} == set(highlight)
+            (x0, y0), (x1, y1) = pos[a], pos[b]
+            ax.plot([x0, x1], [y0, y1], color="black" if strong else "0.8", lw=3.5 if strong else 0.8, zorder=1)
+    for c in codes:
+        x, y = pos[c]
+        f = inst.factor(c)
+        ax.scatter([x], [y], s=5200, color=FACTOR_COLOURS[c], zorder=2, edgecolor="white", linewidth=2)
+        ax.text(x, y + 0.03, c, ha="center", va="center", fontsize=15, weight="bold", color="white", zorder=3)
+        subs = "\n".join(sd.en for sd in f.subdimensions)
+        ax.text(1.42 * x, 1.42 * y, f"{f.en}\n", ha="center", va="center", fontsize=9.5, weight="bold")
+        ax.text(1.42 * x, 1.42 * y - 0.13, subs, ha="center", va="center", fontsize=8, color="0.3")
+    ax.text(0, 0, "21 pairwise\ncouplings", ha="center", va="center", fontsize=10, color="0.35")
+    ax.set_xlim(-1.9, 1.9)
+    ax.set_ylim(-1.9, 1.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("Seven success factors of CBEC firms (bold: the market-positioning x supply-chain coupling)",
+                 fontsize=10)
+    return fig
+
+
+def intake_flow(report: dict) -> plt.Figure:
+    """Rows received -> quarantined by reason -> analysed, as a horizontal bar chart."""
+    reasons = report["by_reason"]
+    labels = ["received", *[f"flag: {k}" for k in reasons], "quarantined (rows)", "analysed"]
+    values = [report["rows_in"], *reasons.values(), report["rows_quarantined"], report["rows_clean"]]
+    colours = ["0.4", *["#d55e00"] * len(reasons), "#b03a00", "#009e73"]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1))
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, values, color=colours)
+    for yi, v in zip(y, values):
+        ax.text(v, yi, f" {v}", va="center", fontsize=9)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("rows (a quarantined row may carry several flags)")
+    ax.set_title("From rows received to rows analysed")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def item_missingness(missing_share: pd.Series) -> plt.Figure:
+    """Share of missing answers per item among analysed rows (before imputation)."""
+    s = missing_share.sort_index(key=lambda idx: [(i[:2], i) for i in idx])
+    fig, ax = plt.subplots(figsize=(11, 3.2))
+    colours = [FACTOR_COLOURS.get(i[:2], "0.5") for i in s.index]
+    ax.bar(range(len(s)), 100 * s.to_numpy(), color=colours)
+    ax.set_xticks(range(len(s)), s.index, rotation=90, fontsize=7)
+    ax.set_ylabel("missing (%)")
+    ax.set_title("Item non-response among analysed rows (filled within factor before scoring)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
