@@ -1,0 +1,71 @@
+import json
+import shutil
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from cbec.cli import app
+from cbec.pipeline import PipelineError, RunSettings, execute_notebook, run
+
+runner = CliRunner()
+
+
+def test_validate_writes_three_files(tidy_csv, tmp_path):
+    out = tmp_path / "v"
+    res = runner.invoke(app, ["validate", str(tidy_csv), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rep["rows_in"] == rep["rows_clean"] + rep["rows_quarantined"]
+    assert (out / "clean.parquet").exists() and (out / "quarantine.csv").exists()
+
+
+def test_bad_file_exits_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"x,y\n\xff\xfe\x00garbage\n")
+    res = runner.invoke(app, ["validate", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output and "bad.csv" in res.output
+
+
+def test_simulate_command(tmp_path):
+    res = runner.invoke(app, ["simulate", "--n", "80", "--seed", "3", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "survey_simulated.csv").exists() and (tmp_path / "ground_truth.json").exists()
+
+
+def _notebook(tmp_path, body):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("x: int = 1  # a parameter")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.xdist_group("kernel")
+def test_failing_notebook_is_named_with_cell_and_error(tmp_path):
+    src = _notebook(tmp_path, "raise ValueError('planted failure')")
+    with pytest.raises(PipelineError) as ei:
+        execute_notebook(src, tmp_path / "out.ipynb", {"x": 2}, cwd=tmp_path)
+    msg = str(ei.value)
+    assert "broken.ipynb" in msg and "cell 2" in msg and "ValueError: planted failure" in msg
+
+
+def test_unknown_parameter_is_an_error(tmp_path):
+    src = _notebook(tmp_path, "print(x)")
+    with pytest.raises(PipelineError, match=r"unknown parameter\(s\) \['y'\]"):
+        execute_notebook(src, tmp_path / "out.ipynb", {"y": 2}, cwd=tmp_path)
+
+
+@pytest.mark.xdist_group("kernel")
+def test_run_stops_on_failing_notebook_and_builds_no_book(tmp_path, tidy_csv):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    shutil.copy(_notebook(tmp_path, "1/0"), nbdir / "broken.ipynb")
+    settings = RunSettings(survey=tidy_csv, out=tmp_path / "out", notebooks=("broken",), notebook_dir=nbdir)
+    with pytest.raises(PipelineError, match="ZeroDivisionError"):
+        run(settings)
+    assert not (tmp_path / "out" / "html").exists()

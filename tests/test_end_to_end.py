@@ -1,0 +1,36 @@
+"""One full run: simulate a small sample, execute every chapter, build the book, inspect the HTML."""
+
+import re
+
+import pytest
+import yaml
+
+from cbec.instrument import REPO_ROOT
+from cbec.pipeline import RunSettings, run
+from cbec.simulate import write_simulation
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_full_pipeline_builds_every_chapter(tmp_path):
+    survey, _ = write_simulation(tmp_path / "data", n=220, seed=7)
+    paths = run(RunSettings(survey=survey, out=tmp_path / "out", n_boot=99))
+    html = paths["html"]
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
+    assert (html / "index.html").exists()
+    index = (html / f"{toc['root']}.html").read_text(encoding="utf-8")
+    for f in files:
+        page = html / f"{f}.html"
+        assert page.exists(), f
+        assert f.split("/")[-1] in index or f == toc["root"], f"index does not link {f}"
+        text = page.read_text(encoding="utf-8")
+        assert "{glue" not in text, f"unresolved glue on {f}"
+        if f.startswith("notebooks/"):
+            assert "<table" in text, f"no table on {f}"
+            assert "Simulated data" in text, f"no simulated-data notice on {f}"
+    # Chapters that draw figures must show them.
+    for f in files:
+        if f.startswith("notebooks/") and not f.endswith("00_simulated_data"):
+            assert re.search(r"<img[^>]+_images/", (html / f"{f}.html").read_text(encoding="utf-8")), f
+    assert list(paths["results"].glob("*.csv")), "no result tables written"

@@ -1,0 +1,116 @@
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cbec.ingest import SurveyInputError, read_survey
+from cbec.validate import QualityThresholds, screen_recovery, validate_frame, validate_survey
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_row_accounted_and_raw_untouched(tidy_csv, inst):
+    before = _digest(tidy_csv)
+    res = validate_survey(tidy_csv, inst)
+    r = res.report
+    assert r["rows_in"] == r["rows_clean"] + r["rows_quarantined"] == len(pd.read_csv(tidy_csv))
+    assert len(res.clean) == r["rows_clean"] and len(res.quarantine) == r["rows_quarantined"]
+    assert (res.quarantine["reasons"].str.len() > 0).all()
+    assert _digest(tidy_csv) == before
+
+
+def test_planted_dirt_is_caught(tidy_csv, inst, small_survey):
+    _, truth = small_survey
+    res = validate_survey(tidy_csv, inst)
+    rec = screen_recovery(res.quarantine, truth).set_index("planted_problem")
+    assert (rec["caught_for_that_reason"] == rec["rows_planted"]).all(), rec
+    # Honest rows are rarely lost: at most 2% of the clean sample is quarantined by accident.
+    planted = {i for k, v in truth["dirty_rows"].items() if isinstance(v, list) and k != "duplicates" for i in v}
+    dup_rows = {d["row"] + 2 for d in truth["dirty_rows"]["duplicates"]}
+    q = res.quarantine
+    false_pos = q[~q["respondent_id"].isin(planted) & ~q["_source_row"].astype(int).isin(dup_rows)]
+    assert len(false_pos) <= 0.02 * 300
+
+
+def test_reverse_items_recoded_and_missing_filled(tidy_csv, inst):
+    raw = pd.read_csv(tidy_csv)
+    res = validate_survey(tidy_csv, inst)
+    first = res.clean.iloc[0]
+    raw_row = raw.loc[raw["respondent_id"] == first["respondent_id"]].iloc[0]
+    if pd.notna(raw_row["MI32"]):
+        assert first["MI32"] == 8 - raw_row["MI32"]
+    assert not res.clean[inst.factor_item_ids].isna().to_numpy().any()
+
+
+def test_invalid_values_are_quarantined_with_column(tmp_path, small_survey, inst):
+    df, _ = small_survey
+    df = df.astype({"MI11": "object", "employees": "object"})
+    df.loc[3, "MI11"] = 9
+    df.loc[5, "employees"] = "many"
+    df.loc[7, "stage"] = None
+    path = tmp_path / "s.csv"
+    df.to_csv(path, index=False)
+    q = validate_survey(path, inst).quarantine.set_index("_source_row")["reasons"]
+    assert "invalid:MI11" in q.loc[5]
+    assert "invalid:employees" in q.loc[7]
+    assert "missing_required:stage" in q.loc[9]
+
+
+def test_labels_as_answers(tmp_path, small_survey, inst):
+    df, _ = small_survey
+    labels = {lab["value"]: lab["zh"] for lab in inst.raw["likert"]["labels"]}
+    lab_df = df.copy()
+    for c in inst.factor_item_ids:
+        lab_df[c] = df[c].map(lambda v: labels.get(int(v)) if pd.notna(v) else None)
+    p1, p2 = tmp_path / "num.csv", tmp_path / "lab.csv"
+    df.to_csv(p1, index=False)
+    lab_df.to_csv(p2, index=False, encoding="gb18030")
+    a, b = validate_survey(p1, inst).clean, validate_survey(p2, inst).clean
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_unknown_label_stops_with_file_row_column(tmp_path, small_survey, inst):
+    df, _ = small_survey
+    df = df.astype({"SC21": "object"})
+    df.loc[10, "SC21"] = "maybe"
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(SurveyInputError) as ei:
+        validate_survey(path, inst)
+    msg = str(ei.value)
+    assert "bad.csv" in msg and "row 12" in msg and "'SC21'" in msg and "maybe" in msg and "what to do" in msg
+
+
+def test_missing_required_column_stops(tmp_path, small_survey, inst):
+    df, _ = small_survey
+    path = tmp_path / "nostage.csv"
+    df.drop(columns=["stage"]).to_csv(path, index=False)
+    with pytest.raises(SurveyInputError, match="required columns are missing: stage"):
+        validate_survey(path, inst)
+
+
+def test_not_a_survey(tmp_path, inst):
+    path = tmp_path / "other.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(SurveyInputError, match="no column matches"):
+        read_survey(path, inst)
+
+
+def test_thresholds_change_the_screens(tidy_csv, inst):
+    raw, _ = read_survey(tidy_csv, inst)
+    strict = validate_frame(raw, inst, thresholds=QualityThresholds(speeder_fraction=0.6))
+    default = validate_frame(raw, inst)
+    assert strict.report["by_reason"]["speeder"] > default.report["by_reason"]["speeder"]
+
+
+def test_size_class_derived_when_absent(tmp_path, small_survey, inst):
+    df, _ = small_survey
+    path = tmp_path / "nosize.csv"
+    df.drop(columns=["size_class"]).to_csv(path, index=False)
+    res = validate_survey(path, inst)
+    expected = inst.derive_size_class(res.clean["employees"], res.clean["revenue_band"])
+    assert (res.clean["size_class"] == expected).all()
+    assert np.isin(res.clean["size_class"].unique(), ["large", "sme"]).all()
