@@ -84,3 +84,43 @@ def item_missingness(missing_share: pd.Series) -> plt.Figure:
     ax.set_title("Item non-response among analysed rows (filled within factor before scoring)")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+def loadings_plot(loadings: pd.DataFrame) -> plt.Figure:
+    """Standardised loadings with 95% intervals per item; planted values as crosses when known.
+
+    ``loadings`` has ``factor, item, std_loading, ci_low, ci_high`` and optionally ``truth``.
+    """
+    d = loadings.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.19 * len(d) + 1.2))
+    y = np.arange(len(d))[::-1]
+    colours = [FACTOR_COLOURS.get(f, "0.4") for f in d["factor"]]
+    ax.hlines(y, d["ci_low"], d["ci_high"], color=colours, lw=2)
+    ax.scatter(d["std_loading"], y, color=colours, s=18, zorder=3, label="estimate (95% CI)")
+    if "truth" in d and d["truth"].notna().any():
+        ax.scatter(d["truth"], y, marker="x", color="black", s=18, zorder=4, label="planted (simulation)")
+    ax.set_yticks(y, d["item"], fontsize=7)
+    ax.axvline(0.7, color="0.6", ls=":", lw=1)
+    ax.set_xlabel("standardised loading")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title("CFA loadings of the seven-factor model")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def matrix_heatmap(matrix: pd.DataFrame, title: str, threshold: float | None = None, fmt: str = ".2f",
+                   cmap: str = "rocket_r", center: float | None = None) -> plt.Figure:
+    """A labelled heatmap of a square matrix (HTMT, correlations, pair effects); cells above
+    ``threshold`` are outlined."""
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    mask = np.eye(len(matrix), dtype=bool) if matrix.shape[0] == matrix.shape[1] else None
+    sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, mask=mask, center=center,
+                square=True, cbar_kws={"shrink": 0.8}, ax=ax)
+    if threshold is not None:
+        for i in range(matrix.shape[0]):
+            for j in range(matrix.shape[1]):
+                if i != j and float(matrix.iat[i, j]) > threshold:
+                    ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, edgecolor="red", lw=2))
+    ax.set_title(title)
+    return fig

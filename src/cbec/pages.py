@@ -96,3 +96,16 @@ def data_notice(ground_truth_path: str) -> str:
                 "from a known truth, not facts about real CBEC firms.\n:::")
     return (":::{note}\n**Your data.** This page analyses the survey export given to `cbec run`; no ground truth "
             "is known, so recovery checks against a planted truth are not shown.\n:::")
+
+
+def glue(name: str, value: object) -> None:
+    """Glue a value for ``{glue:text}`` in the prose, as a plain Python number or string.
+
+    myst-nb formats glued numbers by parsing their ``repr``; numpy 2 scalars print as
+    ``np.float64(0.5)``, which it cannot parse, so numpy scalars are converted first.
+    """
+    from myst_nb import glue as _glue
+
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    _glue(name, value, display=False)
