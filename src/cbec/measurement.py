@@ -10,6 +10,7 @@ neither SRMR nor the RMSEA confidence interval, so both are computed here from t
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,8 +153,14 @@ def fit_cfa(data: pd.DataFrame, blocks: dict[str, list[str]], second_order: str 
     x = data[items].dropna().astype(float)
     desc = cfa_syntax(blocks, second_order)
     model = semopy.Model(desc)
-    model.fit(x, obj="MLW", solver="BFGS")
-    ins = model.inspect(std_est=True)
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        # An improper solution (e.g. a scale of pure noise) gives NaN standardised values; they are
+        # reported as such and fail the validity checks, so numpy's warnings add nothing.
+        # semopy hands variance bounds to every solver; BFGS ignores them and scipy says so. The
+        # bounds are not needed: a negative variance (Heywood case) shows up in the estimates.
+        warnings.filterwarnings("ignore", message="Method BFGS cannot handle bounds", category=RuntimeWarning)
+        model.fit(x, obj="MLW", solver="BFGS")
+        ins = model.inspect(std_est=True)
     ops = {"~": "=~", "~~": "~~"}
     est = pd.DataFrame({
         # semopy writes a loading as "item ~ factor"; turn it round to lavaan's "factor =~ item".
@@ -169,7 +176,9 @@ def fit_cfa(data: pd.DataFrame, blocks: dict[str, list[str]], second_order: str 
     fit = fit_indices(model, n=len(x))
     latents = list(blocks)
     lat_cov = _latent_covariance(est, latents)
-    sd = np.sqrt(np.diag(lat_cov))
+    var = np.diag(lat_cov)
+    # A non-positive latent variance is an improper solution: its correlations are undefined (NaN).
+    sd = np.where(var > 0, np.sqrt(np.abs(var)), np.nan)
     corr = pd.DataFrame(lat_cov / np.outer(sd, sd), index=latents, columns=latents)
     return CFAResult(estimates=est, fit=fit, latent_corr=corr, model=model, blocks=blocks)
 
@@ -226,14 +235,15 @@ def fit_indices(model: semopy.Model, n: int) -> pd.Series:
     semopy's AIC/BIC are left out: they are not on lavaan's likelihood scale and ranked a one-factor
     model above a seven-factor one whose chi-square was 5,000 lower on our data.
     """
-    st = semopy.calc_stats(model).iloc[0]
+    with np.errstate(divide="ignore", invalid="ignore"):  # a saturated model (df = 0) has no RMSEA/TLI
+        st = semopy.calc_stats(model).iloc[0]
     chi2, df = float(st["chi2"]), int(st["DoF"])
-    rmsea, lo, hi = rmsea_ci(chi2, df, n)
+    rmsea, lo, hi = rmsea_ci(chi2, df, n) if df > 0 else (np.nan, np.nan, np.nan)
     implied = model.calc_sigma()[0]
     # semopy keeps the ML (divide-by-n) sample covariance, the one lavaan's SRMR uses.
     sample = model.mx_cov
     return pd.Series({
-        "n": n, "chi2": chi2, "df": df, "chi2_df": chi2 / df, "p_value": float(st["chi2 p-value"]),
+        "n": n, "chi2": chi2, "df": df, "chi2_df": chi2 / df if df > 0 else np.nan, "p_value": float(st["chi2 p-value"]),
         "cfi": float(st["CFI"]), "tli": float(st["TLI"]), "rmsea": rmsea, "rmsea_ci_low": lo,
         "rmsea_ci_high": hi, "srmr": srmr(sample, implied),
     })
