@@ -124,3 +124,54 @@ def matrix_heatmap(matrix: pd.DataFrame, title: str, threshold: float | None = N
                     ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, edgecolor="red", lw=2))
     ax.set_title(title)
     return fig
+
+
+def pair_effect_heatmaps(table: pd.DataFrame, methods: list[str], factors: list[str]) -> plt.Figure:
+    """One triangle heatmap of the 21 pair estimates (t-values) per method."""
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 4))
+    axes = np.atleast_1d(axes)
+    for ax, m in zip(axes, methods):
+        g = table[table["method"] == m]
+        mat = pd.DataFrame(np.nan, index=factors, columns=factors)
+        for r in g.itertuples():
+            mat.loc[r.factor_b, r.factor_a] = r.t
+        sns.heatmap(mat.iloc[1:, :-1], annot=True, fmt=".1f", cmap="vlag", center=0, ax=ax, cbar=False,
+                    annot_kws={"fontsize": 7})
+        ax.set_title(f"{m} (t)", fontsize=9)
+    fig.suptitle("Pair effects on performance: t-statistics of all 21 pairs")
+    fig.tight_layout()
+    return fig
+
+
+def ranked_forest(table: pd.DataFrame, method: str, alpha: float = 0.05) -> plt.Figure:
+    """Pairs ranked by estimate with Wald intervals widened for Holm's adjustment (Bonferroni-width)."""
+    from scipy import stats
+
+    g = table[table["method"] == method].sort_values("rank").reset_index(drop=True)
+    z_adj = stats.norm.ppf(1 - alpha / (2 * len(g)))
+    lo, hi = g["estimate"] - z_adj * g["std_error"], g["estimate"] + z_adj * g["std_error"]
+    fig, ax = plt.subplots(figsize=(6.5, 0.28 * len(g) + 1.2))
+    y = np.arange(len(g))[::-1]
+    sig = g["p_holm"] < alpha
+    ax.hlines(y, lo, hi, color=np.where(sig, "#0072b2", "0.6"), lw=2)
+    ax.scatter(g["estimate"], y, color=np.where(sig, "#0072b2", "0.6"), zorder=3, s=16)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{a} x {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=8)
+    ax.set_xlabel("estimate (simultaneous 95% interval, Bonferroni width); blue: Holm-significant")
+    ax.set_title(f"Ranked pair effects: {method}")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def simple_slopes_plot(slopes: pd.DataFrame, a: str, b: str) -> plt.Figure:
+    """Predicted performance against factor a at low/mean/high b (standardised units)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    xs = np.linspace(-2, 2, 50)
+    for r in slopes.itertuples():
+        ax.plot(xs, r.slope * xs, label=f"{b} at {r.moderator_level_sd:+.0f} SD (slope {r.slope:.2f})")
+    ax.set_xlabel(f"{a} (standardised)")
+    ax.set_ylabel("performance (standardised, relative)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"Simple slopes of {a} by level of {b}")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig

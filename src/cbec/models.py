@@ -1,0 +1,310 @@
+"""Performance models for all 21 factor pairs: coordination degree, interaction, response surface.
+
+Three readings of "two factors are coupled", each estimated for every pair with the same controls:
+
+``coordination``  performance on the pair's coupling coordination degree D (the article's tradition).
+``interaction``   performance on both standardised factors and their product: coupling beyond levels.
+``rsa``           polynomial regression with response-surface tests (Edwards & Parry 1993): a1–a4
+                  along the lines of congruence and incongruence. No Python package offers this.
+
+Inference: HC3 standard errors (Long & Ervin 2000), percentile bootstrap intervals, VIFs, Holm and
+Benjamini–Hochberg adjustment across the 21 pairs of a method.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+from cbec import coupling
+
+CONTROL_COLUMNS = ("size_class", "business_model", "main_market", "years_cbec", "stage")
+
+
+def control_matrix(data: pd.DataFrame, columns=CONTROL_COLUMNS) -> pd.DataFrame:
+    """Dummy-coded controls (first level of each category dropped) plus numeric ones, as floats."""
+    cols = [c for c in columns if c in data.columns]
+    cats = [c for c in cols if not pd.api.types.is_numeric_dtype(data[c])]
+    out = pd.get_dummies(data[cols], columns=cats, drop_first=True, dtype=float)
+    out = out.astype(float)
+    # A control with no variation (e.g. all firms large in a subgroup) carries no information.
+    return out.loc[:, out.std() > 0]
+
+
+def performance_score(data: pd.DataFrame, items: list[str]) -> pd.Series:
+    """Standardised mean of the subjective performance items (mean 0, sd 1)."""
+    s = data[items].astype(float).mean(axis=1)
+    return (s - s.mean()) / s.std(ddof=1)
+
+
+def standardise(x: pd.DataFrame) -> pd.DataFrame:
+    return (x - x.mean()) / x.std(ddof=1)
+
+
+def _fit(y: pd.Series, x: pd.DataFrame):
+    return sm.OLS(y.to_numpy(dtype=float), sm.add_constant(x, has_constant="add").to_numpy(dtype=float)).fit(
+        cov_type="HC3")
+
+
+def _bootstrap_coef(y: np.ndarray, x: np.ndarray, col: int, n_boot: int, rng: np.random.Generator,
+                    contrast: np.ndarray | None = None) -> np.ndarray:
+    """Case-resampling bootstrap of one coefficient (or a linear contrast) by least squares."""
+    n = len(y)
+    out = np.empty(n_boot)
+    for r in range(n_boot):
+        idx = rng.integers(0, n, size=n)
+        beta, *_ = np.linalg.lstsq(x[idx], y[idx], rcond=None)
+        out[r] = beta @ contrast if contrast is not None else beta[col]
+    return out
+
+
+def _percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(draws, tail)), float(np.percentile(draws, 100 - tail))
+
+
+def pair_list(factors) -> list[tuple[str, str]]:
+    return list(combinations(list(factors), 2))
+
+
+def interaction_model(y: pd.Series, z: pd.DataFrame, a: str, b: str, controls: pd.DataFrame):
+    """OLS of y on standardised factors a, b, their product (mean-centred by construction) and controls."""
+    x = pd.concat([z[[a, b]], (z[a] * z[b]).rename(f"{a}x{b}"), controls], axis=1)
+    return _fit(y, x), x
+
+
+def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame) -> pd.DataFrame:
+    """Polynomial regression y ~ a + b + a^2 + ab + b^2 + controls and its response-surface tests.
+
+    With ``b1..b5`` the coefficients of a, b, a^2, ab, b^2 (predictors centred at the scale midpoint):
+
+    * ``a1 = b1 + b2``, ``a2 = b3 + b4 + b5``: slope and curvature along the line of congruence (a = b);
+    * ``a3 = b1 - b2``, ``a4 = b3 - b4 + b5``: slope and curvature along the line of incongruence (a = -b).
+
+    A negative ``a4`` means performance falls as the two factors move apart: fit matters.
+    Each ``a_k`` is a linear contrast tested with the HC3 covariance.
+
+    References
+    ----------
+    Edwards, J. R., & Parry, M. E. (1993). Academy of Management Journal 36, 1577–1613.
+    Shanock, L. R. et al. (2010). Journal of Business and Psychology 25, 543–554.
+    """
+    pa, pb = centred[a], centred[b]
+    x = pd.concat([pa.rename(a), pb.rename(b), (pa**2).rename(f"{a}^2"), (pa * pb).rename(f"{a}x{b}"),
+                   (pb**2).rename(f"{b}^2"), controls], axis=1)
+    res = _fit(y, x)
+    k = len(res.params)
+    contrasts = {"a1": [0, 1, 1, 0, 0, 0], "a2": [0, 0, 0, 1, 1, 1], "a3": [0, 1, -1, 0, 0, 0],
+                 "a4": [0, 0, 0, 1, -1, 1]}
+    rows = []
+    for name, c in contrasts.items():
+        vec = np.zeros(k)
+        vec[:6] = c
+        est = float(vec @ res.params)
+        se = float(np.sqrt(vec @ res.cov_params() @ vec))
+        t = est / se
+        rows.append({"term": name, "estimate": est, "std_error": se, "t": t,
+                     "p_value": float(2 * stats.norm.sf(abs(t))), "contrast": vec})
+    return pd.DataFrame(rows)
+
+
+def fit_all_pairs(data: pd.DataFrame, indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
+                  controls: pd.DataFrame, n_boot: int = 999, seed: int = 2026, points: int = 7,
+                  level: float = 0.95) -> pd.DataFrame:
+    """Estimate every method for every pair; one tidy row per (pair, method).
+
+    Parameters
+    ----------
+    data : DataFrame
+        The clean survey (only used for its index).
+    indices : DataFrame
+        Factor indices U in [0, 1] (for C and D).
+    scores : DataFrame
+        Factor mean scores on the 1..points scale (for the interaction and RSA models).
+    y : Series
+        Standardised performance.
+    controls : DataFrame
+        From :func:`control_matrix`.
+    n_boot : int
+        Bootstrap replications for the percentile intervals (0 skips the bootstrap).
+
+    Returns
+    -------
+    DataFrame with ``factor_a, factor_b, method, estimate, std_error, t, p_value, ci_low, ci_high,
+    boot_ci_low, boot_ci_high, vif_max, p_holm, p_bh, p_adjusted, rank``. ``ci_*`` are HC3 Wald
+    intervals, ``boot_ci_*`` percentile bootstrap intervals; ``p_adjusted`` is Holm's.
+    """
+    rng = np.random.default_rng(seed)
+    z = standardise(scores)
+    centred = scores - (points + 1) / 2
+    zcrit = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for a, b in pair_list(scores.columns):
+        pi = coupling.pair_indices(indices, a, b)
+        for method, regressor in (("coordination_D", pi["D"]), ("coordination_D_revised", pi["D_revised"]),
+                                  ("coupling_C", pi["C"])):
+            x = pd.concat([standardise(regressor.to_frame(method)), controls], axis=1)
+            res = _fit(y, x)
+            rows.append(_row(a, b, method, res, 1, x, y, n_boot, rng, zcrit))
+        res, x = interaction_model(y, z, a, b, controls)
+        row = _row(a, b, "interaction", res, 3, x, y, n_boot, rng, zcrit)
+        row["vif_max"] = float(max(variance_inflation_factor(sm.add_constant(x[[a, b, f"{a}x{b}"]]).to_numpy(), i)
+                                   for i in (1, 2, 3)))
+        rows.append(row)
+        rsa = rsa_model(y, centred, a, b, controls).set_index("term")
+        a4 = rsa.loc["a4"]
+        xr = sm.add_constant(pd.concat([centred[a], centred[b], centred[a] ** 2, centred[a] * centred[b],
+                                        centred[b] ** 2, controls], axis=1), has_constant="add").to_numpy(float)
+        boot = (_bootstrap_coef(y.to_numpy(float), xr, 0, n_boot, rng, contrast=a4["contrast"])
+                if n_boot else np.array([np.nan]))
+        blo, bhi = _percentile_ci(boot, level) if n_boot else (np.nan, np.nan)
+        rows.append({"factor_a": a, "factor_b": b, "method": "rsa_a4", "estimate": a4["estimate"],
+                     "std_error": a4["std_error"], "t": a4["t"], "p_value": a4["p_value"],
+                     "ci_low": a4["estimate"] - zcrit * a4["std_error"],
+                     "ci_high": a4["estimate"] + zcrit * a4["std_error"], "boot_ci_low": blo, "boot_ci_high": bhi,
+                     "a1": rsa.loc["a1", "estimate"], "a2": rsa.loc["a2", "estimate"],
+                     "a3": rsa.loc["a3", "estimate"], "a3_p": rsa.loc["a3", "p_value"]})
+    joint = joint_interaction_model(scores, y, controls, level=level)
+    return pd.concat([adjust_and_rank(pd.DataFrame(rows)), joint], ignore_index=True)
+
+
+def _row(a, b, method, res, col, x, y, n_boot, rng, zcrit) -> dict:
+    est, se = float(res.params[col]), float(res.bse[col])
+    if n_boot:
+        xm = sm.add_constant(x, has_constant="add").to_numpy(float)
+        blo, bhi = _percentile_ci(_bootstrap_coef(y.to_numpy(float), xm, col, n_boot, rng))
+    else:
+        blo = bhi = np.nan
+    return {"factor_a": a, "factor_b": b, "method": method, "estimate": est, "std_error": se,
+            "t": float(res.tvalues[col]), "p_value": float(res.pvalues[col]), "ci_low": est - zcrit * se,
+            "ci_high": est + zcrit * se, "boot_ci_low": blo, "boot_ci_high": bhi}
+
+
+def adjust_and_rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Holm and BH adjustment within each method across its pairs, and the pair's rank.
+
+    Rank 1 is the strongest coupling: the largest estimate, except for ``rsa_a4`` where the most
+    negative curvature along the incongruence line (fit matters most) ranks first.
+    """
+    out = []
+    for method, g in table.groupby("method", sort=False):
+        g = g.copy()
+        g["p_holm"] = multipletests(g["p_value"], method="holm")[1]
+        g["p_bh"] = multipletests(g["p_value"], method="fdr_bh")[1]
+        g["p_adjusted"] = g["p_holm"]
+        key = -g["estimate"] if method == "rsa_a4" else g["estimate"]
+        g["rank"] = key.rank(ascending=False, method="min").astype(int)
+        out.append(g)
+    return pd.concat(out, ignore_index=True)
+
+
+def joint_interaction_model(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, level: float = 0.95,
+                            ) -> pd.DataFrame:
+    """All seven standardised factors and all 21 products in one model (HC3): partial coupling effects.
+
+    Fitting one pair at a time leaves the other products out, and products that share a factor are
+    correlated (for standardised normal factors, cov(x_a x_b, x_b x_c) = rho_ac + rho_ab rho_bc), so a
+    real coupling of (a, b) leaks into every pair that shares a or b. The joint model removes that
+    omitted-variable bias at the price of wider intervals.
+    """
+    z = standardise(scores)
+    pairs = pair_list(scores.columns)
+    inter = pd.concat([(z[a] * z[b]).rename(f"{a}x{b}") for a, b in pairs], axis=1)
+    x = pd.concat([z, inter, controls], axis=1)
+    res = _fit(y, x)
+    zc = stats.norm.ppf(0.5 + level / 2)
+    first = 1 + z.shape[1]
+    rows = []
+    for k, (a, b) in enumerate(pairs):
+        i = first + k
+        est, se = float(res.params[i]), float(res.bse[i])
+        rows.append({"factor_a": a, "factor_b": b, "method": "interaction_joint", "estimate": est, "std_error": se,
+                     "t": float(res.tvalues[i]), "p_value": float(res.pvalues[i]), "ci_low": est - zc * se,
+                     "ci_high": est + zc * se})
+    return adjust_and_rank(pd.DataFrame(rows))
+
+
+def interaction_pvalues(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame) -> pd.DataFrame:
+    """Fast path for simulations: the interaction model for every pair without bootstrap."""
+    z = standardise(scores)
+    rows = []
+    for a, b in pair_list(scores.columns):
+        res, _ = interaction_model(y, z, a, b, controls)
+        rows.append({"factor_a": a, "factor_b": b, "method": "interaction", "estimate": float(res.params[3]),
+                     "std_error": float(res.bse[3]), "p_value": float(res.pvalues[3])})
+    return adjust_and_rank(pd.DataFrame(rows))
+
+
+def baseline_and_increment(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame,
+                           system_d: pd.Series) -> dict[str, pd.DataFrame]:
+    """Main-effects baseline, the seven-factor D added, and all 21 interactions added.
+
+    Returns the baseline coefficients and a model-comparison table with R², ΔR² and the robust (HC3)
+    Wald test of the added terms.
+    """
+    z = standardise(scores)
+    base_x = pd.concat([z, controls], axis=1)
+    base = _fit(y, base_x)
+    coefs = pd.DataFrame({"term": ["const", *base_x.columns], "estimate": base.params, "std_error": base.bse,
+                          "p_value": base.pvalues})
+    coefs = coefs[coefs["term"].isin(scores.columns)].reset_index(drop=True)
+    d_x = pd.concat([base_x, standardise(system_d.to_frame("system_D"))], axis=1)
+    inter = pd.concat([z[a] * z[b] for a, b in pair_list(scores.columns)], axis=1)
+    inter.columns = [f"{a}x{b}" for a, b in pair_list(scores.columns)]
+    full_x = pd.concat([base_x, inter], axis=1)
+    rows = [{"model": "main effects + controls", "r2": base.rsquared, "added_terms": 0, "delta_r2": np.nan,
+             "wald_chi2": np.nan, "wald_df": np.nan, "p_value": np.nan}]
+    for name, x, added in (("+ seven-factor coordination D", d_x, ["system_D"]),
+                           ("+ all 21 pairwise interactions", full_x, list(inter.columns))):
+        res = _fit(y, x)
+        names = ["const", *x.columns]
+        r = np.zeros((len(added), len(names)))
+        for i, term in enumerate(added):
+            r[i, names.index(term)] = 1
+        w = res.wald_test(r, scalar=True)
+        rows.append({"model": name, "r2": res.rsquared, "added_terms": len(added),
+                     "delta_r2": res.rsquared - base.rsquared, "wald_chi2": float(w.statistic),
+                     "wald_df": len(added), "p_value": float(w.pvalue)})
+    return {"baseline": coefs, "comparison": pd.DataFrame(rows)}
+
+
+def simple_slopes(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a: str, b: str,
+                  at=(-1.0, 0.0, 1.0), level: float = 0.95) -> pd.DataFrame:
+    """Slope of standardised ``a`` on performance at chosen standardised levels of ``b`` (HC3 SEs)."""
+    res, _ = interaction_model(y, standardise(scores), a, b, controls)
+    cov = res.cov_params()
+    zc = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for v in at:
+        slope = res.params[1] + v * res.params[3]
+        se = np.sqrt(cov[1, 1] + 2 * v * cov[1, 3] + v**2 * cov[3, 3])
+        rows.append({"moderator_level_sd": v, "slope": slope, "std_error": se, "ci_low": slope - zc * se,
+                     "ci_high": slope + zc * se, "p_value": 2 * stats.norm.sf(abs(slope / se))})
+    return pd.DataFrame(rows)
+
+
+def johnson_neyman(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a: str, b: str,
+                   level: float = 0.95) -> dict:
+    """Johnson–Neyman bounds: the values of standardised ``b`` where the slope of ``a`` turns significant.
+
+    Solves ``(g1 + g3 v)^2 = z^2 (V11 + 2 v V13 + v^2 V33)`` for v. Returns the roots (if any), and
+    whether the slope is significant between or outside them.
+    """
+    res, _ = interaction_model(y, standardise(scores), a, b, controls)
+    g1, g3 = res.params[1], res.params[3]
+    cov = res.cov_params()
+    z2 = stats.norm.ppf(0.5 + level / 2) ** 2
+    qa = g3**2 - z2 * cov[3, 3]
+    qb = 2 * (g1 * g3 - z2 * cov[1, 3])
+    qc = g1**2 - z2 * cov[1, 1]
+    disc = qb**2 - 4 * qa * qc
+    if disc < 0 or qa == 0:
+        return {"roots": [], "significant": "everywhere" if qc > 0 else "nowhere"}
+    roots = sorted(((-qb - np.sqrt(disc)) / (2 * qa), (-qb + np.sqrt(disc)) / (2 * qa)))
+    return {"roots": [float(r) for r in roots], "significant": "outside" if qa > 0 else "between"}
