@@ -47,3 +47,16 @@ def test_no_coupling_keeps_familywise_error(inst):
         any_sig += bool((t["p_holm"] < 0.05).any())
     # Nominal 5%; with 60 seeds the binomial 99% upper bound for a true 5% rate is 9 of 60.
     assert any_sig <= 9
+
+
+def test_normalisation_sensitivity_covers_every_rule(inst):
+    df, _ = simulate_survey(SimulationConfig(n=300, seed=9, dirt=False), inst)
+    for c in inst.reverse_items:
+        df[c] = inst.likert_points + 1 - df[c]
+    scores = ms.mean_scores(df, ms.factor_blocks(inst))
+    out = models.normalisation_sensitivity(scores, models.performance_score(df, inst.performance_item_ids),
+                                           models.control_matrix(df), ms.NORMALISATION_RULES)
+    assert set(out["rule"]) == set(ms.NORMALISATION_RULES) and len(out) == 2 * len(ms.NORMALISATION_RULES)
+    assert out["MIxSC_rank"].between(1, 21).all()
+    # The scale rule is affine in the scores, min-max is affine per factor: D changes, so estimates differ.
+    assert out.groupby("method")["MIxSC_estimate"].nunique().min() > 1

@@ -308,3 +308,20 @@ def johnson_neyman(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a
         return {"roots": [], "significant": "everywhere" if qc > 0 else "nowhere"}
     roots = sorted(((-qb - np.sqrt(disc)) / (2 * qa), (-qb + np.sqrt(disc)) / (2 * qa)))
     return {"roots": [float(r) for r in roots], "significant": "outside" if qa > 0 else "between"}
+
+
+def normalisation_sensitivity(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, rules,
+                              points: int = 7, a: str = "MI", b: str = "SC") -> pd.DataFrame:
+    """Re-fit the D models under each normalisation rule; report the (a, b) estimate, rank and the top pair."""
+    from cbec.measurement import normalise
+
+    rows = []
+    for rule in rules:
+        t = fit_all_pairs(scores, normalise(scores, rule, points), scores, y, controls, n_boot=0, points=points)
+        for method in ("coordination_D", "coordination_D_revised"):
+            g = t[t["method"] == method]
+            target = g[(g["factor_a"] == a) & (g["factor_b"] == b)].iloc[0]
+            best = g[g["rank"] == 1].iloc[0]
+            rows.append({"rule": rule, "method": method, f"{a}x{b}_estimate": target["estimate"],
+                         f"{a}x{b}_rank": int(target["rank"]), "top_pair": f"{best['factor_a']}x{best['factor_b']}"})
+    return pd.DataFrame(rows)
