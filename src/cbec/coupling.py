@@ -102,19 +102,18 @@ def classify_d(d) -> pd.Series:
     return pd.Series(labels[np.clip(idx, 0, len(labels) - 1)])
 
 
-def pair_indices(indices: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
-    """C, revised C, T and D (standard and revised) of one factor pair for every firm."""
-    u = indices[[a, b]].to_numpy(dtype=float)
+def _indices_frame(u: np.ndarray, index) -> pd.DataFrame:
     return pd.DataFrame({
         "C": coupling_degree(u), "C_revised": coupling_degree_revised(u), "T": comprehensive_index(u),
         "D": coordination_degree(u), "D_revised": coordination_degree(u, revised=True),
-    }, index=indices.index)
+    }, index=index)
+
+
+def pair_indices(indices: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """C, revised C, T and D (standard and revised) of one factor pair for every firm."""
+    return _indices_frame(indices[[a, b]].to_numpy(dtype=float), indices.index)
 
 
 def system_indices(indices: pd.DataFrame) -> pd.DataFrame:
     """C, T and D of all factors together (the seven-factor system) for every firm."""
-    u = indices.to_numpy(dtype=float)
-    return pd.DataFrame({
-        "C": coupling_degree(u), "C_revised": coupling_degree_revised(u), "T": comprehensive_index(u),
-        "D": coordination_degree(u), "D_revised": coordination_degree(u, revised=True),
-    }, index=indices.index)
+    return _indices_frame(indices.to_numpy(dtype=float), indices.index)

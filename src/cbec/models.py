@@ -79,7 +79,8 @@ def interaction_model(y: pd.Series, z: pd.DataFrame, a: str, b: str, controls: p
     return _fit(y, x), x
 
 
-def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame) -> pd.DataFrame:
+def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame,
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Polynomial regression y ~ a + b + a^2 + ab + b^2 + controls and its response-surface tests.
 
     With ``b1..b5`` the coefficients of a, b, a^2, ab, b^2 (predictors centred at the scale midpoint):
@@ -88,7 +89,8 @@ def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.
     * ``a3 = b1 - b2``, ``a4 = b3 - b4 + b5``: slope and curvature along the line of incongruence (a = -b).
 
     A negative ``a4`` means performance falls as the two factors move apart: fit matters.
-    Each ``a_k`` is a linear contrast tested with the HC3 covariance.
+    Each ``a_k`` is a linear contrast tested with the HC3 covariance. Returns the contrast table and the
+    design matrix (without constant), which the bootstrap re-uses.
 
     References
     ----------
@@ -111,18 +113,16 @@ def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.
         t = est / se
         rows.append({"term": name, "estimate": est, "std_error": se, "t": t,
                      "p_value": float(2 * stats.norm.sf(abs(t))), "contrast": vec})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), x
 
 
-def fit_all_pairs(data: pd.DataFrame, indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
+def fit_all_pairs(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
                   controls: pd.DataFrame, n_boot: int = 999, seed: int = 2026, points: int = 7,
                   level: float = 0.95) -> pd.DataFrame:
     """Estimate every method for every pair; one tidy row per (pair, method).
 
     Parameters
     ----------
-    data : DataFrame
-        The clean survey (only used for its index).
     indices : DataFrame
         Factor indices U in [0, 1] (for C and D).
     scores : DataFrame
@@ -157,10 +157,10 @@ def fit_all_pairs(data: pd.DataFrame, indices: pd.DataFrame, scores: pd.DataFram
         row["vif_max"] = float(max(variance_inflation_factor(sm.add_constant(x[[a, b, f"{a}x{b}"]]).to_numpy(), i)
                                    for i in (1, 2, 3)))
         rows.append(row)
-        rsa = rsa_model(y, centred, a, b, controls).set_index("term")
+        rsa, x_rsa = rsa_model(y, centred, a, b, controls)
+        rsa = rsa.set_index("term")
         a4 = rsa.loc["a4"]
-        xr = sm.add_constant(pd.concat([centred[a], centred[b], centred[a] ** 2, centred[a] * centred[b],
-                                        centred[b] ** 2, controls], axis=1), has_constant="add").to_numpy(float)
+        xr = sm.add_constant(x_rsa, has_constant="add").to_numpy(float)
         boot = (_bootstrap_coef(y.to_numpy(float), xr, 0, n_boot, rng, contrast=a4["contrast"])
                 if n_boot else np.array([np.nan]))
         blo, bhi = _percentile_ci(boot, level) if n_boot else (np.nan, np.nan)
@@ -227,17 +227,6 @@ def joint_interaction_model(scores: pd.DataFrame, y: pd.Series, controls: pd.Dat
         rows.append({"factor_a": a, "factor_b": b, "method": "interaction_joint", "estimate": est, "std_error": se,
                      "t": float(res.tvalues[i]), "p_value": float(res.pvalues[i]), "ci_low": est - zc * se,
                      "ci_high": est + zc * se})
-    return adjust_and_rank(pd.DataFrame(rows))
-
-
-def interaction_pvalues(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame) -> pd.DataFrame:
-    """Fast path for simulations: the interaction model for every pair without bootstrap."""
-    z = standardise(scores)
-    rows = []
-    for a, b in pair_list(scores.columns):
-        res, _ = interaction_model(y, z, a, b, controls)
-        rows.append({"factor_a": a, "factor_b": b, "method": "interaction", "estimate": float(res.params[3]),
-                     "std_error": float(res.bse[3]), "p_value": float(res.pvalues[3])})
     return adjust_and_rank(pd.DataFrame(rows))
 
 
@@ -317,7 +306,7 @@ def normalisation_sensitivity(scores: pd.DataFrame, y: pd.Series, controls: pd.D
 
     rows = []
     for rule in rules:
-        t = fit_all_pairs(scores, normalise(scores, rule, points), scores, y, controls, n_boot=0, points=points)
+        t = fit_all_pairs(normalise(scores, rule, points), scores, y, controls, n_boot=0, points=points)
         for method in ("coordination_D", "coordination_D_revised"):
             g = t[t["method"] == method]
             target = g[(g["factor_a"] == a) & (g["factor_b"] == b)].iloc[0]

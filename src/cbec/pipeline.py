@@ -59,9 +59,9 @@ def notebook_parameters(path: Path) -> dict[str, dict]:
     return pm.inspect_notebook(str(path))
 
 
-def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path) -> None:
+def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path, declared: dict | None = None) -> None:
     """Execute one notebook with papermill; unknown parameters and failing cells raise PipelineError."""
-    declared = notebook_parameters(src)
+    declared = notebook_parameters(src) if declared is None else declared
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
         raise PipelineError(f"{src.name}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}")
@@ -74,7 +74,7 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path) -> None:
             f"{exc.ename}: {exc.evalue}\n  executed copy with the traceback: {dst}") from exc
 
 
-def _parameters_for(name: str, declared: dict, settings: RunSettings, paths: dict[str, Path]) -> dict:
+def _parameters_for(declared: dict, settings: RunSettings, paths: dict[str, Path]) -> dict:
     """Offer each notebook the run's values for the parameters it declares (and only those)."""
     truth = settings.survey.parent / GROUND_TRUTH_JSON
     offered = {
@@ -116,8 +116,8 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
     for name in tqdm(chapters, desc="notebooks", unit="nb", file=sys.stderr):
         src = settings.notebook_dir / f"{name}.ipynb"
         declared = notebook_parameters(src)
-        params = _parameters_for(name, declared, settings, paths)
-        execute_notebook(src, paths["notebooks"] / f"{name}.ipynb", params, cwd=paths["notebooks"])
+        params = _parameters_for(declared, settings, paths)
+        execute_notebook(src, paths["notebooks"] / f"{name}.ipynb", params, cwd=paths["notebooks"], declared=declared)
 
     say("building the book")
     build_book(out)
