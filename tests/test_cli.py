@@ -20,6 +20,17 @@ def test_validate_writes_three_files(tidy_csv, tmp_path):
     assert (out / "clean.parquet").exists() and (out / "quarantine.csv").exists()
 
 
+def test_threshold_options_reach_the_screens(tidy_csv, tmp_path):
+    loose, strict = tmp_path / "loose", tmp_path / "strict"
+    assert runner.invoke(app, ["validate", str(tidy_csv), "--out", str(loose)]).exit_code == 0
+    res = runner.invoke(app, ["validate", str(tidy_csv), "--out", str(strict), "--speeder-fraction", "0.7"])
+    assert res.exit_code == 0, res.output
+    a = json.loads((loose / "report.json").read_text(encoding="utf-8"))
+    b = json.loads((strict / "report.json").read_text(encoding="utf-8"))
+    assert b["thresholds"]["speeder_fraction"] == 0.7
+    assert b["by_reason"]["speeder"] > a["by_reason"]["speeder"]
+
+
 def test_bad_file_exits_2_without_traceback(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"x,y\n\xff\xfe\x00garbage\n")

@@ -1,4 +1,5 @@
-"""One full run: simulate a small sample, execute every chapter, build the book, inspect the HTML."""
+"""One full run: simulate a small sample, export it as SPSS .sav, execute every chapter on that export,
+build the book, inspect the HTML."""
 
 import re
 
@@ -7,14 +8,21 @@ import yaml
 
 from cbec.instrument import REPO_ROOT
 from cbec.pipeline import RunSettings, run
-from cbec.simulate import write_simulation
+from cbec.instrument import load_instrument
+from cbec.simulate import SimulationConfig, simulate_survey, write_simulation
+
+from export_fixtures import write_stat_file
 
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("kernel")
 def test_full_pipeline_builds_every_chapter(tmp_path):
-    survey, _ = write_simulation(tmp_path / "data", n=220, seed=7)
+    # The .sav sits beside ground_truth.json, so the chapters know the data are simulated.
+    write_simulation(tmp_path / "data", n=220, seed=7)
+    df, _ = simulate_survey(SimulationConfig(n=220, seed=7))
+    survey = write_stat_file(df, load_instrument(), tmp_path / "data" / "survey.sav")
     paths = run(RunSettings(survey=survey, out=tmp_path / "out", n_boot=99))
+    assert '"format": "spss"' in (paths["processed"] / "report.json").read_text(encoding="utf-8")
     html = paths["html"]
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]

@@ -20,6 +20,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 EXPECTED_ERRORS = (SurveyInputError, InstrumentError)
 
+# Quality-screen thresholds, shared by `validate` and `run` (rules: cbec.validate.QualityThresholds).
+SpeederOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Speeder: time below this share of the median.")]
+LongstringOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Straight-liner: same answer to this share of factor items in a row.")]
+MaxMissingOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Quarantine rows missing more than this share of scale items.")]
+MaxImputeOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Impute within a factor up to this share of its items.")]
+
+
+def _thresholds(speeder: float, longstring: float, max_missing: float, max_impute: float):
+    from cbec.validate import QualityThresholds
+
+    return QualityThresholds(speeder_fraction=speeder, longstring_fraction=longstring,
+                             max_missing_share=max_missing, max_impute_share_per_factor=max_impute)
+
 
 def _fail(message: str) -> None:
     typer.echo(f"cbec: error: {message}", err=True)
@@ -45,12 +58,17 @@ def validate(
     out: Annotated[Path, typer.Option(help="Folder for clean.parquet, quarantine.csv, report.json.")],
     format: Annotated[Optional[str], typer.Option("--format", help=f"Skip detection: one of {', '.join(FORMATS)}.")] = None,
     mapping: Annotated[Optional[Path], typer.Option(help="YAML mapping of export columns to item ids.")] = None,
+    speeder_fraction: SpeederOpt = 0.3,
+    longstring_fraction: LongstringOpt = 0.5,
+    max_missing_share: MaxMissingOpt = 0.2,
+    max_impute_share: MaxImputeOpt = 1 / 3,
 ) -> None:
     """Load and validate a survey export; rejected rows go to the quarantine with reasons."""
     from cbec.validate import validate_survey
 
+    th = _thresholds(speeder_fraction, longstring_fraction, max_missing_share, max_impute_share)
     try:
-        result = validate_survey(survey, fmt=format, mapping=mapping)
+        result = validate_survey(survey, fmt=format, mapping=mapping, thresholds=th)
     except EXPECTED_ERRORS as exc:
         _fail(str(exc))
     paths = result.write(out)
@@ -70,13 +88,19 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for bootstraps and simulations in the notebooks.")] = 2026,
     alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="Significance level.")] = 0.05,
     n_boot: Annotated[int, typer.Option(min=99, help="Bootstrap replications.")] = 999,
+    speeder_fraction: SpeederOpt = 0.3,
+    longstring_fraction: LongstringOpt = 0.5,
+    max_missing_share: MaxMissingOpt = 0.2,
+    max_impute_share: MaxImputeOpt = 1 / 3,
 ) -> None:
     """Validate the survey, execute every chapter notebook and build the book into OUT/html."""
     from cbec.pipeline import PipelineError, RunSettings
     from cbec.pipeline import run as run_pipeline
 
     settings = RunSettings(survey=survey, out=out, fmt=format, mapping=mapping, interviews=interviews,
-                           seed=seed, alpha=alpha, n_boot=n_boot)
+                           seed=seed, alpha=alpha, n_boot=n_boot,
+                           thresholds=_thresholds(speeder_fraction, longstring_fraction, max_missing_share,
+                                                  max_impute_share))
     try:
         paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))
     except (*EXPECTED_ERRORS, PipelineError) as exc:

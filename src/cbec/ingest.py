@@ -38,7 +38,7 @@ WJX_META = {
     "总分": "_total_score",
 }
 _WJX_QUESTION = re.compile(r"^\s*(\d+)\s*[、.．]")
-_WJX_MATRIX = re.compile(r"^\s*(\d+)\s*[(（]\s*(\d+)\s*[)）]")
+_WJX_MATRIX_TEXT = re.compile(r"^\s*(\d+)\s*[(（](.+)[)）]\s*$")
 
 
 class SurveyInputError(Exception):
@@ -107,9 +107,10 @@ def detect_format(path: str | Path) -> str:
         raise SurveyInputError(path, f"unsupported file type {suffix!r}",
                                hint="use CSV, xlsx, Parquet, SPSS .sav or Stata .dta")
     cols = [str(c) for c in head.columns]
-    if any(c in WJX_META for c in cols) or sum(bool(_WJX_QUESTION.match(c) or _WJX_MATRIX.match(c)) for c in cols) >= 3:
+    if any(c in WJX_META for c in cols) or sum(bool(_WJX_QUESTION.match(c) or _WJX_MATRIX_TEXT.match(c)) for c in cols) >= 3:
         return "wjx"
-    if "ResponseId" in cols or ("StartDate" in cols and len(head) and str(head.iloc[0, 0]).startswith("Start")):
+    third_row = " ".join(str(v) for v in head.iloc[1].tolist()) if len(head) > 1 else ""
+    if "ResponseId" in cols or "ImportId" in third_row:
         return "qualtrics"
     return "tidy"
 
@@ -138,33 +139,86 @@ def load_mapping(path: str | Path | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in cols.items()}
 
 
-def _wjx_columns(columns: list[str], inst: Instrument) -> dict[str, str]:
-    """Map 问卷星 headers to ids: questions in the order our questionnaire asks them.
+def _norm_text(text: str) -> str:
+    """Fold a question text for matching: no spaces or punctuation, lower case."""
+    return re.sub(r"[\s\W_]+", "", str(text)).lower()
 
-    Our questionnaire, fielded on 问卷星, puts the profile fields first (one question each) and
-    then one matrix question per factor block; matrix rows come out as ``N(k)`` columns. So the
-    ``k``-th Likert column in export order is the ``k``-th Likert id of the instrument.
+
+def _text_index(inst: Instrument) -> dict[str, str]:
+    """Folded Chinese and English text of every item and field -> its id."""
+    out: dict[str, str] = {}
+    for it in inst.items.values():
+        out[_norm_text(it.zh)] = it.id
+        out[_norm_text(it.en)] = it.id
+    att = inst.raw["attention_check"]
+    out[_norm_text(att["zh"])] = inst.attention_id
+    out[_norm_text(att["en"])] = inst.attention_id
+    for f in inst.fields:
+        out[_norm_text(f.zh)] = f.id
+        out[_norm_text(f.en)] = f.id
+        out[_norm_text(f.id)] = f.id
+    for i in inst.likert_ids:
+        out[_norm_text(i)] = i
+    return out
+
+
+def _match_text(text: str, index: dict[str, str]) -> str | None:
+    """The id whose text equals ``text`` (folded), or whose text starts it (exports truncate long texts)."""
+    key = _norm_text(text)
+    if not key:
+        return None
+    if key in index:
+        return index[key]
+    if len(key) >= 12:
+        hits = {v for k, v in index.items() if k.startswith(key) or key.startswith(k) and len(k) >= 12}
+        if len(hits) == 1:
+            return hits.pop()
+    return None
+
+
+def _wjx_columns(columns: list[str], inst: Instrument) -> dict[str, str]:
+    """Map 问卷星 headers to instrument ids.
+
+    问卷星 heads a plain question ``N、text`` and a matrix row or multi-select option ``N(text)``. A header
+    is matched by its text to an item or field (Chinese or English, as fielded); a header that names an id
+    (``MI11``) is taken at its word. Matrix rows exported as bare numbers, ``N(k)``, are matched by position:
+    the k-th unmatched Likert column is the k-th Likert id of the instrument not yet matched.
     """
-    mapping: dict[str, str] = {}
-    likert_cols = [c for c in columns if _WJX_MATRIX.match(c)]
-    plain = [c for c in columns if _WJX_QUESTION.match(c) and not _WJX_MATRIX.match(c)]
+    index = _text_index(inst)
+    mapping: dict[str, str] = {c: WJX_META[c] for c in columns if c in WJX_META}
+    numbered: list[str] = []
     for c in columns:
-        if c in WJX_META:
-            mapping[c] = WJX_META[c]
-    # A header that spells out an instrument id ("1、respondent_id" or "3(1)MI11") is taken at its word.
+        if c in mapping:
+            continue
+        m_mat, m_q = _WJX_MATRIX_TEXT.match(c), _WJX_QUESTION.match(c)
+        text = m_mat.group(2) if m_mat else (c[m_q.end():] if m_q else c)
+        hit = _match_text(text, index)
+        if hit is None and m_mat and m_mat.group(2).strip().isdigit():
+            numbered.append(c)
+        elif hit is not None and hit not in mapping.values():
+            mapping[c] = hit
+    free = [i for i in inst.likert_ids if i not in mapping.values()]
+    mapping.update(dict(zip(numbered, free)))
+    return mapping
+
+
+def _qualtrics_columns(columns: list[str], texts: list[str], inst: Instrument) -> dict[str, str]:
+    """Map Qualtrics export tags to ids: the tag itself when it is an id, else the question text
+    (row 2), whose matrix rows read ``question - row text``."""
+    index = _text_index(inst)
+    meta = {"ResponseId": "respondent_id", "Duration (in seconds)": "duration_s", "IPAddress": "_ip",
+            "RecordedDate": "_submitted_at"}
+    mapping: dict[str, str] = {}
     known = set(inst.columns)
-    for c in plain + likert_cols:
-        for tok in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", c):
-            if tok in known:
-                mapping[c] = tok
-                break
-    unmapped_likert = [c for c in likert_cols if c not in mapping]
-    free_ids = [i for i in inst.likert_ids if i not in mapping.values()]
-    mapping.update(dict(zip(unmapped_likert, free_ids)))
-    unmapped_plain = [c for c in plain if c not in mapping]
-    free_fields = [f.id for f in inst.fields if f.id not in mapping.values() and not f.derived
-                   and f.id not in ("respondent_id", "duration_s")]
-    mapping.update(dict(zip(unmapped_plain, free_fields)))
+    for col, text in zip(columns, texts):
+        if col in meta:
+            mapping[col] = meta[col]
+        elif col in known:
+            mapping[col] = col
+        else:
+            hit = _match_text(str(text).rsplit(" - ", 1)[-1], index)
+            if hit is not None and hit not in mapping.values():
+                mapping[col] = hit
     return mapping
 
 
@@ -219,11 +273,10 @@ def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None
     elif fmt == "qualtrics":
         df = _read_text_table(path, header=0)
         # Rows 2 and 3 are the question text and the ImportId JSON, not answers.
+        texts = [str(t) for t in df.iloc[0].tolist()] if len(df) else [""] * df.shape[1]
         df = df.iloc[2:].reset_index(drop=True)
         header_rows = 3
-        qualtrics_meta = {"ResponseId": "respondent_id", "Duration (in seconds)": "duration_s",
-                          "IPAddress": "_ip", "RecordedDate": "_submitted_at"}
-        df = df.rename(columns={k: v for k, v in qualtrics_meta.items() if k in df.columns})
+        df = df.rename(columns=_qualtrics_columns([str(c) for c in df.columns], texts, instrument))
     else:
         df = _read_stat_file(path, fmt)
 
