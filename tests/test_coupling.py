@@ -63,3 +63,15 @@ def test_pair_indices_columns():
     out = coupling.pair_indices(idx, "MI", "SC")
     assert list(out.columns) == ["C", "C_revised", "T", "D", "D_revised"]
     assert out["C"].iloc[0] == pytest.approx(np.sqrt(0.24) / 0.5, abs=EXACT)
+
+
+def test_holm_matches_statsmodels_exactly():
+    from statsmodels.stats.multitest import multipletests
+
+    from cbec.models import holm
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        p = rng.random(21) ** 3
+        p[rng.integers(0, 21)] = p[0]  # ties
+        assert np.array_equal(holm(p), multipletests(p, method="holm")[1])

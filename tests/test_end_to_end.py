@@ -21,7 +21,7 @@ def test_full_pipeline_builds_every_chapter(tmp_path):
     write_simulation(tmp_path / "data", n=220, seed=7)
     df, _ = simulate_survey(SimulationConfig(n=220, seed=7))
     survey = write_stat_file(df, load_instrument(), tmp_path / "data" / "survey.sav")
-    paths = run(RunSettings(survey=survey, out=tmp_path / "out", n_boot=99))
+    paths = run(RunSettings(survey=survey, out=tmp_path / "out", n_boot=99, power_reps=10))
     assert '"format": "spss"' in (paths["processed"] / "report.json").read_text(encoding="utf-8")
     html = paths["html"]
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))

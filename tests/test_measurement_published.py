@@ -82,3 +82,31 @@ def test_omega_equals_true_score_share_of_the_implied_sum_variance():
     sigma = one.model.calc_sigma()[0]
     # Independent route: omega = (sum lambda)^2 psi / 1' Sigma_hat 1 (no correlated errors in the model).
     assert ms.omega_total(data[items]) == pytest.approx(lam**2 * psi / sigma.sum(), abs=1e-6)
+
+
+# ECSI mobile-phone survey (Tenenhaus et al. 2005, 250 customers), PLS model Image/Expectation/Value/
+# Satisfaction as estimated by seminr. Outer loadings and the published reliability table are frozen from
+# seminr's test fixtures (github.com/sem-in-r/seminr, tests/fixtures/V_3_5_X/cross_loadings.csv and
+# reliability.csv, commit a380adbe). rhoC there is Dillon-Goldstein's rho = composite reliability.
+ECSI_LOADINGS = {
+    "Image": [0.763199100938388, 0.598825742061012, 0.561373435201573, 0.76917060820122, 0.73625435746935],
+    "Expectation": [0.76152466539557, 0.710214472518844, 0.597659373657607],
+    "Value": [0.901400554962628, 0.940265063862509],
+    "Satisfaction": [0.804053676874834, 0.842878555812946, 0.850379560919916],
+}
+ECSI_PUBLISHED = {  # construct: (rhoC, AVE)
+    "Image": (0.818325774056256, 0.477979834838268),
+    "Expectation": (0.733177801505283, 0.480507046633952),
+    "Value": (0.917897281748515, 0.84831067540365),
+    "Satisfaction": (0.871457927643628, 0.693363990925202),
+}
+#: Same closed form on loadings published to 15 digits: only rounding of those digits can differ.
+FORMULA_TOL = 1e-9
+
+
+@pytest.mark.parametrize("construct", list(ECSI_PUBLISHED))
+def test_cr_and_ave_match_published_ecsi_table(construct):
+    lam = pd.Series(ECSI_LOADINGS[construct])
+    rho_c, ave = ECSI_PUBLISHED[construct]
+    assert ms.composite_reliability(lam) == pytest.approx(rho_c, abs=FORMULA_TOL)
+    assert ms.average_variance_extracted(lam) == pytest.approx(ave, abs=FORMULA_TOL)

@@ -62,3 +62,17 @@ def test_htmt_by_hand():
     h = ms.htmt(items, {"A": ["a0", "a1", "a2"], "B": ["b0", "b1", "b2"]})
     # With parallel items HTMT equals the latent correlation (0.5); sampling error at n=2000 ~0.02.
     assert h.loc["A", "B"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_cfa_scores_agree_with_mean_scores(shipped_like, inst):
+    clean, _ = shipped_like
+    blocks = ms.factor_blocks(inst)
+    cfa = ms.fit_cfa(clean, blocks)
+    sc = ms.cfa_scores(cfa, clean)
+    means = ms.mean_scores(clean, blocks)
+    assert list(sc.columns) == list(blocks) and len(sc) == len(clean)
+    assert sc.mean().abs().max() < 1e-9 and (sc.std(ddof=0) - 1).abs().max() < 1e-9
+    # Six items with loadings near 0.7: regression scores and unit-weighted means are near-interchangeable
+    # (expected r > 0.95); a mis-ordered column or a sign flip would break this.
+    for f in blocks:
+        assert np.corrcoef(sc[f], means[f])[0, 1] > 0.95, f

@@ -88,6 +88,7 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for bootstraps and simulations in the notebooks.")] = 2026,
     alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="Significance level.")] = 0.05,
     n_boot: Annotated[int, typer.Option(min=99, help="Bootstrap replications.")] = 999,
+    power_reps: Annotated[int, typer.Option(min=10, help="Simulated surveys per cell of the power study.")] = 100,
     speeder_fraction: SpeederOpt = 0.3,
     longstring_fraction: LongstringOpt = 0.5,
     max_missing_share: MaxMissingOpt = 0.2,
@@ -98,7 +99,7 @@ def run(
     from cbec.pipeline import run as run_pipeline
 
     settings = RunSettings(survey=survey, out=out, fmt=format, mapping=mapping, interviews=interviews,
-                           seed=seed, alpha=alpha, n_boot=n_boot,
+                           seed=seed, alpha=alpha, n_boot=n_boot, power_reps=power_reps,
                            thresholds=_thresholds(speeder_fraction, longstring_fraction, max_missing_share,
                                                   max_impute_share))
     try:

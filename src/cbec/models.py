@@ -116,6 +116,20 @@ def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.
     return pd.DataFrame(rows), x
 
 
+def rsa_surface(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame,
+                half_width: float = 2.0, steps: int = 41) -> pd.DataFrame:
+    """Predicted performance over a grid of the two factors (centred at the scale midpoint), controls at
+    their means: the fitted response surface of :func:`rsa_model`."""
+    _, x = rsa_model(y, centred, a, b, controls)
+    res = _fit(y, x)
+    beta = np.asarray(res.params)
+    ctrl = float(np.asarray(controls.mean()) @ beta[6:]) if controls.shape[1] else 0.0
+    g = np.linspace(-half_width, half_width, steps)
+    ga, gb = np.meshgrid(g, g, indexing="ij")
+    pred = (beta[0] + beta[1] * ga + beta[2] * gb + beta[3] * ga**2 + beta[4] * ga * gb + beta[5] * gb**2 + ctrl)
+    return pd.DataFrame({a: ga.ravel(), b: gb.ravel(), "predicted": pred.ravel()})
+
+
 def fit_all_pairs(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
                   controls: pd.DataFrame, n_boot: int = 999, seed: int = 2026, points: int = 7,
                   level: float = 0.95) -> pd.DataFrame:
@@ -186,6 +200,22 @@ def _row(a, b, method, res, col, x, y, n_boot, rng, zcrit) -> dict:
             "ci_high": est + zcrit * se, "boot_ci_low": blo, "boot_ci_high": bhi}
 
 
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979).
+
+    ``p_adj(i) = max_{j <= i} min(1, (m - j + 1) p(j))`` over the sorted p-values. Written here because
+    statsmodels' ``multipletests(method="holm")`` takes about 80 ms for 21 p-values (its BH takes 0.04 ms),
+    which dominated the power simulation; the results are identical (tested).
+    """
+    p = np.asarray(p_values, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.maximum.accumulate(stepped)
+    return out
+
+
 def adjust_and_rank(table: pd.DataFrame) -> pd.DataFrame:
     """Holm and BH adjustment within each method across its pairs, and the pair's rank.
 
@@ -195,7 +225,7 @@ def adjust_and_rank(table: pd.DataFrame) -> pd.DataFrame:
     out = []
     for method, g in table.groupby("method", sort=False):
         g = g.copy()
-        g["p_holm"] = multipletests(g["p_value"], method="holm")[1]
+        g["p_holm"] = holm(g["p_value"])
         g["p_bh"] = multipletests(g["p_value"], method="fdr_bh")[1]
         g["p_adjusted"] = g["p_holm"]
         key = -g["estimate"] if method == "rsa_a4" else g["estimate"]

@@ -49,6 +49,7 @@ class RunSettings:
     seed: int = 2026
     alpha: float = 0.05
     n_boot: int = 999
+    power_reps: int = 100
     thresholds: QualityThresholds = field(default_factory=QualityThresholds)
     notebooks: tuple[str, ...] | None = None  # default: every notebook in _toc.yml
     notebook_dir: Path = NOTEBOOK_DIR
@@ -84,6 +85,7 @@ def _parameters_for(declared: dict, settings: RunSettings, paths: dict[str, Path
         "seed": settings.seed,
         "alpha": settings.alpha,
         "n_boot": settings.n_boot,
+        "power_reps": settings.power_reps,
         "interviews_dir": str(settings.interviews) if settings.interviews else "",
         "survey_path": str(settings.survey),
     }
