@@ -210,3 +210,51 @@ def power_curves(curve: pd.DataFrame, target: float = 0.8) -> plt.Figure:
     ax.set_title("How many firms are needed to detect a coupling?")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+def predicted_by_group(pred: pd.DataFrame, measure: str, label: str) -> plt.Figure:
+    """Predicted performance against a profile measure, one line per size group."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for g, d in pred.groupby("group"):
+        ax.plot(d[measure], d["predicted"], lw=2, label="SMEs" if g == "sme" else "large firms")
+    ax.set_xlabel(f"{label} (standardised)")
+    ax.set_ylabel("predicted performance (SD units)")
+    ax.legend()
+    ax.set_title(f"Payoff of {label} by firm size")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def group_difference_forest(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Difference in coupling (focal minus reference group) for the 21 pairs, with 95% intervals."""
+    g = table.sort_values("difference").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6, 0.28 * len(g) + 1.2))
+    y = np.arange(len(g))
+    sig = g["p_holm"] < 0.05
+    ax.hlines(y, g["ci_low"], g["ci_high"], color=np.where(sig, "#d55e00", "0.6"), lw=2)
+    ax.scatter(g["difference"], y, color=np.where(sig, "#d55e00", "0.6"), s=14, zorder=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{a} x {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=8)
+    ax.set_xlabel("difference in coupling (95% CI); orange: Holm-significant")
+    ax.set_title(title, fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def case_comparison(scores: pd.DataFrame) -> plt.Figure:
+    """Rubric scores of the case firms on the seven factors (coded from the article), side by side."""
+    piv = scores.pivot(index="factor", columns="firm_id", values="score").reindex(list(FACTOR_COLOURS))
+    labels = {fid: name for fid, name in zip(scores["firm_id"], scores["firm"])}
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    x = np.arange(len(piv))
+    w = 0.38
+    for k, col in enumerate(piv.columns):
+        name = labels[col].split(" (")[-1].rstrip(")") if "(" in labels[col] else labels[col]
+        ax.bar(x + (k - 0.5) * w, piv[col], width=w, label=name)
+    ax.set_xticks(x, piv.index)
+    ax.set_ylim(1, 7.4)
+    ax.set_ylabel("rubric score (1-7), coded from the article")
+    ax.legend()
+    ax.set_title("The two case firms on the seven factors (coded, not measured)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig

@@ -68,8 +68,11 @@ class SimulationConfig:
     performance_loading_high: float = 0.88
     main_effects: dict[str, float] = field(default_factory=_default_main_effects)
     couplings: dict[str, float] = field(default_factory=_default_couplings)
-    delta_balance_large: float = 0.12
-    delta_focus_sme: float = 0.12
+    # Size paths at 0.5 per unit: 600 firms detect the large/SME difference in about 90% of samples
+    # (measured over 40 seeds; at 0.12 only 17%). They do not leak into the coupling tests: with no
+    # coupling planted, the share of samples with any Holm-significant pair stays at 5%.
+    delta_balance_large: float = 0.5
+    delta_focus_sme: float = 0.5
     share_large: float = 0.30
     large_factor_shift: dict[str, float] = field(default_factory=lambda: {"TP": 0.30, "TO": 0.30, "RC": 0.20})
     factory_factor_shift: dict[str, float] = field(default_factory=lambda: {"SC": 0.25})
