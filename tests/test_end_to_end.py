@@ -12,6 +12,7 @@ from cbec.instrument import load_instrument
 from cbec.simulate import SimulationConfig, simulate_survey, write_simulation
 
 from export_fixtures import write_stat_file
+from interview_fixtures import SECRETS, write_fixture_transcripts
 
 
 @pytest.mark.slow
@@ -21,7 +22,8 @@ def test_full_pipeline_builds_every_chapter(tmp_path):
     write_simulation(tmp_path / "data", n=220, seed=7)
     df, _ = simulate_survey(SimulationConfig(n=220, seed=7))
     survey = write_stat_file(df, load_instrument(), tmp_path / "data" / "survey.sav")
-    paths = run(RunSettings(survey=survey, out=tmp_path / "out", n_boot=99, power_reps=10))
+    interviews = write_fixture_transcripts(tmp_path / "interviews")
+    paths = run(RunSettings(survey=survey, out=tmp_path / "out", interviews=interviews, n_boot=99, power_reps=10))
     assert '"format": "spss"' in (paths["processed"] / "report.json").read_text(encoding="utf-8")
     html = paths["html"]
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
@@ -44,3 +46,9 @@ def test_full_pipeline_builds_every_chapter(tmp_path):
         if f.startswith("notebooks/") and not f.endswith(("00_simulated_data", "05_claims")):
             assert re.search(r"<img[^>]+_images/", (html / f"{f}.html").read_text(encoding="utf-8")), f
     assert list(paths["results"].glob("*.csv")), "no result tables written"
+
+    # No identifying detail from the fixture transcripts reaches any built page.
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for secret in SECRETS:
+            assert secret not in text, f"{secret!r} leaked into {page.relative_to(html)}"

@@ -258,3 +258,36 @@ def case_comparison(scores: pd.DataFrame) -> plt.Figure:
     ax.set_title("The two case firms on the seven factors (coded, not measured)")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+def cooccurrence_network(co: pd.DataFrame, title: str = "Factors mentioned together in interview answers") -> plt.Figure:
+    """Factors as nodes (size: segments mentioning them), edges weighted by joint mentions."""
+    import networkx as nx
+
+    g = nx.Graph()
+    codes = list(co.index)
+    for c in codes:
+        g.add_node(c, weight=float(co.loc[c, c]))
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            if co.loc[a, b] > 0:
+                g.add_edge(a, b, weight=float(co.loc[a, b]))
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / len(codes)
+    pos = {c: (np.cos(t), np.sin(t)) for c, t in zip(codes, angles)}
+    fig, ax = plt.subplots(figsize=(6, 6))
+    wmax = max([d["weight"] for *_, d in g.edges(data=True)] or [1.0])
+    for a, b, d in g.edges(data=True):
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        ax.plot([x0, x1], [y0, y1], color="0.3", lw=0.5 + 6 * d["weight"] / wmax, alpha=0.7, zorder=1)
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2, f"{int(d['weight'])}", fontsize=7, color="0.2", ha="center")
+    nmax = max(co.to_numpy().diagonal().max(), 1)
+    for c in codes:
+        ax.scatter(*pos[c], s=400 + 2600 * co.loc[c, c] / nmax, color=FACTOR_COLOURS.get(c, "0.5"), zorder=2,
+                   edgecolor="white", linewidth=2)
+        ax.text(*pos[c], c, ha="center", va="center", color="white", weight="bold", zorder=3)
+    ax.set_xlim(-1.4, 1.4)
+    ax.set_ylim(-1.4, 1.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title, fontsize=10)
+    return fig

@@ -114,6 +114,12 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
 
     from tqdm import tqdm
 
+    from cbec.interviews import DEFAULT_DIR, read_transcripts
+
+    corpus = read_transcripts(settings.interviews or DEFAULT_DIR)
+    say(f"interviews: {len(corpus.files)} transcripts read, {len(corpus.skipped)} skipped"
+        + "".join(f"\n  skipped {r.file}: {r.reason}" for r in corpus.skipped.itertuples()))
+
     chapters = settings.notebooks or tuple(_toc_notebooks(REPO_ROOT / "_toc.yml"))
     for name in tqdm(chapters, desc="notebooks", unit="nb", file=sys.stderr):
         src = settings.notebook_dir / f"{name}.ipynb"
