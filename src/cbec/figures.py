@@ -31,23 +31,27 @@ def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "S
     codes = inst.factor_codes
     angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / len(codes)
     pos = {c: (np.cos(a), np.sin(a)) for c, a in zip(codes, angles)}
-    fig, ax = plt.subplots(figsize=(7.5, 7.5))
+    fig, ax = plt.subplots(figsize=(8.5, 8))
     for i, a in enumerate(codes):
         for b in codes[i + 1:]:
             strong = {a, b} == set(highlight)
             (x0, y0), (x1, y1) = pos[a], pos[b]
-            ax.plot([x0, x1], [y0, y1], color="black" if strong else "0.8", lw=3.5 if strong else 0.8, zorder=1)
+            ax.plot([x0, x1], [y0, y1], color="black" if strong else "0.82", lw=5 if strong else 0.8,
+                    zorder=1.5 if strong else 1)
     for c in codes:
         x, y = pos[c]
         f = inst.factor(c)
-        ax.scatter([x], [y], s=5200, color=FACTOR_COLOURS[c], zorder=2, edgecolor="white", linewidth=2)
-        ax.text(x, y + 0.03, c, ha="center", va="center", fontsize=15, weight="bold", color="white", zorder=3)
+        ax.scatter([x], [y], s=2300, color=FACTOR_COLOURS[c], zorder=2, edgecolor="white", linewidth=2)
+        ax.text(x, y, c, ha="center", va="center", fontsize=13, weight="bold", color="white", zorder=3)
+        # Labels sit outside the ring, aligned away from it so they never overlap a node.
+        lx, ly = 1.38 * x, 1.38 * y
+        ha = "left" if x > 0.3 else ("right" if x < -0.3 else "center")
+        va = "bottom" if y > 0.9 else ("top" if y < -0.6 else "center")
         subs = "\n".join(sd.en for sd in f.subdimensions)
-        ax.text(1.42 * x, 1.42 * y, f"{f.en}\n", ha="center", va="center", fontsize=9.5, weight="bold")
-        ax.text(1.42 * x, 1.42 * y - 0.13, subs, ha="center", va="center", fontsize=8, color="0.3")
+        ax.text(lx, ly, f"{f.en}\n{subs}", ha=ha, va=va, fontsize=8.5, linespacing=1.3)
     ax.text(0, 0, "21 pairwise\ncouplings", ha="center", va="center", fontsize=10, color="0.35")
-    ax.set_xlim(-1.9, 1.9)
-    ax.set_ylim(-1.9, 1.9)
+    ax.set_xlim(-2.5, 2.5)
+    ax.set_ylim(-2.0, 2.0)
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title("Seven success factors of CBEC firms (bold: the market-positioning x supply-chain coupling)",
