@@ -16,9 +16,8 @@ def _prepared(inst, **cfg):
     df, _ = simulate_survey(SimulationConfig(dirt=False, **cfg), inst)
     for c in inst.reverse_items:
         df[c] = inst.likert_points + 1 - df[c]
-    scores = ms.mean_scores(df, ms.factor_blocks(inst))
-    U = ms.normalise(scores, "scale", inst.likert_points)
-    return df, scores, U, models.performance_score(df, inst.performance_item_ids), models.control_matrix(df)
+    a = models.prepare(df, inst)
+    return df, a.scores, a.indices, a.y, a.controls
 
 
 def _size_difference_detected(inst, seed, delta):

@@ -13,9 +13,8 @@ def _analyse(inst, **cfg):
     df, _ = simulate_survey(SimulationConfig(dirt=False, **cfg), inst)
     for c in inst.reverse_items:
         df[c] = inst.likert_points + 1 - df[c]
-    scores = ms.mean_scores(df, ms.factor_blocks(inst))
-    y = models.performance_score(df, inst.performance_item_ids)
-    return models.joint_interaction_model(scores, y, models.control_matrix(df))
+    a = models.prepare(df, inst)
+    return models.joint_interaction_model(a.scores, a.y, a.controls)
 
 
 # Main effects strongest on MI and SC, so the coupled pair is never the pair of the largest main effects.
@@ -51,9 +50,8 @@ def test_normalisation_sensitivity_covers_every_rule(inst):
     df, _ = simulate_survey(SimulationConfig(n=300, seed=9, dirt=False), inst)
     for c in inst.reverse_items:
         df[c] = inst.likert_points + 1 - df[c]
-    scores = ms.mean_scores(df, ms.factor_blocks(inst))
-    out = models.normalisation_sensitivity(scores, models.performance_score(df, inst.performance_item_ids),
-                                           models.control_matrix(df), ms.NORMALISATION_RULES)
+    a = models.prepare(df, inst)
+    out = models.normalisation_sensitivity(a.scores, a.y, a.controls, ms.NORMALISATION_RULES)
     assert set(out["rule"]) == set(ms.NORMALISATION_RULES) and len(out) == 2 * len(ms.NORMALISATION_RULES)
     assert out["MIxSC_rank"].between(1, 21).all()
     # The scale rule is affine in the scores, min-max is affine per factor: D changes, so estimates differ.

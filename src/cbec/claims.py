@@ -16,7 +16,6 @@ import pandas as pd
 import statsmodels.api as sm
 
 from cbec import groups, models
-from cbec import measurement as ms
 from cbec.instrument import REPO_ROOT, Instrument
 
 CLAIMS_CSV = REPO_ROOT / "data" / "article" / "claims.csv"
@@ -175,11 +174,9 @@ def estimate_claims(data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, 
     Returns one row per testable claim: ``claim_id, statement, article_value, unit, estimate, ci_low, ci_high,
     verdict`` (and ``rank``/``p_holm`` for the coupling claim).
     """
-    scores = ms.mean_scores(data, ms.factor_blocks(inst))
-    indices = ms.normalise(scores, "scale", inst.likert_points)
-    ctx = {"data": data, "instrument": inst, "scores": scores, "indices": indices,
-           "y": models.performance_score(data, inst.performance_item_ids), "controls": models.control_matrix(data),
-           "profile": groups.balance_focus(indices), "sme": groups.group_dummy(data, "size"),
+    a = models.prepare(data, inst)
+    ctx = {"data": data, "instrument": inst, "scores": a.scores, "indices": a.indices, "y": a.y,
+           "controls": a.controls, "profile": groups.balance_focus(a.indices), "sme": groups.group_dummy(data, "size"),
            "n_boot": n_boot, "seed": seed}
     rows = []
     for _, r in claims[claims["testable"] == "yes"].iterrows():

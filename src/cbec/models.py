@@ -13,6 +13,7 @@ Benjamini–Hochberg adjustment across the 21 pairs of a method.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -35,6 +36,26 @@ def control_matrix(data: pd.DataFrame, columns=CONTROL_COLUMNS) -> pd.DataFrame:
     out = out.astype(float)
     # A control with no variation (e.g. all firms large in a subgroup) carries no information.
     return out.loc[:, out.std() > 0]
+
+
+@dataclass
+class AnalysisData:
+    """The inputs every performance model uses, derived once from clean survey data."""
+
+    data: pd.DataFrame
+    scores: pd.DataFrame  # factor means on the 1..k scale
+    indices: pd.DataFrame  # scores mapped to [0, 1]
+    y: pd.Series  # standardised subjective performance
+    controls: pd.DataFrame  # dummy-coded profile controls
+
+
+def prepare(data: pd.DataFrame, inst, normalisation: str = "scale") -> AnalysisData:
+    """Factor scores, indices, standardised performance and controls from clean data (reverse items recoded)."""
+    from cbec import measurement as ms
+
+    scores = ms.mean_scores(data, ms.factor_blocks(inst))
+    return AnalysisData(data=data, scores=scores, indices=ms.normalise(scores, normalisation, inst.likert_points),
+                        y=performance_score(data, inst.performance_item_ids), controls=control_matrix(data))
 
 
 def performance_score(data: pd.DataFrame, items: list[str]) -> pd.Series:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cbec import measurement as ms
 from cbec import models
 from cbec.instrument import Instrument, load_instrument
 from cbec.simulate import SimulationConfig, simulate_survey
@@ -23,9 +22,8 @@ def _one_rep(inst: Instrument, n: int, gamma: float, pair: str, seed: int, alpha
     df, _ = simulate_survey(cfg, inst)
     for c in inst.reverse_items:
         df[c] = inst.likert_points + 1 - df[c]
-    scores = ms.mean_scores(df, ms.factor_blocks(inst))
-    y = models.performance_score(df, inst.performance_item_ids)
-    t = models.joint_interaction_model(scores, y, models.control_matrix(df))
+    a = models.prepare(df, inst)
+    t = models.joint_interaction_model(a.scores, a.y, a.controls)
     a, b = pair.split("*")
     row = t[(t["factor_a"] == a) & (t["factor_b"] == b)].iloc[0]
     return bool(row["p_holm"] < alpha), bool(row["rank"] == 1)
