@@ -60,6 +60,18 @@ def notebook_parameters(path: Path) -> dict[str, dict]:
     return pm.inspect_notebook(str(path))
 
 
+def _ipc_kernel_manager():
+    """A kernel manager on IPC (Unix-socket) transport: the kernel runs on this machine only, so TCP buys
+    nothing, and ipykernel 7 prints an encryption warning for every TCP kernel."""
+    from jupyter_client.manager import KernelManager
+
+    class IPCKernelManager(KernelManager):
+        def __init__(self, **kw):
+            super().__init__(transport="ipc", **kw)
+
+    return IPCKernelManager
+
+
 def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path, declared: dict | None = None) -> None:
     """Execute one notebook with papermill; unknown parameters and failing cells raise PipelineError."""
     declared = notebook_parameters(src) if declared is None else declared
@@ -68,7 +80,8 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path, declared
         raise PipelineError(f"{src.name}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}")
     try:
         pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(cwd), log_output=False)
+                            progress_bar=False, cwd=str(cwd), log_output=False,
+                            kernel_manager_class=_ipc_kernel_manager())
     except PapermillExecutionError as exc:
         raise PipelineError(
             f"notebook {src.name} failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
