@@ -212,7 +212,8 @@ def build_book(out: Path) -> Path:
     log = out / "book-build.log"
     log.write_text(proc.stdout + "\n" + proc.stderr, encoding="utf-8")
     if proc.returncode != 0:
-        warnings = [ln for ln in (proc.stdout + proc.stderr).splitlines() if "WARNING" in ln or "ERROR" in ln]
+        warnings = [ln for ln in (proc.stdout + proc.stderr).splitlines()
+                    if "WARNING" in ln or "error:" in ln.lower() or "Error:" in ln]
         detail = "\n  ".join(warnings[:15]) or (proc.stdout + proc.stderr)[-2000:]
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.move(str(jb_out / "_build" / "html"), str(html))

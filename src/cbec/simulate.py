@@ -360,10 +360,12 @@ def load_ground_truth(path: str | Path) -> dict:
 def truth_tables(truth: dict, instrument: Instrument | None = None) -> dict[str, pd.DataFrame]:
     """The ground truth as tidy tables for the book: effects, couplings, loadings, planted dirt."""
     inst = instrument or load_instrument()
+    # ground_truth.json is written with sorted keys; show factors in the questionnaire's order.
+    order = [c for c in inst.factor_codes if c in truth["main_effects"]]
     effects = pd.DataFrame({
-        "factor": list(truth["main_effects"]),
-        "name": [inst.factor(c).en for c in truth["main_effects"]],
-        "beta": list(truth["main_effects"].values()),
+        "factor": order,
+        "name": [inst.factor(c).en for c in order],
+        "beta": [truth["main_effects"][c] for c in order],
     })
     couplings = pd.DataFrame(
         [{"pair": k.replace("*", " x "), "gamma": v} for k, v in truth["couplings"].items()],
