@@ -11,8 +11,8 @@ Order of work, each step recorded in the report:
 3. **Quality screens**, each with a threshold in :class:`QualityThresholds`:
    ``duplicate_id``, ``duplicate_answers``, ``speeder``, ``straightliner``, ``attention_fail``,
    ``too_many_missing``.
-4. **Repair** of rows that pass: factor items missing in small numbers are filled with the
-   respondent's mean of the other items of the same factor; reverse-coded items are recoded.
+4. **Repair** of rows that pass: reverse-coded items are recoded, *then* factor items missing in small
+   numbers are filled with the respondent's mean of the other (recoded) items of the same factor.
 
 ``rows_in == rows_clean + rows_quarantined`` is asserted before anything is returned.
 """
@@ -299,11 +299,13 @@ def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
     quarantine = raw.loc[rejected].copy()
     quarantine.insert(1, "reasons", [";".join(reasons[i]) for i in np.flatnonzero(rejected)])
     clean = df.loc[~rejected].copy()
-    clean, n_imputed = _impute_within_factor(clean, inst)
+    # Recode first, then impute: a respondent's mean over a block that still holds raw reverse-worded
+    # answers is not that respondent's level (it once gave a firm averaging 6.8 a 1 on MI32).
     k1 = inst.likert_points + 1
     for c in inst.reverse_items:
         if c in clean.columns:
             clean[c] = k1 - clean[c]
+    clean, n_imputed = _impute_within_factor(clean, inst)
     clean = clean.drop(columns=[c for c in clean.columns if c.startswith("_") and c != SOURCE_ROW])
     for c in inst.likert_ids:
         if c in clean.columns:
