@@ -116,3 +116,93 @@ def write_stat_file(df, inst, path: Path) -> Path:
     else:
         pyreadstat.write_dta(out, str(path), variable_value_labels=value_labels)
     return path
+
+
+# -- 问卷星 downloads as a researcher gets them -----------------------------------------------------
+# No 问卷星 help page describing its download files is in the stored corpora (searched: docs, pages,
+# code); the quirks below are those recorded in issue 11 from real downloads of a questionnaire built
+# from instrument.yaml: (跳过)/(空) and -3/-2 for missing answers, 〖…〗 fill-ins, ┋ multi-selects or 0/1
+# option columns, 第N题(row) headers in 按选项序号 downloads, N：/N: headers, numbers as typed.
+
+_TYPED_UNITS = {"persons": "人", "years": "年", "days": "天", "percent": "%"}
+
+
+def _typed(value, unit: str | None, k: int):
+    """A number as a respondent might type it (rotating over the forms people use)."""
+    if pd.isna(value):
+        return "(空)"
+    v = float(value)
+    if unit == "cny_million":
+        return f"{round(v * 100, 6):g}万" if k % 2 else f"{v:g}"
+    if unit == "seconds":
+        return f"{int(v)}秒"
+    text = f"{int(v):,}" if v.is_integer() and abs(v) >= 1000 else f"{v:g}"
+    form = k % 4
+    if form == 1 and unit in _TYPED_UNITS:
+        return text + _TYPED_UNITS[unit]
+    if form == 2:
+        return text.translate(str.maketrans("0123456789.-", "０１２３４５６７８９．－"))
+    if form == 3 and unit in ("days", "years"):
+        return "约" + text + _TYPED_UNITS[unit]
+    return text
+
+
+def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.DataFrame:
+    """A 问卷星 download of ``df``: ``mode="text"`` (按选项文本) or ``"number"`` (按选项序号)."""
+    labels = _labels(inst, "zh")
+    number = mode == "number"
+    out = pd.DataFrame({
+        "序号": range(1, len(df) + 1),
+        "提交答卷时间": "2026/11/20 10:00:00",
+        "所用时间": [f"{int(v)}秒" for v in df["duration_s"]],
+        "来源": "手机提交",
+        "来源详情": "直接访问",
+        "来自IP": [f"10.0.{i // 250}.{i % 250}(上海-上海)" for i in range(len(df))],
+    })
+    channel_fields = [o["field"] for o in inst.multi_selects[0]["options"]]
+    q = 1
+    for f in inst.fields:
+        if f.derived or f.id in ("respondent_id", "duration_s") or f.id not in df.columns:
+            continue
+        if f.id in channel_fields:
+            continue
+        sep = "：" if q % 3 == 0 else ("、" if q % 3 == 1 else ":")
+        head = f"{q}{sep}{f.zh}"
+        if f.kind == "category":
+            codes = {str(lv["value"]): k for k, lv in enumerate(f.levels, start=1)}
+            def cell(v, f=f, codes=codes):
+                if pd.isna(v):
+                    return "-3" if number else "(跳过)"
+                if number:
+                    return str(codes[str(v)])
+                lab = _level_label(inst, f.id, v, "zh")
+                if v == "other_emerging":  # the option carries a fill-in box
+                    return lab.split("（")[0] + "〖俄罗斯〗"
+                return lab
+            out[head] = df[f.id].map(cell).to_numpy()
+        else:
+            out[head] = [_typed(v, f.unit, k) for k, v in enumerate(df[f.id])]
+        q += 1
+        if f.id == "main_market":  # the multi-select follows the market question
+            ms = inst.multi_selects[0]
+            if number:
+                for o in ms["options"]:
+                    out[f"第{q}题({o['zh']})"] = df[o["field"]].astype(int).astype(str).to_numpy()
+            else:
+                out[f"{q}、{ms['zh']}"] = [
+                    "┋".join(o["zh"] for o in ms["options"] if int(row[o["field"]]) == 1) or "(空)"
+                    for _, row in df.iterrows()]
+            q += 1
+    for code in [*inst.factor_codes, "PERF"]:
+        ids = inst.factor_items[code] if code != "PERF" else inst.performance_item_ids
+        for j, i in enumerate(ids):
+            head = f"第{q}题({inst.items[i].zh})" if number else f"{q}({inst.items[i].zh})"
+            skipped = ("-3", "-2")[j % 2] if number else ("(跳过)", "(空)")[j % 2]
+            out[head] = df[i].map(lambda v, s=skipped: s if pd.isna(v) else (
+                str(int(v)) if number else labels[int(v)])).to_numpy()
+        q += 1
+    att = inst.raw["attention_check"]
+    head = f"第{q}题({att['zh']})" if number else f"{q}({att['zh']})"
+    out[head] = df[inst.attention_id].map(lambda v: "-3" if pd.isna(v) else (
+        str(int(v)) if number else labels[int(v)])).to_numpy()
+    return out

@@ -7,7 +7,7 @@ from cbec.ingest import detect_format, read_survey
 from cbec.simulate import SimulationConfig, simulate_survey
 from cbec.validate import validate_survey
 
-from export_fixtures import write_qualtrics_csv, write_stat_file, write_wjx_csv, write_wjx_xlsx
+from export_fixtures import wjx_download, write_qualtrics_csv, write_stat_file, write_wjx_csv, write_wjx_xlsx
 
 #: Columns that legitimately differ between exports: the file row, and the id (问卷星 numbers rows).
 EXPORT_SPECIFIC = ["_source_row", "respondent_id"]
@@ -21,6 +21,9 @@ def answers(inst):
     df.loc[3, "MI11"] = pd.NA
     df.loc[5, "PERF2"] = pd.NA
     df.loc[7, "duration_s"] = 30
+    # The channel question is required when fielded: every firm names at least one channel.
+    channels = ["ch_marketplace", "ch_independent_site", "ch_social", "ch_b2b"]
+    df.loc[df[channels].sum(axis=1) == 0, "ch_marketplace"] = 1
     return df
 
 
@@ -94,3 +97,36 @@ def test_mapping_naming_absent_column_is_a_clear_error(answers, inst, tmp_path):
     mapping.write_text("columns:\n  nope: MI11\n", encoding="utf-8")
     with pytest.raises(SurveyInputError, match="mapping names columns the file does not have"):
         validate_survey(path, inst, mapping=mapping)
+
+
+@pytest.mark.parametrize("mode,suffix,encoding", [("text", ".xlsx", None), ("text", ".csv", "gbk"),
+                                                  ("number", ".xlsx", None), ("number", ".csv", "utf-8-sig")])
+def test_wjx_downloads_as_they_are_give_the_tidy_clean_data(answers, reference, inst, tmp_path, mode, suffix,
+                                                            encoding):
+    table = wjx_download(answers, inst, mode)
+    path = tmp_path / f"wjx_{mode}{suffix}"
+    if suffix == ".xlsx":
+        table.to_excel(path, index=False, engine="openpyxl")
+    else:
+        table.to_csv(path, index=False, encoding=encoding)
+    assert detect_format(path) == "wjx"
+    res = validate_survey(path, inst)
+    _same(res, reference)
+    rep = res.report
+    # every typed number that needed reading is listed with row, column, original and value
+    repaired = {r["column"] for r in rep["cells_repaired"]}
+    assert {"employees", "years_cbec", "inventory_days"} <= repaired
+    wan = [r for r in rep["cells_repaired"] if r["original"].endswith("万")]
+    assert wan and all(abs(r["parsed"] * 1e6 - float(r["original"][:-1]) * 1e4) < 1e-3 for r in wan)
+    assert any(r["approximate"] for r in rep["cells_repaired"]) or mode == "number"
+    reasons = rep["missing_answers"]["by_reason"]
+    if mode == "number":
+        assert {"skipped_by_logic", "not_shown"} <= set(reasons)
+        assert set(rep["option_numbers_mapped"]) >= {"business_model", "main_market", "stage"}
+    else:
+        assert {"skipped_by_logic", "left_empty"} <= set(reasons)
+        other = answers["main_market"] == "other_emerging"
+        assert res.clean["main_market__text"].eq("俄罗斯").sum() == int(other.sum()) or \
+            res.report["rows_quarantined"] > 0
+    for ch in ("ch_marketplace", "ch_independent_site", "ch_social", "ch_b2b"):
+        assert res.clean[ch].notna().all()

@@ -72,16 +72,46 @@ def test_labels_as_answers(tmp_path, small_survey, inst):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_unknown_label_stops_with_file_row_column(tmp_path, small_survey, inst):
+def test_a_few_unknown_options_cost_their_rows_not_the_run(tmp_path, small_survey, inst):
     df, _ = small_survey
     df = df.astype({"SC21": "object"})
     df.loc[10, "SC21"] = "maybe"
+    df.loc[20, "SC21"] = "abc"
+    path = tmp_path / "typos.csv"
+    df.to_csv(path, index=False)
+    res = validate_survey(path, inst)
+    q = res.quarantine.set_index("_source_row")
+    for row, text in ((12, "maybe"), (22, "abc")):
+        assert "unknown_option:SC21" in q.loc[row, "reasons"]
+        assert repr(text) in q.loc[row, "reason_details"]
+    assert res.report["by_reason"]["unknown_option"] == 2
+    assert res.report["rows_clean"] >= 0.85 * len(df)
+
+
+def test_a_column_of_mostly_unknown_options_stops_with_the_common_values(tmp_path, small_survey, inst):
+    df, _ = small_survey
+    df = df.astype({"SC21": "object"})
+    df.loc[df.index[: int(0.3 * len(df))], "SC21"] = "somewhat"
     path = tmp_path / "bad.csv"
     df.to_csv(path, index=False)
     with pytest.raises(SurveyInputError) as ei:
         validate_survey(path, inst)
     msg = str(ei.value)
-    assert "bad.csv" in msg and "row 12" in msg and "'SC21'" in msg and "maybe" in msg and "what to do" in msg
+    assert "bad.csv" in msg and "row 2" in msg and "'SC21'" in msg and "'somewhat'" in msg
+    assert "20%" in msg and "what to do" in msg
+
+
+def test_unknown_share_at_the_threshold_does_not_stop(tmp_path, small_survey, inst):
+    """Exactly at 20% the rows are quarantined; the stop is for more than 20% (the stated rule)."""
+    df, _ = small_survey
+    df = df.astype({"SC21": "object"})
+    answered = df.index[df["SC21"].notna()]
+    k = int(0.2 * len(answered))
+    df.loc[answered[:k], "SC21"] = "?"
+    path = tmp_path / "edge.csv"
+    df.to_csv(path, index=False)
+    res = validate_survey(path, inst)
+    assert res.report["by_reason"]["unknown_option"] == k
 
 
 def test_missing_required_column_stops(tmp_path, small_survey, inst):

@@ -37,8 +37,21 @@ WJX_META = {
     "来自IP": "_ip",
     "总分": "_total_score",
 }
-_WJX_QUESTION = re.compile(r"^\s*(\d+)\s*[、.．]")
-_WJX_MATRIX_TEXT = re.compile(r"^\s*(\d+)\s*[(（](.+)[)）]\s*$")
+# Question headers as 问卷星 writes them: "3、text", "3：text", "3:text", "3.text"; matrix rows and
+# multi-select options "3(row text)" or "第3题(row text)" (按选项序号 downloads use the latter).
+_WJX_QUESTION = re.compile(r"^\s*(?:第\s*)?(\d+)\s*(?:题)?\s*[、.．:：]")
+_WJX_MATRIX_TEXT = re.compile(r"^\s*(?:第\s*)?(\d+)\s*(?:题)?\s*[(（](.+)[)）]\s*$")
+#: Cells 问卷星 writes for an answer that does not exist, and why. "-3"/"-2" only in choice questions of a
+#: 按选项序号 download (in a fill-in they could be a typed number).
+WJX_MISSING_TEXT = {"(跳过)": "skipped_by_logic", "（跳过）": "skipped_by_logic", "(空)": "left_empty",
+                    "（空）": "left_empty"}
+WJX_MISSING_CODES = {"-3": "skipped_by_logic", "-2": "not_shown"}
+#: A fill-in attached to an option: "其他新兴市场〖俄罗斯〗".
+_WJX_FILL_IN = re.compile(r"^(.*?)〖(.*)〗\s*$", re.S)
+#: Separator of chosen options in a multi-select cell.
+WJX_MULTI_SEP = "┋"
+FILL_IN_SUFFIX = "__text"
+_MS_PREFIX = "_multi:"
 
 
 class SurveyInputError(Exception):
@@ -159,7 +172,14 @@ def _text_index(inst: Instrument) -> dict[str, str]:
         out[_norm_text(f.id)] = f.id
     for i in inst.likert_ids:
         out[_norm_text(i)] = i
+    for ms in inst.multi_selects:
+        out[_norm_text(ms["zh"])] = _MS_PREFIX + ms["id"]
+        out[_norm_text(ms["en"])] = _MS_PREFIX + ms["id"]
+        for opt in ms["options"]:
+            out[_norm_text(opt["zh"])] = opt["field"]
+            out[_norm_text(opt["en"])] = opt["field"]
     return out
+
 
 
 def _match_text(text: str, index: dict[str, str]) -> str | None:
@@ -222,6 +242,59 @@ def _qualtrics_columns(columns: list[str], texts: list[str], inst: Instrument) -
     return mapping
 
 
+def _split_fill_ins(df: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
+    """Split "option〖typed text〗" in category fields into the option and a ``<field>__text`` column."""
+    for f in inst.fields:
+        if f.kind != "category" or f.id not in df.columns:
+            continue
+        parts = df[f.id].astype("string").str.extract(_WJX_FILL_IN)
+        has = parts[0].notna()
+        if has.any():
+            df[f.id] = df[f.id].astype("string").where(~has, parts[0].str.strip())
+            df[f.id + FILL_IN_SUFFIX] = parts[1].str.strip().where(has)
+    return df
+
+
+def _expand_multi_selects(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFrame, list[dict]]:
+    """Turn a "A┋B" multi-select column into the instrument's 0/1 option fields.
+
+    A chosen option is matched by its text (Chinese or English) or, in a 按选项序号 download, by its
+    number in the instrument's option order. An option nobody defined is returned as a problem of that
+    row (the validator quarantines the row), never dropped silently.
+    """
+    problems: list[dict] = []
+    index = _text_index(inst)
+    for ms in inst.multi_selects:
+        col = _MS_PREFIX + ms["id"]
+        if col not in df.columns:
+            continue
+        fields = [o["field"] for o in ms["options"]]
+        values = {fid: [] for fid in fields}
+        for i, cell in enumerate(df[col].astype("string")):
+            text = "" if pd.isna(cell) else str(cell).strip()
+            if not text or text in WJX_MISSING_TEXT or text in WJX_MISSING_CODES:
+                for fid in fields:
+                    values[fid].append(pd.NA)
+                continue
+            chosen: set[str] = set()
+            for part in (p.strip() for p in text.split(WJX_MULTI_SEP) if p.strip()):
+                m = _WJX_FILL_IN.match(part)
+                part = m.group(1).strip() if m else part
+                if part.isdigit() and 1 <= int(part) <= len(fields):
+                    chosen.add(fields[int(part) - 1])
+                elif (hit := _match_text(part, index)) in fields:
+                    chosen.add(hit)
+                else:
+                    problems.append({"index": i, "column": ms["id"], "value": part})
+            for fid in fields:
+                values[fid].append(str(int(fid in chosen)))
+        for fid in fields:
+            if fid not in df.columns:
+                df[fid] = pd.array(values[fid], dtype="string")
+        df = df.drop(columns=[col])
+    return df, problems
+
+
 def _parse_wjx_duration(values: pd.Series) -> pd.Series:
     """问卷星 writes completion time as ``"523秒"``; keep the number."""
     return values.astype("string").str.replace("秒", "", regex=False).str.strip()
@@ -261,6 +334,7 @@ def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None
     user_map = mapping if isinstance(mapping, dict) else load_mapping(mapping)
 
     header_rows = 1
+    multi_problems: list[dict] = []
     if fmt == "tidy":
         df = _read_any_table(path)
     elif fmt == "wjx":
@@ -269,6 +343,8 @@ def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None
         df = df.rename(columns={**auto, **user_map})
         if "duration_s" in df.columns:
             df["duration_s"] = _parse_wjx_duration(df["duration_s"])
+        df, multi_problems = _expand_multi_selects(df, instrument)
+        df = _split_fill_ins(df, instrument)
         user_map = {}
     elif fmt == "qualtrics":
         df = _read_text_table(path, header=0)
@@ -291,14 +367,22 @@ def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None
     if dupes:
         raise SurveyInputError(path, f"two columns map to the same id: {dupes}", column=dupes[0],
                                hint="each instrument id may appear once; check the mapping")
-    keep = [c for c in df.columns if c in set(instrument.columns) or c.startswith("_")]
+    contract = set(instrument.columns)
+    keep = [c for c in df.columns if c in contract or (c.startswith("_") and not c.startswith(_MS_PREFIX))
+            or (c.endswith(FILL_IN_SUFFIX) and c[: -len(FILL_IN_SUFFIX)] in contract)]
     if not any(c in instrument.likert_ids for c in keep):
         raise SurveyInputError(path, "no column matches the questionnaire's item ids (MI11 … TO32)",
                                hint="this does not look like a cbec survey export; pass --format or a "
                                     "--mapping file that maps its columns to the item ids")
-    out = df[keep].copy()
+    out = df[keep].copy().reset_index(drop=True)
     out.insert(0, SOURCE_ROW, range(header_rows + 1, header_rows + 1 + len(out)))
-    return out.reset_index(drop=True), fmt
+    # What the validator must know about this export's conventions travels with the table.
+    out.attrs["missing_text"] = dict(WJX_MISSING_TEXT)
+    if fmt == "wjx":
+        out.attrs["missing_codes"] = dict(WJX_MISSING_CODES)
+        out.attrs["option_numbers"] = True
+        out.attrs["row_problems"] = multi_problems
+    return out, fmt
 
 
 def _read_stat_file(path: Path, fmt: str) -> pd.DataFrame:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from cbec.typed_numbers import UNITS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTRUMENT = REPO_ROOT / "data" / "instrument" / "instrument.yaml"
 
@@ -69,6 +71,7 @@ class Field:
     min: float | None = None
     max: float | None = None
     levels: tuple[dict, ...] = ()
+    unit: str | None = None
 
     @property
     def level_values(self) -> tuple[str, ...]:
@@ -146,6 +149,11 @@ class Instrument:
     def columns(self) -> list[str]:
         """Every column of the tidy data contract, in a stable order."""
         return [*(f.id for f in self.fields), *self.likert_ids]
+
+    @property
+    def multi_selects(self) -> list[dict]:
+        """Multi-select questions: ``{"id", "en", "zh", "options": [{"field", "en", "zh"}, ...]}``."""
+        return list(self.raw.get("multi_select") or [])
 
     # -- response options --------------------------------------------------------------------
     @cached_property
@@ -262,7 +270,7 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     fields = tuple(
         Field(id=r["id"], kind=r["kind"], en=r["en"], zh=r["zh"], required=bool(r.get("required", False)),
               derived=bool(r.get("derived", False)), min=r.get("min"), max=r.get("max"),
-              levels=tuple(r.get("levels") or ()))
+              levels=tuple(r.get("levels") or ()), unit=r.get("unit"))
         for r in raw["fields"]
     )
     att = raw["attention_check"]
@@ -285,3 +293,10 @@ def _check(inst: Instrument) -> None:
             raise InstrumentError(f"{inst.path}: field {f.id} needs both English and Chinese labels")
         if f.kind == "category" and not f.levels:
             raise InstrumentError(f"{inst.path}: category field {f.id} lists no levels")
+        if f.unit is not None and f.unit not in UNITS:
+            raise InstrumentError(f"{inst.path}: field {f.id} has unit {f.unit!r}; known units: {', '.join(UNITS)}")
+    field_ids = {f.id for f in inst.fields}
+    for ms in inst.multi_selects:
+        for opt in ms.get("options") or []:
+            if opt.get("field") not in field_ids:
+                raise InstrumentError(f"{inst.path}: multi-select {ms.get('id')!r} feeds unknown field {opt.get('field')!r}")

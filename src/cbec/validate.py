@@ -3,9 +3,12 @@
 Order of work, each step recorded in the report:
 
 1. **Coerce** raw values to the contract's types. Likert answers may be scores or option labels
-   (Chinese or English, see the instrument's aliases); an unknown label stops the run with a
-   :class:`~cbec.ingest.SurveyInputError` because it means the export's options do not match the
-   questionnaire. A number where none can be (``"abc"`` in ``employees``) marks the row invalid.
+   (Chinese or English, see the instrument's aliases); cells that say "no answer" in the export's
+   words ("(跳过)", "(空)", 问卷星's -3/-2) become missing with the reason logged; fill-in numbers are
+   read as people type them (:func:`cbec.typed_numbers.parse_typed_number`), each repair logged. An
+   unknown option costs its row (``unknown_option:<column>``); only a column where more than
+   ``MAX_UNKNOWN_OPTION_SHARE`` of the answers are unknown stops the run, because that means a wrong
+   mapping or scale. A number that cannot be read safely marks the row invalid.
 2. **Schema** (pandera, built from the instrument): Likert range, numeric ranges, category
    levels, required fields. Every failing cell becomes a reason ``invalid:<column>``.
 3. **Quality screens**, each with a threshold in :class:`QualityThresholds`:
@@ -20,6 +23,7 @@ Order of work, each step recorded in the report:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,9 +32,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from cbec.ingest import SOURCE_ROW, SurveyInputError, read_survey
-from cbec.instrument import Instrument, load_instrument
+from cbec.instrument import Field, Instrument, load_instrument
+from cbec.typed_numbers import parse_typed_number
 
-REASONS = ("invalid", "missing_required", "duplicate_id", "duplicate_answers", "speeder", "straightliner",
+REASONS = ("invalid", "unknown_option", "missing_required", "duplicate_id", "duplicate_answers", "speeder", "straightliner",
            "attention_fail", "too_many_missing")
 
 
@@ -100,54 +105,147 @@ def build_schema(inst: Instrument) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(cols, strict=False, coerce=False)
 
 
-def _coerce(df: pd.DataFrame, inst: Instrument, path: str) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Bring raw values to contract types; return the table and the (row, column) cells that failed."""
+#: Above this share of a column's non-empty cells, unknown options mean a wrong mapping or scale, not a
+#: few typos: the run stops and names the column. Below it, each such cell costs its row only.
+MAX_UNKNOWN_OPTION_SHARE = 0.2
+
+
+@dataclass
+class CoercionLog:
+    """What coercion did to cells, for report.json: nothing is changed without a line here."""
+
+    bad: list[tuple[int, str]] = field(default_factory=list)  # (row position, reason tag)
+    details: dict[int, list[str]] = field(default_factory=dict)  # row position -> offending texts
+    repairs: list[dict] = field(default_factory=list)
+    missing: list[dict] = field(default_factory=list)
+    option_numbers: list[str] = field(default_factory=list)
+
+    def reject(self, i: int, tag: str, detail: str) -> None:
+        self.bad.append((i, tag))
+        self.details.setdefault(i, []).append(detail)
+
+
+def _blank_missing_markers(raw: pd.Series, col: str, markers: dict[str, str], rows: pd.Series,
+                           log: CoercionLog) -> pd.Series:
+    """Cells that say "no answer" in the export's own words become missing; each is logged with why."""
+    hit = raw.isin(list(markers))
+    for i in np.flatnonzero(hit.to_numpy()):
+        log.missing.append({"row": int(rows.iloc[i]), "column": col, "value": str(raw.iloc[i]),
+                            "reason": markers[str(raw.iloc[i])]})
+    return raw.mask(hit)
+
+
+def _unknown_cells(raw: pd.Series, unknown: pd.Series, col: str, path: str, rows: pd.Series,
+                   log: CoercionLog, allowed: str) -> None:
+    """A few unknown options cost their rows; a column of mostly unknown options stops the run."""
+    if not unknown.any():
+        return
+    share = float(unknown.sum()) / max(int(raw.notna().sum()), 1)
+    if share > MAX_UNKNOWN_OPTION_SHARE:
+        common = raw[unknown].value_counts().head(5)
+        listed = ", ".join(f"{v!r} ({n}×)" for v, n in common.items())
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise SurveyInputError(
+            path, f"{share:.0%} of the answers in this column are not options of the questionnaire "
+                  f"(most common: {listed}); more than {MAX_UNKNOWN_OPTION_SHARE:.0%} means the column is "
+                  "mapped to the wrong question or uses another scale",
+            row=int(rows.iloc[i]), column=col,
+            hint=f"allowed: {allowed}. Check the mapping of this column; if the export uses other wordings, "
+                 "add them under likert.aliases (or the field's levels) in the instrument file")
+    for i in np.flatnonzero(unknown.to_numpy()):
+        log.reject(int(i), f"unknown_option:{col}", f"{col}: {raw.iloc[i]!r}")
+
+
+def _coerce_likert(out: pd.DataFrame, c: str, inst: Instrument, path: str, markers: dict[str, str],
+                   log: CoercionLog) -> None:
+    rows = out[SOURCE_ROW]
+    raw = _blank_missing_markers(out[c].astype("string").str.strip(), c, markers, rows, log)
+    num = pd.to_numeric(raw.str.replace(r"分$", "", regex=True), errors="coerce")
+    from_label = raw.str.lower().map(inst.likert_label_map)
+    unknown = raw.notna() & num.isna() & from_label.isna()
+    known = ", ".join(lab["zh"] + "/" + lab["en"] for lab in inst.raw["likert"]["labels"])
+    _unknown_cells(raw, unknown, c, path, rows, log, f"scores 1–{inst.likert_points} or one of: {known}")
+    out[c] = num.fillna(from_label.astype("Float64")).astype("Float64")
+
+
+def _coerce_number(out: pd.DataFrame, f: Field, markers: dict[str, str], log: CoercionLog) -> None:
+    rows = out[SOURCE_ROW]
+    raw = _blank_missing_markers(out[f.id].astype("string").str.strip(), f.id, markers, rows, log)
+    values: list[float | None] = []
+    for i, text in enumerate(raw):
+        if pd.isna(text):
+            values.append(None)
+            continue
+        parsed = parse_typed_number(text, f.unit)
+        if parsed is None:
+            log.reject(i, f"invalid:{f.id}", f"{f.id}: {text!r} is not a number in {f.unit or 'plain digits'}")
+            values.append(None)
+            continue
+        if parsed.repaired:
+            log.repairs.append({"row": int(rows.iloc[i]), "column": f.id, "original": str(text),
+                                "parsed": parsed.value, "approximate": parsed.approximate, "note": parsed.note})
+        values.append(parsed.value)
+    out[f.id] = pd.array(values, dtype="Float64")
+
+
+def _level_lookup(f: Field) -> dict[str, str]:
+    """Folded label -> level value, for the value itself, both labels, and each label without its
+    trailing parenthesis (a shorter option text fielded on 问卷星: "其他新兴市场")."""
+    lookup: dict[str, str] = {}
+    for lv in f.levels:
+        for key in ("value", "en", "zh"):
+            text = str(lv[key]).strip().lower()
+            lookup[text] = str(lv["value"])
+            short = re.split(r"\s*[(（]", text, maxsplit=1)[0].strip()
+            lookup.setdefault(short, str(lv["value"]))
+    return lookup
+
+
+def _coerce_category(out: pd.DataFrame, f: Field, path: str, markers: dict[str, str], option_numbers: bool,
+                     log: CoercionLog) -> None:
+    rows = out[SOURCE_ROW]
+    raw = _blank_missing_markers(out[f.id].astype("string").str.strip(), f.id, markers, rows, log)
+    mapped = raw.str.lower().map(_level_lookup(f))
+    if option_numbers:
+        # A 按选项序号 download writes the option's position; the instrument's level order is the
+        # questionnaire's option order.
+        pos = pd.to_numeric(raw, errors="coerce")
+        by_number = mapped.isna() & pos.between(1, len(f.levels)) & (pos % 1 == 0)
+        if by_number.any():
+            values = f.level_values
+            mapped = mapped.where(~by_number, pos.where(by_number).map(
+                lambda k: values[int(k) - 1] if pd.notna(k) else pd.NA))
+            log.option_numbers.append(f.id)
+    unknown = raw.notna() & mapped.isna()
+    allowed = ", ".join(f.level_values) + " (or their Chinese/English labels in the instrument"
+    allowed += "; in a 按选项序号 download, option numbers 1–%d)" % len(f.levels) if option_numbers else ")"
+    _unknown_cells(raw, unknown, f.id, path, rows, log, allowed)
+    out[f.id] = mapped.astype("string")
+
+
+def _coerce(df: pd.DataFrame, inst: Instrument, path: str) -> tuple[pd.DataFrame, CoercionLog]:
+    """Bring raw values to contract types; what failed or was repaired is in the returned log.
+
+    The export's conventions come from the loader in ``df.attrs``: ``missing_text`` (cells such as
+    "(跳过)" that mean no answer), ``missing_codes`` (问卷星's -3/-2, for choice questions only) and
+    ``option_numbers`` (choice answers may be option positions).
+    """
     out = df.copy()
-    bad: list[tuple[int, str]] = []
-    labels = inst.likert_label_map
+    log = CoercionLog()
+    text_markers = dict(df.attrs.get("missing_text") or {})
+    choice_markers = {**text_markers, **(df.attrs.get("missing_codes") or {})}
     for c in [c for c in inst.likert_ids if c in out.columns]:
-        raw = out[c].astype("string").str.strip()
-        num = pd.to_numeric(raw.str.replace(r"分$", "", regex=True), errors="coerce")
-        text = raw.str.lower()
-        from_label = text.map(labels)
-        unknown = raw.notna() & num.isna() & from_label.isna()
-        if unknown.any():
-            i = int(np.flatnonzero(unknown.to_numpy())[0])
-            known = ", ".join(lab["zh"] + "/" + lab["en"] for lab in inst.raw["likert"]["labels"])
-            raise SurveyInputError(
-                path, f"unknown answer option {raw.iloc[i]!r} in a Likert item "
-                      f"({int(unknown.sum())} such cells in this column)",
-                row=int(out[SOURCE_ROW].iloc[i]), column=c,
-                hint=f"answers must be scores 1–{inst.likert_points} or one of: {known}; add other wordings "
-                     "under likert.aliases in the instrument file")
-        out[c] = num.fillna(from_label.astype("Float64")).astype("Float64")
+        _coerce_likert(out, c, inst, path, choice_markers, log)
     for f in inst.fields:
         if f.id not in out.columns:
             continue
         if f.kind in ("number", "integer"):
-            raw = out[f.id].astype("string").str.strip()
-            num = pd.to_numeric(raw, errors="coerce")
-            for i in np.flatnonzero((raw.notna() & num.isna()).to_numpy()):
-                bad.append((int(i), f.id))
-            out[f.id] = num.astype("Float64")
+            _coerce_number(out, f, choice_markers if f.min == 0 and f.max == 1 else text_markers, log)
         elif f.kind == "category":
-            level_map: dict[str, str] = {}
-            for lv in f.levels:
-                for key in ("value", "en", "zh"):
-                    level_map[str(lv[key]).strip().lower()] = str(lv["value"])
-            raw = out[f.id].astype("string").str.strip()
-            mapped = raw.str.lower().map(level_map)
-            unknown = raw.notna() & mapped.isna()
-            if unknown.any():
-                i = int(np.flatnonzero(unknown.to_numpy())[0])
-                raise SurveyInputError(
-                    path, f"unknown option {raw.iloc[i]!r} ({int(unknown.sum())} such cells in this column)",
-                    row=int(out[SOURCE_ROW].iloc[i]), column=f.id,
-                    hint=f"allowed: {', '.join(f.level_values)} (or their Chinese/English labels in the instrument)")
-            out[f.id] = mapped.astype("string")
+            _coerce_category(out, f, path, choice_markers, bool(df.attrs.get("option_numbers")), log)
         else:
             out[f.id] = out[f.id].astype("string").str.strip()
-    return out, bad
+    return out, log
 
 
 def _longest_run(values: np.ndarray) -> np.ndarray:
@@ -270,14 +368,18 @@ def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
         raise SurveyInputError(source, f"required columns are missing: {', '.join(missing_cols)}",
                                column=missing_cols[0],
                                hint="add them to the export, or map the export's columns to these ids with --mapping")
-    df, bad_cells = _coerce(raw, inst, source)
+    df, log = _coerce(raw, inst, source)
     if "size_class" not in df.columns or df["size_class"].isna().any():
         derived = inst.derive_size_class(df["employees"], df["revenue_band"] if "revenue_band" in df.columns else None)
         df["size_class"] = df["size_class"].fillna(derived) if "size_class" in df.columns else derived
 
     reasons: dict[int, list[str]] = {i: [] for i in range(len(df))}
-    for i, col in bad_cells:
-        reasons[i].append(f"invalid:{col}")
+    for i, tag in log.bad:
+        if tag not in reasons[i]:
+            reasons[i].append(tag)
+    for prob in raw.attrs.get("row_problems") or []:
+        reasons[prob["index"]].append(f"unknown_option:{prob['column']}")
+        log.details.setdefault(prob["index"], []).append(f"{prob['column']}: {prob['value']!r}")
     try:
         build_schema(inst).validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -298,6 +400,7 @@ def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
     rejected = np.array([bool(reasons[i]) for i in range(len(df))])
     quarantine = raw.loc[rejected].copy()
     quarantine.insert(1, "reasons", [";".join(reasons[i]) for i in np.flatnonzero(rejected)])
+    quarantine.insert(2, "reason_details", [" | ".join(log.details.get(int(i), [])) for i in np.flatnonzero(rejected)])
     clean = df.loc[~rejected].copy()
     # Recode first, then impute: a respondent's mean over a block that still holds raw reverse-worded
     # answers is not that respondent's level (it once gave a firm averaging 6.8 a 1 on MI32).
@@ -326,6 +429,9 @@ def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
         "cells_imputed": n_imputed,
         "reverse_items_recoded": inst.reverse_items,
         "thresholds": asdict(t),
+        "cells_repaired": log.repairs,
+        "missing_answers": {"by_reason": _count(m["reason"] for m in log.missing), "cells": log.missing},
+        "option_numbers_mapped": log.option_numbers,
         "item_missing_share": {c: round(float(df.loc[~rejected, c].isna().mean()), 6)
                                for c in inst.likert_ids if c in df.columns},
     }
@@ -333,6 +439,13 @@ def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
         raise AssertionError("row accounting broken: rows_in != rows_clean + rows_quarantined")
     return ValidationResult(clean=clean.reset_index(drop=True), quarantine=quarantine.reset_index(drop=True),
                             report=report)
+
+
+def _count(values) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def validate_survey(path: str | Path, instrument: Instrument | None = None, fmt: str | None = None,
@@ -349,6 +462,8 @@ def validate_survey(path: str | Path, instrument: Instrument | None = None, fmt:
 #: The rule behind each reason code, as the data-quality chapter states it.
 REASON_RULES = {
     "invalid": "a value outside the questionnaire's range or options, or text where a number belongs",
+    "unknown_option": "an answer that is not one of the question's options (a few such cells cost their rows; "
+                      "more than 20% of a column stops the run)",
     "missing_required": "a required profile field (employees, business model, market, years, stage) is empty",
     "duplicate_id": "the respondent id was already seen in an earlier row (the first row is kept)",
     "duplicate_answers": "every answer (and the IP address, when the export has one) equals an earlier row's",
