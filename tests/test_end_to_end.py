@@ -1,8 +1,10 @@
 """One full run: simulate a small sample, export it as SPSS .sav, execute every chapter on that export,
 build the book, inspect the HTML."""
 
+import json
 import re
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -11,8 +13,11 @@ from cbec.pipeline import RunSettings, run
 from cbec.instrument import load_instrument
 from cbec.simulate import SimulationConfig, simulate_survey, write_simulation
 
+from cbec.validate import validate_frame
 from export_fixtures import write_stat_file
+from hostile import MARKER, PAYLOADS
 from interview_fixtures import SECRETS, write_fixture_transcripts
+from test_hostile_input import assert_inert
 
 
 @pytest.mark.slow
@@ -21,8 +26,10 @@ def test_full_pipeline_builds_every_chapter(tmp_path):
     # The .sav sits beside ground_truth.json, so the chapters know the data are simulated.
     write_simulation(tmp_path / "data", n=220, seed=7)
     df, _ = simulate_survey(SimulationConfig(n=220, seed=7))
+    hostile_ids = _plant_hostile_ids(df)
     survey = write_stat_file(df, load_instrument(), tmp_path / "data" / "survey.sav")
     interviews = write_fixture_transcripts(tmp_path / "interviews")
+    _write_hostile_transcript(interviews)
     paths = run(RunSettings(survey=survey, out=tmp_path / "out", interviews=interviews, n_boot=99, power_reps=10))
     assert '"format": "spss"' in (paths["processed"] / "report.json").read_text(encoding="utf-8")
     html = paths["html"]
@@ -47,8 +54,46 @@ def test_full_pipeline_builds_every_chapter(tmp_path):
             assert re.search(r"<img[^>]+_images/", (html / f"{f}.html").read_text(encoding="utf-8")), f
     assert list(paths["results"].glob("*.csv")), "no result tables written"
 
+    # Data never becomes code: no payload runs on any page; each is shown as text where its field is shown.
+    for page in html.rglob("*.html"):
+        assert_inert(page.read_text(encoding="utf-8"))
+    quality = assert_inert((html / "notebooks" / "01_data_quality.html").read_text(encoding="utf-8"))
+    for rid in hostile_ids:
+        assert rid in quality, f"quarantined id {rid!r} not shown as text"
+    interviews_page = assert_inert((html / "notebooks" / "07_interviews.html").read_text(encoding="utf-8"))
+    assert HOSTILE_FIRM in interviews_page
+    # Downloads open safely in a spreadsheet: no text cell starts with a formula character.
+    for csv in [*paths["results"].glob("*.csv"), paths["processed"] / "quarantine.csv"]:
+        table = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for col in table.columns:
+            cells = table[col]
+            text = cells[~cells.str.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")]
+            assert not text.str.match(r"^[=+\-@\t\r]").any(), (csv.name, col, text[text.str.match(r"^[=+\-@]")].head())
+
     # No identifying detail from the fixture transcripts reaches any built page.
     for page in html.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         for secret in SECRETS:
             assert secret not in text, f"{secret!r} leaked into {page.relative_to(html)}"
+
+
+HOSTILE_FIRM = "深湾电子" + PAYLOADS[1]
+
+
+def _plant_hostile_ids(df):
+    """Give three rows that the screens quarantine (not as duplicates) ids that are payloads."""
+    raw = df.astype("string")
+    raw.insert(0, "_source_row", range(2, len(raw) + 2))
+    q = validate_frame(raw, load_instrument()).quarantine
+    q = q[~q["reasons"].str.contains("duplicate")]
+    ids = [f"R-{p}" for p in PAYLOADS[:3]]
+    for rid, new in zip(q["respondent_id"].head(3), ids):
+        df.loc[df["respondent_id"] == rid, "respondent_id"] = new
+    return ids
+
+
+def _write_hostile_transcript(folder):
+    answers = "\n".join(f"问：你们的供应链和市场定位怎么配合？\n答：我们做细分赛道，海外仓备货。{p}" for p in PAYLOADS)
+    (folder / "hostile.md").write_text(
+        f"---\nfirm: {json.dumps(HOSTILE_FIRM, ensure_ascii=False)}\nrole: 总经理\nsize_class: sme\nmain_market: eu_na\nlanguage: zh\n---\n{answers}\n",
+        encoding="utf-8")

@@ -16,6 +16,7 @@ Nothing here judges the answers: that is :mod:`cbec.validate`'s job.
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -89,13 +90,41 @@ def _read_text_table(path: Path, header: int | list[int] | None = 0) -> pd.DataF
                            hint="re-export as UTF-8 CSV or as xlsx")
 
 
+#: Files are untrusted input: a survey export larger than this stops with a clear error instead of
+#: exhausting memory (a million-firm CSV of this questionnaire is about 200 MB).
+MAX_SURVEY_BYTES = 512 * 2**20
+#: An xlsx is a zip archive: its parts may expand to at most this much, at most this many times their
+#: packed size (a "zip bomb" expands thousands of times).
+MAX_XLSX_UNPACKED_BYTES = 2 * 2**30
+MAX_XLSX_RATIO = 200
+
+
+def _check_xlsx_archive(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise SurveyInputError(path, "not a readable Excel workbook (the .xlsx archive is damaged)",
+                               hint="open it in Excel/WPS and save as .xlsx again") from exc
+    unpacked = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES or unpacked / packed > MAX_XLSX_RATIO:
+        raise SurveyInputError(
+            path, f"the workbook would expand to {unpacked / 2**20:,.0f} MiB ({unpacked / packed:,.0f}× its size); "
+                  f"the limits are {MAX_XLSX_UNPACKED_BYTES / 2**30:.0f} GiB and {MAX_XLSX_RATIO}×",
+            hint="this is not an ordinary survey export; export the answers again as CSV")
+
+
 def _read_any_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return _read_text_table(path)
     if suffix in (".xlsx", ".xlsm"):
+        _check_xlsx_archive(path)
         try:
-            return pd.read_excel(path, dtype=str, engine="openpyxl")
+            # Cached cell values only: formulas are never evaluated and external links never followed.
+            return pd.read_excel(path, dtype=str, engine="openpyxl",
+                                 engine_kwargs={"read_only": True, "data_only": True, "keep_links": False})
         except Exception as exc:  # openpyxl raises many types for a broken workbook
             raise SurveyInputError(path, f"not a readable Excel workbook ({exc})",
                                    hint="open it in Excel/WPS and save as .xlsx again") from exc
@@ -328,6 +357,10 @@ def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None
         raise SurveyInputError(path, "no such file", hint="check the path given to --survey")
     if path.stat().st_size == 0:
         raise SurveyInputError(path, "the file is empty", hint="check that the export finished")
+    if path.stat().st_size > MAX_SURVEY_BYTES:
+        raise SurveyInputError(path, f"the file has {path.stat().st_size / 2**20:,.0f} MiB; the limit is "
+                                     f"{MAX_SURVEY_BYTES / 2**20:,.0f} MiB",
+                               hint="split the export, or raise cbec.ingest.MAX_SURVEY_BYTES from Python")
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise SurveyInputError(path, f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")

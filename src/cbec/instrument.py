@@ -6,6 +6,7 @@ the size rule, so that a change to the questionnaire is a change to one YAML fil
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -285,6 +286,11 @@ def _check(inst: Instrument) -> None:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise InstrumentError(f"{inst.path}: duplicate ids {dupes}")
+    # Ids become column names, file names and code spans in the book: letters, digits and _ only.
+    odd = [i for i in ids if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", i)]
+    if odd:
+        raise InstrumentError(f"{inst.path}: ids may hold only letters, digits and '_' and start with a letter; "
+                              f"not {odd[:3]}")
     for it in inst.items.values():
         if not it.en.strip() or not it.zh.strip():
             raise InstrumentError(f"{inst.path}: item {it.id} needs both English and Chinese text")

@@ -128,6 +128,10 @@ def _split_front_matter(text: str) -> tuple[dict | None, str, str]:
     return meta, parts[2], ""
 
 
+#: A transcript larger than this is skipped with a reason (an hour's interview is about 50 KB).
+MAX_TRANSCRIPT_BYTES = 5 * 2**20
+
+
 def read_transcripts(folder: str | Path | None = None) -> Corpus:
     """Read every ``*.md``/``*.txt`` transcript in ``folder`` (README files excepted).
 
@@ -143,7 +147,15 @@ def read_transcripts(folder: str | Path | None = None) -> Corpus:
     pseudo = Pseudonymiser()
     good: list[tuple[Path, dict, str]] = []
     skipped = []
+    root = folder.resolve()
     for p in paths:
+        # Transcripts are untrusted files: a link out of the folder is not followed, a huge file not read.
+        if not p.resolve().is_relative_to(root):
+            skipped.append({"file": p.name, "reason": "a link to a file outside the transcripts folder"})
+            continue
+        if p.stat().st_size > MAX_TRANSCRIPT_BYTES:
+            skipped.append({"file": p.name, "reason": f"larger than {MAX_TRANSCRIPT_BYTES // 2**20} MiB"})
+            continue
         raw = p.read_bytes()
         if not raw.strip():
             skipped.append({"file": p.name, "reason": "empty file"})

@@ -7,21 +7,24 @@ the questionnaire the loaders and the validator use.
 from __future__ import annotations
 
 from cbec.instrument import Instrument
+from cbec.safe_display import md_text
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Instrument text is data (a user's own instrument may hold anything): shown, never interpreted."""
+    return md_text(text)
 
 
 def questionnaire_page(inst: Instrument) -> str:
     """The questionnaire as a readable bilingual MyST page."""
     k = inst.likert_points
-    scale = " · ".join(f"{lab['value']} {lab['zh']} / {lab['en']}" for lab in inst.raw["likert"]["labels"])
+    scale = " · ".join(f"{lab['value']} {_cell(lab['zh'])} / {_cell(lab['en'])}" for lab in inst.raw["likert"]["labels"])
     lines = [
         "(appendix-questionnaire)=",
         f"# Appendix A. The questionnaire 问卷",
         "",
-        f"**{inst.raw['title']['en']}** — {inst.raw['title']['zh']} (instrument version {inst.raw['version']}).",
+        f"**{_cell(inst.raw['title']['en'])}** — {_cell(inst.raw['title']['zh'])} "
+        f"(instrument version {_cell(inst.raw['version'])}).",
         "",
         "This page is generated from `data/instrument/instrument.yaml`, the same file the loaders, the validator "
         "and the simulator read. Item wording is the project's own operationalisation of the seven-factor "
@@ -40,29 +43,29 @@ def questionnaire_page(inst: Instrument) -> str:
         if f.derived or f.id in ("respondent_id", "duration_s"):
             continue
         if f.kind == "category":
-            ans = "; ".join(f"{lv['en']} / {lv['zh']}" for lv in f.levels)
+            ans = "; ".join(f"{lv['en']} / {lv['zh']}" for lv in f.levels)  # escaped below, as a whole
         elif f.kind == "integer" and f.max == 1:
             ans = "yes / no"
         else:
             ans = "number"
         lines.append(f"| `{f.id}` | {_cell(f.en)} | {_cell(f.zh)} | {_cell(ans)} |")
-    lines += ["", f"Size class is not asked but derived: {inst.size_rule_text['en']}", "",
-              f"规模类别由规则推导：{inst.size_rule_text['zh']}", ""]
+    lines += ["", f"Size class is not asked but derived: {_cell(inst.size_rule_text['en'])}", "",
+              f"规模类别由规则推导：{_cell(inst.size_rule_text['zh'])}", ""]
     for n, fac in enumerate(inst.factors, start=2):
-        lines += [f"## Part {n}. {fac.en} {fac.zh}", ""]
+        lines += [f"## Part {n}. {_cell(fac.en)} {_cell(fac.zh)}", ""]
         for sd in fac.subdimensions:
-            lines += [f"**{sd.code} {sd.en} · {sd.zh}**", "", "| id | statement | 陈述 |", "|---|---|---|"]
+            lines += [f"**{sd.code} {_cell(sd.en)} · {_cell(sd.zh)}**", "", "| id | statement | 陈述 |", "|---|---|---|"]
             for it in sd.items:
                 mark = " ↺" if it.reverse else ""
                 lines.append(f"| `{it.id}`{mark} | {_cell(it.en)} | {_cell(it.zh)} |")
             lines.append("")
     perf = inst.raw["performance"]
-    lines += [f"## Part {len(inst.factors) + 2}. {perf['en']}", "", perf["zh"], "",
+    lines += [f"## Part {len(inst.factors) + 2}. {_cell(perf['en'])}", "", _cell(perf["zh"]), "",
               "| id | statement | 陈述 |", "|---|---|---|"]
     lines += [f"| `{it.id}` | {_cell(it.en)} | {_cell(it.zh)} |" for it in inst.performance_items]
     att = inst.raw["attention_check"]
     lines += ["", "## Attention check 注意力检测", "",
-              f"`{inst.attention_id}` — {att['en']} {att['zh']} "
+              f"`{inst.attention_id}` — {_cell(att['en'])} {_cell(att['zh'])} "
               f"Any answer other than {inst.attention_expected} quarantines the response.", ""]
     return "\n".join(lines)
 
@@ -82,7 +85,7 @@ def data_dictionary_page(inst: Instrument) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in dd.itertuples(index=False):
-        lines.append(f"| `{r.column}` | {r.block} | {_cell(r.type)} | {_cell(r.allowed)} | "
+        lines.append(f"| `{r.column}` | {_cell(r.block)} | {_cell(r.type)} | {_cell(r.allowed)} | "
                      f"{'yes' if r.required else ''} | {_cell(r.label_en)} | {_cell(r.label_zh)} |")
     lines.append("")
     return "\n".join(lines)

@@ -33,6 +33,7 @@ import pandera.pandas as pa
 
 from cbec.ingest import SOURCE_ROW, SurveyInputError, read_survey
 from cbec.instrument import Field, Instrument, load_instrument
+from cbec.safe_display import to_csv_for_people
 from cbec.typed_numbers import parse_typed_number
 
 REASONS = ("invalid", "unknown_option", "missing_required", "duplicate_id", "duplicate_answers", "speeder", "straightliner",
@@ -70,12 +71,17 @@ class ValidationResult:
     report: dict = field(default_factory=dict)
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``clean.parquet``, ``quarantine.csv`` and ``report.json`` into ``out_dir``."""
+        """Write ``clean.parquet``, ``quarantine.parquet`` (raw values, for the pipeline),
+        ``quarantine.csv`` (for people: text cells a spreadsheet would run as formulas are neutralised)
+        and ``report.json`` into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"clean": out / "clean.parquet", "quarantine": out / "quarantine.csv", "report": out / "report.json"}
+        paths = {"clean": out / "clean.parquet", "quarantine": out / "quarantine.csv",
+                 "quarantine_raw": out / "quarantine.parquet", "report": out / "report.json"}
         self.clean.to_parquet(paths["clean"], index=False)
-        self.quarantine.to_csv(paths["quarantine"], index=False, encoding="utf-8-sig", lineterminator="\n")
+        q = self.quarantine
+        q.astype({c: "string" for c in q.columns if c != SOURCE_ROW}).to_parquet(paths["quarantine_raw"], index=False)
+        to_csv_for_people(q, paths["quarantine"])
         paths["report"].write_text(json.dumps(self.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return paths
 
@@ -488,8 +494,7 @@ def load_validation(processed_dir: str | Path) -> ValidationResult:
     """Read back what :meth:`ValidationResult.write` wrote."""
     d = Path(processed_dir)
     report = json.loads((d / "report.json").read_text(encoding="utf-8"))
-    quarantine = pd.read_csv(d / "quarantine.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False,
-                             na_values=[""])
+    quarantine = pd.read_parquet(d / "quarantine.parquet")
     return ValidationResult(clean=pd.read_parquet(d / "clean.parquet"), quarantine=quarantine, report=report)
 
 

@@ -1,0 +1,151 @@
+"""Data never becomes code: every escape path, the spreadsheet-safe CSV, and files as untrusted input.
+
+The end-to-end half (payloads through a whole run into the built HTML) is in test_end_to_end.py, which
+already builds the book once; the helpers for reading a page are here.
+"""
+
+import zipfile
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from markdown_it import MarkdownIt
+
+from cbec import ingest
+from cbec.ingest import SurveyInputError, read_survey
+from cbec.interviews import read_transcripts
+from cbec.safe_display import md_text, neutralise_formula, quotes_html, render_styler, to_csv_for_people
+
+from hostile import MARKER, PAYLOADS
+
+
+class PageAudit(HTMLParser):
+    """Collects what a page would run (script bodies, event handlers, javascript: URLs) and its text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.active: list[str] = []
+        self.text: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            value = value or ""
+            if name.lower().startswith("on") or value.strip().lower().startswith("javascript:"):
+                self.active.append(f"<{tag} {name}={value!r}>")
+            if tag in ("img", "a", "iframe", "object", "embed") and MARKER in value:
+                self.active.append(f"<{tag} {name}={value!r}>")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.active.append(data)
+        else:
+            self.text.append(data)
+
+
+def audit(html: str) -> PageAudit:
+    a = PageAudit()
+    a.feed(html)
+    return a
+
+
+def assert_inert(html: str) -> str:
+    """No payload runs; return the page's visible text."""
+    a = audit(html)
+    live = [x for x in a.active if MARKER in x or "alert(" in x]
+    assert not live, live
+    return "".join(a.text)
+
+
+def test_tables_escape_cells_labels_and_captions():
+    df = pd.DataFrame({"firm": PAYLOADS, "score": range(len(PAYLOADS))},
+                      index=pd.Index(PAYLOADS, name="<b>idx</b>"))
+    df.columns = ["<i>firm</i>", "score"]
+    html = render_styler(df.style.format(precision=2).set_caption(PAYLOADS[1]))
+    text = assert_inert(html)
+    for p in PAYLOADS[:3]:
+        assert p in text  # shown, as the characters typed
+    assert "<i>firm</i>" in text
+
+
+def test_prose_from_data_is_shown_not_interpreted():
+    md = MarkdownIt("commonmark", {"html": True})
+    for p in PAYLOADS:
+        html = md.render(md_text(p))
+        text = assert_inert(html)
+        assert "<a " not in html and "<img" not in html and "<script" not in html
+        shown = text.strip()
+        assert shown == p.replace("\n", " ").replace("\u202e", "[U+202E]"), (p, shown)
+
+
+def test_quotes_are_html_of_escaped_text():
+    quotes = pd.DataFrame({"quote": PAYLOADS, "factor": "MI", "firm": PAYLOADS[1]})
+    text = assert_inert(quotes_html(quotes))
+    assert PAYLOADS[0] in text and PAYLOADS[1] in text
+
+
+@pytest.mark.parametrize("cell,expected", [
+    ("=1+1", "'=1+1"), ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=x", "'\t=x"), ("\r=x", "'\r=x"), ("-5.2", "-5.2"), ("+3", "+3"), ("1e-3", "1e-3"), ("plain", "plain"),
+    (-5.2, -5.2), (None, None),
+])
+def test_formula_cells_are_neutralised_numbers_are_not(cell, expected):
+    assert neutralise_formula(cell) == expected
+
+
+def test_csv_for_people_starts_no_text_cell_with_a_formula(tmp_path):
+    df = pd.DataFrame({"text": PAYLOADS + ["-1"], "n": [-1.5] * (len(PAYLOADS) + 1)})
+    path = to_csv_for_people(df, tmp_path / "t.csv")
+    back = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert not back["text"].str.match(r"^[=+\-@\t\r]").iloc[:-1].any()
+    assert back["text"].iloc[-1] == "-1" and (back["n"] == "-1.5").all()
+
+
+def _xlsx_with_formula(path, inst):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["respondent_id", "MI11", "employees"])
+    ws.append(["R1", "=1+6", "=WEBSERVICE(\"http://cbec-xss\")"])
+    wb.save(path)
+    return path
+
+
+def test_xlsx_formulas_are_never_evaluated(tmp_path, inst):
+    df, _ = read_survey(_xlsx_with_formula(tmp_path / "f.xlsx", inst), inst)
+    # openpyxl writes no cached value; a reader that evaluated the formula would give 7
+    assert df.loc[0, "MI11"] != "7" and pd.isna(df.loc[0, "MI11"])
+
+
+def test_zip_bomb_workbook_stops_clearly(tmp_path, inst):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"0" * (50 * 2**20))
+    with pytest.raises(SurveyInputError, match="would expand to .* the limits are"):
+        read_survey(path, inst, fmt="tidy")
+
+
+def test_oversized_file_stops_clearly(tmp_path, inst, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text("respondent_id,MI11\n" + "R,1\n" * 1000, encoding="utf-8")
+    monkeypatch.setattr(ingest, "MAX_SURVEY_BYTES", 1000)
+    with pytest.raises(SurveyInputError, match="the limit is"):
+        read_survey(path, inst)
+
+
+def test_transcript_links_out_of_the_folder_are_not_followed(tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\nfirm: S\nsize_class: sme\nmain_market: sea\nlanguage: en\n---\nQ: a\nA: cbec-secret\n",
+                      encoding="utf-8")
+    folder = tmp_path / "iv"
+    folder.mkdir()
+    (folder / "link.md").symlink_to(secret)
+    corpus = read_transcripts(folder)
+    assert "cbec-secret" not in corpus.segments.to_string()
+    assert "outside the transcripts folder" in corpus.skipped.to_string()
