@@ -74,15 +74,32 @@ def test_claims_register_loads_with_sections_and_estimators():
     assert len(reg) >= 70
 
 
-def test_every_testable_claim_maps_to_an_estimate(inst, small_survey):
+def test_every_testable_claim_maps_to_an_estimate_and_a_stated_verdict(inst, small_survey):
     df, _ = small_survey
     clean = validate_frame(df, inst).clean
     reg = load_claims()
     out = estimate_claims(clean, inst, reg, n_boot=99)
-    assert list(out["claim_id"]) == list(reg.loc[reg["testable"] == "yes", "claim_id"])
-    assert np.isfinite(out[["estimate", "ci_low", "ci_high"]].to_numpy(float)).all()
-    assert (out["ci_low"] <= out["estimate"]).all() and (out["estimate"] <= out["ci_high"]).all()
-    assert set(out["verdict"]) <= {"consistent", "not consistent"}
+    tested = out[out["part_of"].notna() | ~out["claim_id"].isin(reg.loc[reg["testable"] == "no", "claim_id"])]
+    assert list(tested["claim_id"]) == list(reg.loc[reg["testable"] == "yes", "claim_id"])
+    assert np.isfinite(tested[["estimate", "ci_low", "ci_high"]].to_numpy(float)).all()
+    assert (tested["ci_low"] <= tested["estimate"]).all() and (tested["estimate"] <= tested["ci_high"]).all()
+    assert set(out["verdict"]) <= {"matches", "differs", "inconclusive"} and out["verdict"].notna().all()
+    # the compound claim is judged from its parts and appears once
+    compound = out.set_index("claim_id").loc["C78"]
+    parts = out[out["part_of"] == "C78"]["verdict"]
+    expected = ("matches" if (parts == "matches").all() else "differs" if (parts == "differs").any()
+                else "inconclusive")
+    assert compound["verdict"] == expected
+
+
+def test_band_rule_rewards_precision_not_vagueness():
+    from cbec.claims import band_verdict
+
+    # a precise 2.2x [2.04, 2.38] matches "doubles"; a vaguer interval around the same estimate does not
+    assert band_verdict(2.04, 2.38, 1.5, 2.5) == "matches"
+    assert band_verdict(1.0, 3.4, 1.5, 2.5) == "inconclusive"
+    assert band_verdict(2.6, 3.1, 1.5, 2.5) == "differs"
+    assert band_verdict(1.5, 2.5, 1.5, 2.5) == "matches"  # the band's edges belong to it
 
 
 def test_planted_claims_are_recovered(inst):
@@ -130,3 +147,41 @@ def test_cases_reject_a_claim_about_another_firm(tmp_path):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(cases.CasesError, match="claims about other firms"):
         cases.load_cases(path, claims=load_claims())
+
+
+def _ctx(inst, **cfg):
+    from cbec import claims as cl
+
+    df, _ = simulate_survey(SimulationConfig(n=600, dirt=False, **cfg), inst)
+    for c in inst.reverse_items:
+        df[c] = inst.likert_points + 1 - df[c]
+    a = models.prepare(df, inst)
+    return cl, {"data": df, "instrument": inst, "scores": a.scores, "indices": a.indices, "y": a.y,
+                "controls": a.controls, "profile": groups.balance_focus(a.indices),
+                "sme": groups.group_dummy(df, "size"), "n_boot": 99, "seed": 1}
+
+
+@pytest.mark.slow
+def test_stage_claim_rarely_matches_when_no_stage_effect_exists(inst):
+    """No stage effect is planted in the simulator. With the three direction claims tested together (Holm),
+    the stage claim is "matches" in at most 5 of 100 seeds (measured when written: 4 of 100; before the factors
+    and their products were held fixed in the stage model: 10)."""
+    matched = 0
+    for s in range(100):
+        cl, ctx = _ctx(inst, seed=3000 + s)
+        rows = pd.DataFrame([cl.spread_slope_large(ctx), cl.focus_slope_sme(ctx), cl.stage_fit(ctx)])
+        matched += cl._direction_verdicts(rows, 0.05).iloc[2] == "matches"
+    assert matched <= 5, matched
+
+
+@pytest.mark.slow
+def test_margin_claim_matches_when_planted_at_the_article_value(inst):
+    """The simulator plants -0.5 pp of margin per inventory day (the article's half point): the claim
+    'matches' its band [0.25, 0.75] in at least 80 of 100 seeds."""
+    reg = load_claims().set_index("claim_id").loc["C25"]
+    hits = 0
+    for s in range(100):
+        cl, ctx = _ctx(inst, seed=4000 + s)
+        r = cl.margin_per_inventory_day(ctx)
+        hits += cl.band_verdict(r["ci_low"], r["ci_high"], reg["band_low"], reg["band_high"]) == "matches"
+    assert hits >= 80, hits

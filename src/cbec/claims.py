@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 
 from cbec import groups, models
 from cbec.instrument import REPO_ROOT, Instrument
@@ -21,7 +22,11 @@ from cbec.instrument import REPO_ROOT, Instrument
 CLAIMS_CSV = REPO_ROOT / "data" / "article" / "claims.csv"
 KINDS = ("market_statistic", "firm_fact", "effect_claim")
 COLUMNS = ("claim_id", "section", "kind", "about", "measure", "value", "value_low", "value_high", "unit",
-           "statement", "testable", "estimator")
+           "statement", "testable", "estimator", "band_low", "band_high", "band_alt_low", "band_alt_high",
+           "band_reason", "part_of")
+#: The verdicts of the tested-claims table, and nothing else.
+VERDICTS = ("matches", "differs", "inconclusive")
+_NUMERIC = ("value", "value_low", "value_high", "band_low", "band_high", "band_alt_low", "band_alt_high")
 
 
 class ClaimsError(ValueError):
@@ -32,8 +37,8 @@ def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
     """Read and check the register: columns, unique ids, a section and a known kind on every row, and an
     existing estimator on every testable row."""
     path = Path(path)
-    df = pd.read_csv(path, dtype={"claim_id": str, "section": str, "estimator": str}, keep_default_na=False,
-                     na_values={"value": [""], "value_low": [""], "value_high": [""]})
+    df = pd.read_csv(path, dtype={"claim_id": str, "section": str, "estimator": str, "part_of": str},
+                     keep_default_na=False, na_values={c: [""] for c in _NUMERIC})
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ClaimsError(f"{path}: missing columns {missing}")
@@ -49,6 +54,11 @@ def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
             raise ClaimsError(f"{where}: testable must be yes or no")
         if r["testable"] == "yes" and r["estimator"] not in ESTIMATORS:
             raise ClaimsError(f"{where}: unknown estimator {r['estimator']!r}")
+        if r["testable"] == "yes" and pd.notna(r["value"]) and (pd.isna(r["band_low"]) or pd.isna(r["band_high"])
+                                                              or not str(r["band_reason"]).strip()):
+            raise ClaimsError(f"{where}: a tested numeric claim needs band_low, band_high and band_reason")
+        if r["part_of"] and r["part_of"] not in set(df["claim_id"]):
+            raise ClaimsError(f"{where}: part_of names unknown claim {r['part_of']!r}")
     return df
 
 
@@ -126,53 +136,108 @@ def experience_repurchase_ratio(ctx: dict) -> dict:
 
 
 def coupling_rank_mi_sc(ctx: dict) -> dict:
-    """MI x SC product coefficient in the joint interaction model, with its rank among the 21 pairs and
-    its Holm-adjusted p-value."""
-    t = models.joint_interaction_model(ctx["scores"], ctx["y"], ctx["controls"])
-    r = t[(t["factor_a"] == "MI") & (t["factor_b"] == "SC")].iloc[0]
-    return {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "rank": int(r["rank"]),
-            "p_holm": float(r["p_holm"])}
+    """MI x SC product coefficient in the joint interaction model, with its rank among the 21 pairs and its
+    simultaneous 95% rank confidence set (Mogstad et al. 2024)."""
+    ri = models.joint_rank_inference(ctx["scores"], ctx["y"], ctx["controls"], n_boot=ctx["n_boot"], seed=ctx["seed"])
+    r = ri.table.set_index("term").loc["MIxSC"]
+    se = float(r["std_error"])
+    return {**_wald(float(r["estimate"]), se), "rank": int(r["rank"]), "rank_low": int(r["rank_low"]),
+            "rank_high": int(r["rank_high"])}
 
 
-def size_balance_focus(ctx: dict) -> dict:
-    """SME minus large-firm slope of performance on factor spread (level held fixed); the article predicts
-    a positive difference (spread hurts large firms more than SMEs)."""
+def _size_slope(ctx: dict, measure: str, term: str, sign: int) -> dict:
     t = groups.balance_focus_by_size(ctx["profile"], ctx["y"], ctx["sme"], ctx["controls"]).set_index(["measure", "term"])
-    r = t.loc[("spread", "difference_sme_minus_large")]
-    return {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+    r = t.loc[(measure, term)]
+    z = float(r["estimate"]) / float(r["std_error"])
+    return {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+            "p_predicted": float(stats.norm.sf(sign * z)), "p_opposite": float(stats.norm.cdf(sign * z))}
+
+
+def spread_slope_large(ctx: dict) -> dict:
+    """Large firms: slope of performance on factor spread (level and level² held fixed); the article's
+    'balance' reading predicts a negative slope."""
+    return _size_slope(ctx, "spread", "slope_large", -1)
+
+
+def focus_slope_sme(ctx: dict) -> dict:
+    """SMEs: slope of performance on focus, the lead of the top two factors (level and level² held fixed);
+    the article's 'focus' reading predicts a positive slope."""
+    return _size_slope(ctx, "focus", "slope_sme", +1)
 
 
 def stage_fit(ctx: dict) -> dict:
     """Performance per SD of stage fit (advised factors' lead over the others), profile and controls fixed."""
     fit = groups.stage_fit(ctx["indices"], ctx["data"]["stage"])
-    t = groups.stage_fit_model(fit, ctx["profile"], ctx["y"], ctx["controls"], sme=ctx["sme"]).iloc[0]
-    return {"estimate": t["estimate"], "ci_low": t["ci_low"], "ci_high": t["ci_high"]}
+    t = groups.stage_fit_model(fit, ctx["profile"], ctx["y"], ctx["controls"], sme=ctx["sme"],
+                               scores=ctx["scores"]).iloc[0]
+    z = float(t["estimate"]) / float(t["std_error"])
+    return {"estimate": t["estimate"], "ci_low": t["ci_low"], "ci_high": t["ci_high"],
+            "p_predicted": float(stats.norm.sf(z)), "p_opposite": float(stats.norm.cdf(z))}
 
 
 ESTIMATORS: dict[str, Callable[[dict], dict]] = {
     f.__name__: f for f in (margin_per_inventory_day, niche_margin_gap, flexible_cycle_reduction,
-                            experience_repurchase_ratio, coupling_rank_mi_sc, size_balance_focus, stage_fit)
+                            experience_repurchase_ratio, coupling_rank_mi_sc, spread_slope_large, focus_slope_sme,
+                            stage_fit)
 }
 
 
-def _verdict(row: pd.Series, res: dict, alpha: float) -> str:
-    """Consistent when the article's value (or range) meets our 95% interval; for direction-only claims,
-    when the interval excludes zero on the predicted side; for the coupling rank, rank 1 and Holm-significant."""
-    if row["estimator"] == "coupling_rank_mi_sc":
-        return "consistent" if res["rank"] == 1 and res["p_holm"] < alpha else "not consistent"
-    if pd.isna(row["value"]):
-        return "consistent" if res["ci_low"] > 0 else "not consistent"
-    lo = row["value_low"] if pd.notna(row["value_low"]) else row["value"]
-    hi = row["value_high"] if pd.notna(row["value_high"]) else row["value"]
-    return "consistent" if (res["ci_low"] <= hi and res["ci_high"] >= lo) else "not consistent"
+def band_verdict(ci_low: float, ci_high: float, band_low: float, band_high: float) -> str:
+    """*matches* when the whole 95% interval lies inside the tolerance band, *differs* when it lies wholly
+    outside, *inconclusive* otherwise. A precise estimate can match; a vague one cannot.
+
+    >>> band_verdict(2.04, 2.38, 1.5, 2.5), band_verdict(2.6, 3.0, 1.5, 2.5), band_verdict(1.2, 2.2, 1.5, 2.5)
+    ('matches', 'differs', 'inconclusive')
+    """
+    if band_low <= ci_low and ci_high <= band_high:
+        return "matches"
+    if ci_high < band_low or ci_low > band_high:
+        return "differs"
+    return "inconclusive"
+
+
+def _direction_verdicts(out: pd.DataFrame, alpha: float) -> pd.Series:
+    """Direction-only claims: one-sided tests in the predicted direction, Holm across all of them."""
+    d = out["p_predicted"].notna()
+    verdict = pd.Series(pd.NA, index=out.index, dtype="object")
+    if d.any():
+        p_for = models.holm(out.loc[d, "p_predicted"])
+        p_against = models.holm(out.loc[d, "p_opposite"])
+        verdict[d] = np.where(p_for < alpha, "matches", np.where(p_against < alpha, "differs", "inconclusive"))
+        out.loc[d, "p_holm"] = p_for
+    return verdict
+
+
+def _rank_claim_verdict(res: dict) -> str:
+    """The strongest-coupling claim: *matches* when the pair's simultaneous rank set is {1}, *differs* when
+    the set excludes rank 1, *inconclusive* otherwise."""
+    if res["rank_low"] == 1 and res["rank_high"] == 1:
+        return "matches"
+    return "differs" if res["rank_low"] > 1 else "inconclusive"
+
+
+def _article_value(r: pd.Series) -> str:
+    if pd.notna(r["value_low"]) and pd.notna(r["value_high"]):
+        return f"{r['value_low']:g}–{r['value_high']:g}"
+    if pd.notna(r["value"]):
+        return f"{r['value']:g}"
+    return "strongest pair" if r["estimator"] == "coupling_rank_mi_sc" else "direction"
 
 
 def estimate_claims(data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, alpha: float = 0.05,
-                n_boot: int = 999, seed: int = 2026) -> pd.DataFrame:
-    """Run the estimator of every testable claim on clean survey data.
+                    n_boot: int = 999, seed: int = 2026) -> pd.DataFrame:
+    """Run the estimator of every testable claim on clean survey data and apply the stated verdict rules.
 
-    Returns one row per testable claim: ``claim_id, statement, article_value, unit, estimate, ci_low, ci_high,
-    verdict`` (and ``rank``/``p_holm`` for the coupling claim).
+    Rules (the methods chapter states them before any result): a numeric claim *matches* when our 95%
+    interval lies inside its tolerance band (register columns ``band_low``/``band_high``, reason in
+    ``band_reason``), *differs* when it lies outside, else *inconclusive*; a claim with a second reading of
+    its wording is judged under both (``verdict_alt``); direction-only claims use one-sided tests with Holm
+    across all of them; the strongest-coupling claim uses the rank confidence set; a compound claim
+    (``part_of``) holds only when every part holds.
+
+    Returns one row per testable claim and one per compound claim: ``claim_id, section, statement,
+    article_value, unit, estimate, ci_low, ci_high, band_low, band_high, verdict`` and, where they apply,
+    ``verdict_alt, p_holm, rank, rank_low, rank_high, part_of``.
     """
     a = models.prepare(data, inst)
     ctx = {"data": data, "instrument": inst, "scores": a.scores, "indices": a.indices, "y": a.y,
@@ -181,12 +246,32 @@ def estimate_claims(data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, 
     rows = []
     for _, r in claims[claims["testable"] == "yes"].iterrows():
         res = ESTIMATORS[r["estimator"]](ctx)
-        if pd.notna(r["value_low"]) and pd.notna(r["value_high"]):
-            article = f"{r['value_low']:g}–{r['value_high']:g}"
-        elif pd.notna(r["value"]):
-            article = f"{r['value']:g}"
-        else:
-            article = "direction" if r["estimator"] != "coupling_rank_mi_sc" else "strongest pair"
-        rows.append({"claim_id": r["claim_id"], "section": r["section"], "statement": r["statement"],
-                     "article_value": article, "unit": r["unit"], **res, "verdict": _verdict(r, res, alpha)})
+        row = {"claim_id": r["claim_id"], "section": r["section"], "statement": r["statement"],
+               "article_value": _article_value(r), "unit": r["unit"], "band_low": r["band_low"],
+               "band_high": r["band_high"], "part_of": r["part_of"] or pd.NA, **res}
+        if pd.notna(r["band_low"]):
+            row["verdict"] = band_verdict(res["ci_low"], res["ci_high"], r["band_low"], r["band_high"])
+        if pd.notna(r["band_alt_low"]):
+            row["verdict_alt"] = band_verdict(res["ci_low"], res["ci_high"], r["band_alt_low"], r["band_alt_high"])
+        if r["estimator"] == "coupling_rank_mi_sc":
+            row["verdict"] = _rank_claim_verdict(res)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for col in ("p_predicted", "p_opposite", "p_holm", "verdict", "verdict_alt"):
+        if col not in out.columns:
+            out[col] = pd.NA
+    direction = _direction_verdicts(out, alpha)
+    out["verdict"] = out["verdict"].where(out["verdict"].notna(), direction)
+    out = pd.concat([out, _compound_rows(out, claims)], ignore_index=True)
+    return out.drop(columns=["p_predicted", "p_opposite"])
+
+
+def _compound_rows(tested: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for cid, parts in tested.dropna(subset=["part_of"]).groupby("part_of"):
+        r = claims.set_index("claim_id").loc[cid]
+        v = ("matches" if (parts["verdict"] == "matches").all() else
+             "differs" if (parts["verdict"] == "differs").any() else "inconclusive")
+        rows.append({"claim_id": cid, "section": r["section"], "statement": r["statement"],
+                     "article_value": "all parts: " + ", ".join(parts["claim_id"]), "unit": r["unit"], "verdict": v})
     return pd.DataFrame(rows)

@@ -2,7 +2,9 @@
 
 Three readings of "two factors are coupled", each estimated for every pair with the same controls:
 
-``coordination``  performance on the pair's coupling coordination degree D (the article's tradition).
+``coordination``  performance on the pair's coupling coordination degree D (the article's tradition),
+                  holding the pair's two main effects fixed: D is mostly level, so without them it
+                  measures level, not coupling (:func:`coordination_unconditional` shows the difference).
 ``interaction``   performance on both standardised factors and their product: coupling beyond levels.
 ``rsa``           polynomial regression with response-surface tests (Edwards & Parry 1993): a1–a4
                   along the lines of congruence and incongruence. No Python package offers this.
@@ -24,6 +26,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from cbec import coupling
+from cbec.regression import fit_ols
 
 CONTROL_COLUMNS = ("size_class", "business_model", "main_market", "years_cbec", "stage")
 
@@ -184,7 +187,9 @@ def fit_all_pairs(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
         pi = coupling.pair_indices(indices, a, b)
         for method, regressor in (("coordination_D", pi["D"]), ("coordination_D_revised", pi["D_revised"]),
                                   ("coupling_C", pi["C"])):
-            x = pd.concat([standardise(regressor.to_frame(method)), controls], axis=1)
+            # D grows with the pair's level as much as with its balance: without the two main effects
+            # it ranks the pair with the largest main effects first even when no coupling exists.
+            x = pd.concat([standardise(regressor.to_frame(method)), z[[a, b]], controls], axis=1)
             res = _fit(y, x)
             rows.append(_row(a, b, method, res, 1, x, y, n_boot, rng, zcrit))
         res, x = interaction_model(y, z, a, b, controls)
@@ -207,6 +212,33 @@ def fit_all_pairs(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
                      "a3": rsa.loc["a3", "estimate"], "a3_p": rsa.loc["a3", "p_value"]})
     joint = joint_interaction_model(scores, y, controls, level=level)
     return pd.concat([adjust_and_rank(pd.DataFrame(rows)), joint], ignore_index=True)
+
+
+def coordination_unconditional(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
+                               controls: pd.DataFrame) -> pd.DataFrame:
+    """Revised D of every pair with and without the pair's main effects, side by side.
+
+    The unconditional regression is what coupling-coordination studies usually report; it is shown once,
+    as a descriptive index, so the reader sees how much of it is level. Ranks come from the conditional
+    model only.
+    """
+    from cbec.regression import fit_ols
+
+    z = standardise(scores)
+    rows = []
+    for a, b in pair_list(scores.columns):
+        d = standardise(coupling.pair_indices(indices, a, b)["D_revised"].to_frame("D"))
+        un = fit_ols(y, pd.concat([d, controls], axis=1))
+        co = fit_ols(y, pd.concat([d, z[[a, b]], controls], axis=1))
+        rows.append({"factor_a": a, "factor_b": b, "estimate_unconditional": un.params["D"],
+                     "p_unconditional": un.pvalues["D"], "estimate_conditional": co.params["D"],
+                     "p_conditional": co.pvalues["D"]})
+    out = pd.DataFrame(rows)
+    out["p_holm_unconditional"] = holm(out["p_unconditional"])
+    out["p_holm_conditional"] = holm(out["p_conditional"])
+    out["rank_unconditional"] = out["estimate_unconditional"].rank(ascending=False, method="min").astype(int)
+    out["rank_conditional"] = out["estimate_conditional"].rank(ascending=False, method="min").astype(int)
+    return out
 
 
 def _row(a, b, method, res, col, x, y, n_boot, rng, zcrit) -> dict:
@@ -283,33 +315,37 @@ def joint_interaction_model(scores: pd.DataFrame, y: pd.Series, controls: pd.Dat
 
 def baseline_and_increment(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame,
                            system_d: pd.Series) -> dict[str, pd.DataFrame]:
-    """Main-effects baseline, the seven-factor D added, and all 21 interactions added.
+    """Main-effects baseline; level² added; the seven-factor D added over level and level²; all 21
+    interactions added over the baseline.
 
-    Returns the baseline coefficients and a model-comparison table with R², ΔR² and the robust (HC3)
-    Wald test of the added terms.
+    Returns the baseline coefficients and a model-comparison table with R², ΔR² (against the model each
+    row builds on) and the robust (HC3) Wald test of the added terms.
     """
     z = standardise(scores)
     base_x = pd.concat([z, controls], axis=1)
-    base = _fit(y, base_x)
-    coefs = pd.DataFrame({"term": ["const", *base_x.columns], "estimate": base.params, "std_error": base.bse,
-                          "p_value": base.pvalues})
-    coefs = coefs[coefs["term"].isin(scores.columns)].reset_index(drop=True)
-    d_x = pd.concat([base_x, standardise(system_d.to_frame("system_D"))], axis=1)
+    base = fit_ols(y, base_x)
+    f = list(scores.columns)
+    coefs = pd.DataFrame({"term": f, "estimate": base.params[f].to_numpy(), "std_error": base.bse[f].to_numpy(),
+                          "p_value": base.pvalues[f].to_numpy()})
+    # Seven-factor D is nearly a function of the mean level (r = 0.98): it is judged against a baseline
+    # that already holds the curvature of level (level itself is in the span of the main effects).
+    level = standardise(scores.mean(axis=1).to_frame("level"))["level"]
+    level_x = pd.concat([base_x, (level**2).rename("level_sq")], axis=1)
+    d_x = pd.concat([level_x, standardise(system_d.to_frame("system_D"))], axis=1)
     inter = pd.concat([z[a] * z[b] for a, b in pair_list(scores.columns)], axis=1)
     inter.columns = [f"{a}x{b}" for a, b in pair_list(scores.columns)]
     full_x = pd.concat([base_x, inter], axis=1)
     rows = [{"model": "main effects + controls", "r2": base.rsquared, "added_terms": 0, "delta_r2": np.nan,
              "wald_chi2": np.nan, "wald_df": np.nan, "p_value": np.nan}]
-    for name, x, added in (("+ seven-factor coordination D", d_x, ["system_D"]),
-                           ("+ all 21 pairwise interactions", full_x, list(inter.columns))):
-        res = _fit(y, x)
-        names = ["const", *x.columns]
-        r = np.zeros((len(added), len(names)))
-        for i, term in enumerate(added):
-            r[i, names.index(term)] = 1
-        w = res.wald_test(r, scalar=True)
+    level_fit = fit_ols(y, level_x)
+    for name, x, added, ref in (("+ curvature of the mean level (level²)", level_x, ["level_sq"], base),
+                                ("+ seven-factor coordination D, given level and level²", d_x, ["system_D"],
+                                 level_fit),
+                                ("+ all 21 pairwise interactions", full_x, list(inter.columns), base)):
+        res = fit_ols(y, x)
+        w = res.wald_test(", ".join(f"{t} = 0" for t in added), scalar=True)
         rows.append({"model": name, "r2": res.rsquared, "added_terms": len(added),
-                     "delta_r2": res.rsquared - base.rsquared, "wald_chi2": float(w.statistic),
+                     "delta_r2": res.rsquared - ref.rsquared, "wald_chi2": float(w.statistic),
                      "wald_df": len(added), "p_value": float(w.pvalue)})
     return {"baseline": coefs, "comparison": pd.DataFrame(rows)}
 
@@ -365,3 +401,133 @@ def normalisation_sensitivity(scores: pd.DataFrame, y: pd.Series, controls: pd.D
             rows.append({"rule": rule, "method": method, f"{a}x{b}_estimate": target["estimate"],
                          f"{a}x{b}_rank": int(target["rank"]), "top_pair": f"{best['factor_a']}x{best['factor_b']}"})
     return pd.DataFrame(rows)
+
+
+def joint_design(scores: pd.DataFrame, controls: pd.DataFrame) -> pd.DataFrame:
+    """Standardised factors, all pairwise products (named ``AxB``) and controls: the joint model's design."""
+    z = standardise(scores)
+    inter = pd.concat([(z[a] * z[b]).rename(f"{a}x{b}") for a, b in pair_list(scores.columns)], axis=1)
+    return pd.concat([z, inter, controls], axis=1)
+
+
+@dataclass
+class RankInference:
+    """The joint model's couplings ranked, with the uncertainty of the ranking (see :func:`joint_rank_inference`)."""
+
+    table: pd.DataFrame  # one row per pair
+    verdict: dict  # the rule's outcome for the top pair
+    coverage: float
+
+
+def rank_verdict(table: pd.DataFrame) -> dict:
+    """The rule fixed in the methods chapter: the top pair is *established* as the strongest coupling only
+    when its simultaneous rank confidence set is {1}; otherwise it is the largest point estimate, not
+    separated from every other pair whose set also contains rank 1."""
+    top = table.sort_values("estimate", ascending=False).iloc[0]
+    rivals = table[(table["rank_low"] == 1) & (table.index != top.name)]
+    names = [f"{r.factor_a} × {r.factor_b}" for r in rivals.itertuples()]
+    established = int(top["rank_low"]) == 1 and int(top["rank_high"]) == 1
+    return {"top_pair": f"{top['factor_a']} × {top['factor_b']}", "established": established,
+            "rank_low": int(top["rank_low"]), "rank_high": int(top["rank_high"]),
+            "not_separated_from": names,
+            "text": ("established as the strongest coupling (its rank confidence set is {1})" if established else
+                     "the largest point estimate, not separated from " + _join(names, len(table) - 1))}
+
+
+def _join(names: list[str], n_others: int) -> str:
+    if len(names) == n_others:
+        return f"any of the other {n_others} pairs"
+    if len(names) > 5:
+        return f"{len(names)} of the other {n_others} pairs, among them " + ", ".join(names[:3])
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def joint_rank_inference(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, n_boot: int = 999,
+                         seed: int = 2026, coverage: float = 0.95, n_draws: int = 1000) -> RankInference:
+    """Rank the 21 couplings of the joint model and say how sure the ranking is.
+
+    For every pair: the HC3 estimate, its point rank, the simultaneous 95% rank confidence set of
+    Mogstad et al. (2024) from the HC3 covariance of the 21 product terms (:func:`cbec.ranks.rank_confidence_sets`),
+    the share of case-resampling bootstrap draws in which it ranks first, its bootstrap rank quantiles, and
+    its effect size: ΔR² of dropping its product from the joint model and Cohen's f² = ΔR² / (1 − R²).
+    """
+    from cbec.ranks import rank_confidence_sets, rank_distribution
+    from cbec.regression import bootstrap_ols, fit_ols
+
+    x = joint_design(scores, controls)
+    res = fit_ols(y, x)
+    names = [f"{a}x{b}" for a, b in pair_list(scores.columns)]
+    est = res.params[names]
+    sets = rank_confidence_sets(est, res.cov_params().loc[names, names], coverage=coverage, n_draws=n_draws,
+                                seed=seed)
+    draws = bootstrap_ols(y, x, n_boot, seed=seed)[names]
+    dist, gap = rank_distribution(draws, est, level=coverage)
+    r2 = res.rsquared
+    drop_r2 = pd.Series({n: r2 - fit_ols(y, x.drop(columns=n), cov_type="nonrobust").rsquared for n in names})
+    pairs = pd.DataFrame(pair_list(scores.columns), columns=["factor_a", "factor_b"], index=names)
+    table = pd.concat([pairs, sets, res.bse[names].rename("std_error"), res.pvalues[names].rename("p_value"),
+                       dist, drop_r2.rename("delta_r2"), (drop_r2 / (1 - r2)).rename("cohen_f2")], axis=1)
+    table["p_holm"] = holm(table["p_value"])
+    verdict = rank_verdict(table)
+    verdict.update(gap)
+    return RankInference(table=table.reset_index(names="term"), verdict=verdict, coverage=coverage)
+
+
+def rsa_parameters(b: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """Response-surface parameters from the polynomial coefficients ``b1..b5`` (one row per draw).
+
+    ``a1 = b1 + b2``, ``a2 = b3 + b4 + b5``, ``a3 = b1 - b2``, ``a4 = b3 - b4 + b5``, ``a5 = b3 - b5``;
+    stationary point ``X0 = (b2 b4 - 2 b1 b5) / (4 b3 b5 - b4²)``, ``Y0 = (b1 b4 - 2 b2 b3) / (4 b3 b5 - b4²)``;
+    first principal axis ``Y = p10 + p11 X`` with ``p11 = (b5 - b3 + sqrt((b3 - b5)² + b4²)) / b4`` and
+    ``p10 = Y0 - p11 X0``. Formulas as defined in the R package RSA 0.10.8 (Schönbrodt & Humberg;
+    nicebread/RSA, commit e81cb9a, ``R/RSA.R``), after Edwards (2002).
+    """
+    frame = b.to_frame().T if isinstance(b, pd.Series) else b
+    b1, b2, b3, b4, b5 = (frame[f"b{k}"].to_numpy(float) for k in range(1, 6))
+    den = 4 * b3 * b5 - b4**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x0 = (b2 * b4 - 2 * b1 * b5) / den
+        y0 = (b1 * b4 - 2 * b2 * b3) / den
+        p11 = (b5 - b3 + np.sqrt((b3 - b5) ** 2 + b4**2)) / b4
+    return pd.DataFrame({"a1": b1 + b2, "a2": b3 + b4 + b5, "a3": b1 - b2, "a4": b3 - b4 + b5, "a5": b3 - b5,
+                         "X0": x0, "Y0": y0, "p10": y0 - p11 * x0, "p11": p11}, index=frame.index)
+
+
+def rsa_fit_pattern(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame,
+                    n_boot: int = 999, seed: int = 2026, level: float = 0.95) -> tuple[pd.DataFrame, dict]:
+    """The response-surface parameters with percentile bootstrap intervals, and the fit-pattern verdict.
+
+    The rule (fixed in the methods chapter): the data show a **congruence** (fit) pattern only when the
+    surface falls away from the line of congruence (``a4`` < 0, interval below 0), its ridge lies on that
+    line (the intervals of ``p10`` and ``p11`` contain 0 and 1: the first principal axis is ``Y = X``), the
+    ridge is not shifted (``a3`` contains 0) and the level of the two factors does not matter along it
+    (``a1`` and ``a2`` contain 0); the five "contains" checks use Bonferroni-adjusted (99%) intervals, as one
+    joint test at the 5% level — the strict congruence pattern of Humberg, Nestler & Back (2019). When
+    only ``a1`` or ``a2`` fail, the verdict is **congruence with level effects**. A pure product surface
+    ``y = c·ab = c[(a+b)² − (a−b)²]/4`` has exactly that second pattern: it holds a congruence part and an
+    equally large curvature of level, so a negative ``a4`` alone never shows that fit matters. "Contains" is
+    an interval criterion, so a noisy surface can pass it: read the widths beside the verdict, and a line of
+    congruence means something only if the two factors are measured on the same scale (here both are
+    7-point agreement scales centred at their midpoint).
+    """
+    from cbec.regression import bootstrap_ols, fit_ols
+
+    _, x = rsa_model(y, centred, a, b, controls)
+    poly = {a: "b1", b: "b2", f"{a}^2": "b3", f"{a}x{b}": "b4", f"{b}^2": "b5"}
+    x = x.rename(columns=poly)
+    est = rsa_parameters(fit_ols(y, x).params[list(poly.values())]).iloc[0]
+    draws = rsa_parameters(bootstrap_ols(y, x, n_boot, seed=seed)[list(poly.values())])
+    tail = (1 - level) / 2
+    # The five equality conditions are one joint null ("this is a congruence surface"), so each is judged
+    # with a Bonferroni interval (99% for five at a 5% family-wise level); a4 < 0 uses the ordinary one.
+    joint_tail = (1 - level) / 2 / 5
+    table = pd.DataFrame({"estimate": est, "ci_low": draws.quantile(tail), "ci_high": draws.quantile(1 - tail),
+                          "joint_ci_low": draws.quantile(joint_tail), "joint_ci_high": draws.quantile(1 - joint_tail)})
+    table.index.name = "parameter"
+    has = lambda p, v: bool(table.loc[p, "joint_ci_low"] <= v <= table.loc[p, "joint_ci_high"])  # noqa: E731
+    ridge = table.loc["a4", "ci_high"] < 0 and has("p10", 0.0) and has("p11", 1.0) and has("a3", 0.0)
+    strict = ridge and has("a1", 0.0) and has("a2", 0.0)
+    verdict = "congruence" if strict else ("congruence with level effects" if ridge else "no fit pattern")
+    return table.reset_index(), {"pair": f"{a} × {b}", "verdict": verdict}
