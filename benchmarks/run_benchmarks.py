@@ -15,11 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cbec import measurement as ms
-from cbec import models, power
-from cbec.instrument import load_instrument
-from cbec.simulate import SimulationConfig, simulate_survey
-from cbec.validate import validate_frame
+from cbec.stats import measurement as ms
+from cbec.stats import models
+from cbec.study import power
+from cbec.io.instrument import load_instrument
+from cbec.study.simulate import SimulationConfig, simulate_survey
+from cbec.io.validate import validate_frame
 
 REPEAT = 3
 TARGETS_S = {  # seconds

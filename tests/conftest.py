@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from cbec.instrument import load_instrument
-from cbec.simulate import SimulationConfig, simulate_survey
+from cbec.io.instrument import load_instrument
+from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 @pytest.fixture(scope="session")

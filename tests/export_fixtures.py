@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cbec.instrument import Instrument
+from cbec.io.instrument import Instrument
 
 
 def _labels(inst: Instrument, lang: str) -> dict[int, str]:

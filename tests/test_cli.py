@@ -5,8 +5,8 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from cbec.cli import app
-from cbec.pipeline import PipelineError, RunSettings, execute_notebook, run
+from cbec.book.cli import app
+from cbec.book.pipeline import PipelineError, RunSettings, execute_notebook, run
 
 runner = CliRunner()
 
@@ -45,10 +45,10 @@ def test_simulate_command(tmp_path):
     assert (tmp_path / "survey_simulated.csv").exists() and (tmp_path / "ground_truth.json").exists()
 
 
-def _notebook(tmp_path, body):
+def _notebook(tmp_path, body, param="x: int = 1  # a parameter"):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell("x: int = 1  # a parameter")
+    params = nbformat.v4.new_code_cell(param)
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(body)]
     path = tmp_path / "broken.ipynb"
@@ -75,7 +75,7 @@ def test_unknown_parameter_is_an_error(tmp_path):
 def test_run_stops_on_failing_notebook_and_builds_no_book(tmp_path, tidy_csv):
     nbdir = tmp_path / "nbs"
     nbdir.mkdir()
-    shutil.copy(_notebook(tmp_path, "1/0"), nbdir / "broken.ipynb")
+    shutil.copy(_notebook(tmp_path, "1/0", 'run_config: str = ""  # the run settings'), nbdir / "broken.ipynb")
     settings = RunSettings(survey=tidy_csv, out=tmp_path / "out", notebooks=("broken",), notebook_dir=nbdir)
     with pytest.raises(PipelineError, match="ZeroDivisionError"):
         run(settings)

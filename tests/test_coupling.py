@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec import coupling
+from cbec.stats import coupling
 
 EXACT = 1e-12  # closed-form values: only floating-point error is allowed
 
@@ -68,7 +68,7 @@ def test_pair_indices_columns():
 def test_holm_matches_statsmodels_exactly():
     from statsmodels.stats.multitest import multipletests
 
-    from cbec.models import holm
+    from cbec.stats.models import holm
 
     rng = np.random.default_rng(3)
     for _ in range(50):

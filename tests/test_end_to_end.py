@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from cbec.instrument import REPO_ROOT
-from cbec.pipeline import RunSettings, run
-from cbec.instrument import load_instrument
-from cbec.simulate import SimulationConfig, simulate_survey, write_simulation
+from cbec.book.pipeline import REPO_ROOT, SHIPPED_INTERVIEWS
+from cbec.book.pipeline import RunSettings, run
+from cbec.io.instrument import load_instrument
+from cbec.study.simulate import SimulationConfig, simulate_survey, write_simulation
 
-from cbec.validate import validate_frame
+from cbec.io.validate import validate_frame
 from export_fixtures import write_stat_file
 from hostile import MARKER, PAYLOADS
 from interview_fixtures import SECRETS, write_fixture_transcripts
@@ -30,7 +30,8 @@ def test_full_pipeline_builds_every_chapter(tmp_path):
     survey = write_stat_file(df, load_instrument(), tmp_path / "data" / "survey.sav")
     interviews = write_fixture_transcripts(tmp_path / "interviews")
     _write_hostile_transcript(interviews)
-    paths = run(RunSettings(survey=survey, out=tmp_path / "out", interviews=interviews, n_boot=99, power_reps=10))
+    paths = run(RunSettings(survey=survey, out=tmp_path / "out", interviews=interviews,
+                            ground_truth=tmp_path / "data" / "ground_truth.json", n_boot=99, power_reps=10))
     assert '"format": "spss"' in (paths["processed"] / "report.json").read_text(encoding="utf-8")
     html = paths["html"]
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))

@@ -4,12 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec import cases, groups, models
-from cbec import measurement as ms
-from cbec.instrument import FACTOR_CODES
-from cbec.claims import ESTIMATORS, ClaimsError, load_claims, estimate_claims
-from cbec.simulate import SimulationConfig, simulate_survey
-from cbec.validate import validate_frame
+from cbec.study import cases, groups
+from cbec.stats import models
+from cbec.stats import measurement as ms
+from cbec.io.instrument import FACTOR_CODES
+from cbec.study.claims import ESTIMATORS, ClaimsError, load_claims, estimate_claims
+from cbec.study.simulate import SimulationConfig, simulate_survey
+from cbec.io.validate import validate_frame
 
 
 def _prepared(inst, **cfg):
@@ -93,7 +94,7 @@ def test_every_testable_claim_maps_to_an_estimate_and_a_stated_verdict(inst, sma
 
 
 def test_band_rule_rewards_precision_not_vagueness():
-    from cbec.claims import band_verdict
+    from cbec.study.claims import band_verdict
 
     # a precise 2.2x [2.04, 2.38] matches "doubles"; a vaguer interval around the same estimate does not
     assert band_verdict(2.04, 2.38, 1.5, 2.5) == "matches"
@@ -150,7 +151,7 @@ def test_cases_reject_a_claim_about_another_firm(tmp_path):
 
 
 def _ctx(inst, **cfg):
-    from cbec import claims as cl
+    from cbec.study import claims as cl
 
     df, _ = simulate_survey(SimulationConfig(n=600, dirt=False, **cfg), inst)
     for c in inst.reverse_items:

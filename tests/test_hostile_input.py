@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 
-from cbec import ingest
-from cbec.ingest import SurveyInputError, read_survey
-from cbec.interviews import read_transcripts
-from cbec.safe_display import md_text, neutralise_formula, quotes_html, render_styler, to_csv_for_people
+from cbec.io import ingest
+from cbec.io.ingest import SurveyInputError, read_survey
+from cbec.study.interviews import read_transcripts
+from cbec.book.safe_display import md_text, neutralise_formula, quotes_html, render_styler, to_csv_for_people
 
 from hostile import MARKER, PAYLOADS
 

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from cbec.ingest import detect_format, read_survey
-from cbec.simulate import SimulationConfig, simulate_survey
-from cbec.validate import validate_survey
+from cbec.io.ingest import detect_format, read_survey
+from cbec.study.simulate import SimulationConfig, simulate_survey
+from cbec.io.validate import validate_survey
 
 from export_fixtures import wjx_download, write_qualtrics_csv, write_stat_file, write_wjx_csv, write_wjx_xlsx
 
@@ -89,7 +89,7 @@ def test_mapping_file_for_a_foreign_questionnaire(answers, inst, tmp_path, refer
 
 
 def test_mapping_naming_absent_column_is_a_clear_error(answers, inst, tmp_path):
-    from cbec.ingest import SurveyInputError
+    from cbec.io.ingest import SurveyInputError
 
     path = tmp_path / "s.csv"
     answers.to_csv(path, index=False)

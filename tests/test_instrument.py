@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from cbec.instrument import FACTOR_CODES, InstrumentError, load_instrument
+from cbec.io.instrument import FACTOR_CODES, InstrumentError, load_instrument
 
 
 def test_every_factor_has_three_subdimensions_of_at_least_two_items(inst):

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec import interviews as iv
-from cbec.instrument import REPO_ROOT
+from cbec.study import interviews as iv
+from cbec.book.pipeline import REPO_ROOT, SHIPPED_INTERVIEWS
 
 from interview_fixtures import SECRETS, write_fixture_transcripts
 
@@ -69,9 +69,9 @@ def test_interviewer_turns_are_not_coded(fixture_corpus):
 
 
 def test_automatic_coding_agrees_with_the_gold_sample():
-    corpus = iv.read_transcripts()
+    corpus = iv.read_transcripts(SHIPPED_INTERVIEWS)
     coded = iv.code_segments(corpus.segments, iv.load_codebook())
-    gold = iv.coding_to_matrix(iv.read_coding(REPO_ROOT / "tests" / "fixtures" / "interview_gold.csv"))
+    gold = iv.coding_to_matrix(iv.read_coding(SHIPPED_INTERVIEWS / iv.GOLD_CODING))
     assert set(gold.index) == set(corpus.segments.loc[corpus.segments["speaker"] == "respondent", "segment_id"])
     k = iv.kappa_table(iv.presence_matrix(coded, gold.index), gold).set_index("factor")["kappa"]
     assert k["pooled"] >= KAPPA_FLOOR_POOLED

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import semopy
 
-from cbec import measurement as ms
+from cbec.stats import measurement as ms
 
 #: The published values carry three decimals, so agreement within rounding is 5e-4; semopy's BFGS
 #: optimum differs from lavaan's by up to ~5e-4 in the loadings, so 1e-3 is the tolerance.

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec import measurement as ms
-from cbec.simulate import SimulationConfig, simulate_survey
-from cbec.validate import validate_frame
+from cbec.stats import measurement as ms
+from cbec.study.simulate import SimulationConfig, simulate_survey
+from cbec.io.validate import validate_frame
 
 
 @pytest.fixture(scope="module")

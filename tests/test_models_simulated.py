@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec import measurement as ms
-from cbec import models
-from cbec.simulate import SimulationConfig, simulate_survey
+from cbec.stats import measurement as ms
+from cbec.stats import models
+from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 def _analyse(inst, **cfg):

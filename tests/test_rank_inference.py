@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cbec import models
-from cbec.ranks import point_ranks, rank_confidence_sets, rank_distribution
-from cbec.regression import bootstrap_ols, fit_ols
-from cbec.simulate import SimulationConfig, simulate_survey
+from cbec.stats import models
+from cbec.stats.ranks import point_ranks, rank_confidence_sets, rank_distribution
+from cbec.stats.regression import bootstrap_ols, fit_ols
+from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 def _two(d):

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from cbec.simulate import CATEGORY_SHARES, SimulationConfig, _cut, implied_observed_loading, simulate_survey, write_simulation
+from cbec.study.simulate import CATEGORY_SHARES, SimulationConfig, _cut, implied_observed_loading, simulate_survey, write_simulation
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):

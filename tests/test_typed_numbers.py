@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cbec.typed_numbers import parse_typed_number
+from cbec.io.typed_numbers import parse_typed_number
 
 
 @pytest.mark.parametrize("text,unit,value,approx", [

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec.ingest import SurveyInputError, read_survey
-from cbec.validate import QualityThresholds, screen_recovery, validate_frame, validate_survey
+from cbec.io.ingest import SurveyInputError, read_survey
+from cbec.io.validate import QualityThresholds, screen_recovery, validate_frame, validate_survey
 
 
 def _digest(path):

@@ -1,0 +1,1 @@
+"""The book: figures, generated pages, safe display, the pipeline and the command line."""

@@ -1,0 +1,308 @@
+"""Figures for the book. Each function takes tidy results and returns a matplotlib Figure.
+
+Labels stay in English: a fresh machine has no CJK font for matplotlib, and Chinese belongs in
+the tables and prose, which the browser renders.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from cbec.io.instrument import Instrument
+
+FACTOR_COLOURS = dict(zip(("MI", "SC", "MK", "TP", "RC", "CX", "TO"), sns.color_palette("colorblind", 7)))
+
+
+def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "SC")) -> plt.Figure:
+    """The seven factors on a ring, every pair linked; the article's headline pair drawn bold."""
+    codes = inst.factor_codes
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / len(codes)
+    pos = {c: (np.cos(a), np.sin(a)) for c, a in zip(codes, angles)}
+    fig, ax = plt.subplots(figsize=(8.5, 8))
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            strong = {a, b} == set(highlight)
+            (x0, y0), (x1, y1) = pos[a], pos[b]
+            ax.plot([x0, x1], [y0, y1], color="black" if strong else "0.82", lw=5 if strong else 0.8,
+                    zorder=1.5 if strong else 1)
+    for c in codes:
+        x, y = pos[c]
+        f = inst.factor(c)
+        ax.scatter([x], [y], s=2300, color=FACTOR_COLOURS[c], zorder=2, edgecolor="white", linewidth=2)
+        ax.text(x, y, c, ha="center", va="center", fontsize=13, weight="bold", color="white", zorder=3)
+        # Labels sit outside the ring, aligned away from it so they never overlap a node.
+        lx, ly = 1.38 * x, 1.38 * y
+        ha = "left" if x > 0.3 else ("right" if x < -0.3 else "center")
+        va = "bottom" if y > 0.9 else ("top" if y < -0.6 else "center")
+        subs = "\n".join(sd.en for sd in f.subdimensions)
+        ax.text(lx, ly, f"{f.en}\n{subs}", ha=ha, va=va, fontsize=8.5, linespacing=1.3)
+    ax.text(0, 0, "21 pairwise\ncouplings", ha="center", va="center", fontsize=10, color="0.35")
+    ax.set_xlim(-2.5, 2.5)
+    ax.set_ylim(-2.0, 2.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title("Seven success factors of CBEC firms (bold: the market-positioning x supply-chain coupling)",
+                 fontsize=10)
+    return fig
+
+
+def intake_flow(report: dict) -> plt.Figure:
+    """Rows received -> quarantined by reason -> analysed, as a horizontal bar chart."""
+    reasons = report["by_reason"]
+    labels = ["received", *[f"flag: {k}" for k in reasons], "quarantined (rows)", "analysed"]
+    values = [report["rows_in"], *reasons.values(), report["rows_quarantined"], report["rows_clean"]]
+    colours = ["0.4", *["#d55e00"] * len(reasons), "#b03a00", "#009e73"]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1))
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, values, color=colours)
+    for yi, v in zip(y, values):
+        ax.text(v, yi, f" {v}", va="center", fontsize=9)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("rows (a quarantined row may carry several flags)")
+    ax.set_title("From rows received to rows analysed")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def item_missingness(missing_share: pd.Series) -> plt.Figure:
+    """Share of missing answers per item among analysed rows (before imputation)."""
+    s = missing_share.sort_index(key=lambda idx: [(i[:2], i) for i in idx])
+    fig, ax = plt.subplots(figsize=(11, 3.2))
+    colours = [FACTOR_COLOURS.get(i[:2], "0.5") for i in s.index]
+    ax.bar(range(len(s)), 100 * s.to_numpy(), color=colours)
+    ax.set_xticks(range(len(s)), s.index, rotation=90, fontsize=7)
+    ax.set_ylabel("missing (%)")
+    ax.set_title("Item non-response among analysed rows (filled within factor before scoring)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def loadings_plot(loadings: pd.DataFrame) -> plt.Figure:
+    """Standardised loadings with 95% intervals per item; planted values as crosses when known.
+
+    ``loadings`` has ``factor, item, std_loading, ci_low, ci_high`` and optionally ``truth``.
+    """
+    d = loadings.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.19 * len(d) + 1.2))
+    y = np.arange(len(d))[::-1]
+    colours = [FACTOR_COLOURS.get(f, "0.4") for f in d["factor"]]
+    ax.hlines(y, d["ci_low"], d["ci_high"], color=colours, lw=2)
+    ax.scatter(d["std_loading"], y, color=colours, s=18, zorder=3, label="estimate (95% CI)")
+    if "truth" in d and d["truth"].notna().any():
+        ax.scatter(d["truth"], y, marker="x", color="black", s=18, zorder=4, label="planted (simulation)")
+    ax.set_yticks(y, d["item"], fontsize=7)
+    ax.axvline(0.7, color="0.6", ls=":", lw=1)
+    ax.set_xlabel("standardised loading")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title("CFA loadings of the seven-factor model")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def matrix_heatmap(matrix: pd.DataFrame, title: str, threshold: float | None = None, fmt: str = ".2f",
+                   cmap: str = "rocket_r", center: float | None = None) -> plt.Figure:
+    """A labelled heatmap of a square matrix (HTMT, correlations, pair effects); cells above
+    ``threshold`` are outlined."""
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    mask = np.eye(len(matrix), dtype=bool) if matrix.shape[0] == matrix.shape[1] else None
+    sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, mask=mask, center=center,
+                square=True, cbar_kws={"shrink": 0.8}, ax=ax)
+    if threshold is not None:
+        for i in range(matrix.shape[0]):
+            for j in range(matrix.shape[1]):
+                if i != j and float(matrix.iat[i, j]) > threshold:
+                    ax.add_patch(plt.Rectangle((j, i), 1, 1, fill=False, edgecolor="red", lw=2))
+    ax.set_title(title)
+    return fig
+
+
+def pair_estimate_heatmap(table: pd.DataFrame, factors: list[str], title: str) -> plt.Figure:
+    """The 21 pair estimates of one model as a lower-triangle heatmap, large numbers and a colour bar, so it
+    stays readable on a phone."""
+    mat = pd.DataFrame(np.nan, index=factors, columns=factors)
+    for r in table.itertuples():
+        mat.loc[r.factor_b, r.factor_a] = r.estimate
+    fig, ax = plt.subplots(figsize=(6.2, 5.2))
+    lim = float(np.nanmax(np.abs(mat.to_numpy()))) or 1.0
+    sns.heatmap(mat.iloc[1:, :-1], annot=True, fmt=".2f", cmap="vlag", center=0, vmin=-lim, vmax=lim, ax=ax,
+                annot_kws={"fontsize": 11}, cbar_kws={"label": "coefficient (SD of performance per SD²)"},
+                linewidths=0.5, linecolor="white")
+    ax.set_title(title, fontsize=11)
+    ax.tick_params(labelsize=11)
+    return fig
+
+
+def rank_sets_plot(ranks: pd.DataFrame, coverage: float = 0.95) -> plt.Figure:
+    """Every pair's estimate rank with its simultaneous rank confidence set (as csranks plots them)."""
+    g = ranks.sort_values(["rank", "estimate"], ascending=[True, False]).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6.5, 0.3 * len(g) + 1.3))
+    y = np.arange(len(g))[::-1]
+    top = g["rank_high"] == 1
+    ax.hlines(y, g["rank_low"] - 0.3, g["rank_high"] + 0.3, color=np.where(top, "#0072b2", "0.6"), lw=5, alpha=0.6)
+    ax.scatter(g["rank"], y, color="black", zorder=3, s=18)
+    ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=9)
+    ax.set_xlim(0.3, len(g) + 0.7)
+    ax.set_xlabel(f"rank (1 = strongest); bars: {coverage:.0%} simultaneous rank confidence sets")
+    ax.set_title("How sure is the ranking of the 21 couplings?")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def ranked_forest(table: pd.DataFrame, level: float = 0.95) -> plt.Figure:
+    """Pairs ranked by estimate with the same 95% Wald intervals the text quotes."""
+    g = table.sort_values("estimate", ascending=False).reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6.5, 0.28 * len(g) + 1.2))
+    y = np.arange(len(g))[::-1]
+    sig = g["p_holm"] < (1 - level)
+    ax.hlines(y, g["ci_low"], g["ci_high"], color=np.where(sig, "#0072b2", "0.6"), lw=2)
+    ax.scatter(g["estimate"], y, color=np.where(sig, "#0072b2", "0.6"), zorder=3, s=16)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=8)
+    ax.set_xlabel(f"estimate with {level:.0%} interval; blue: significant after Holm's adjustment")
+    ax.set_title("Pair couplings in the joint model")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def simple_slopes_plot(slopes: pd.DataFrame, a: str, b: str) -> plt.Figure:
+    """Predicted performance against factor a at low/mean/high b (standardised units)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    xs = np.linspace(-2, 2, 50)
+    for r in slopes.itertuples():
+        ax.plot(xs, r.slope * xs, label=f"{b} at {r.moderator_level_sd:+.0f} SD (slope {r.slope:.2f})")
+    ax.set_xlabel(f"{a} (standardised)")
+    ax.set_ylabel("performance (standardised, relative)")
+    ax.legend(fontsize=8)
+    ax.set_title(f"Simple slopes of {a} by level of {b}")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def response_surface(surface: pd.DataFrame, a: str, b: str) -> plt.Figure:
+    """Contour map of a fitted response surface with the lines of congruence (a = b) and
+    incongruence (a = -b); axes in scale points from the midpoint."""
+    ga = np.sort(surface[a].unique())
+    gb = np.sort(surface[b].unique())
+    z = surface.pivot_table(index=a, columns=b, values="predicted").loc[ga, gb].to_numpy()
+    fig, ax = plt.subplots(figsize=(5.5, 4.6))
+    cs = ax.contourf(gb, ga, z, levels=14, cmap="viridis")
+    fig.colorbar(cs, ax=ax, label="predicted performance (SD units)")
+    lim = float(max(abs(ga).max(), abs(gb).max()))
+    ax.plot([-lim, lim], [-lim, lim], color="white", lw=1.5, label="congruence (a = b)")
+    ax.plot([-lim, lim], [lim, -lim], color="white", lw=1.5, ls="--", label="incongruence (a = -b)")
+    ax.set_xlabel(f"{b} (points from scale midpoint)")
+    ax.set_ylabel(f"{a} (points from scale midpoint)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Response surface of performance on {a} and {b}")
+    return fig
+
+
+def power_curves(curve: pd.DataFrame, target: float = 0.8) -> plt.Figure:
+    """Simulated power (Holm-significant planted pair) against firms surveyed, one line per effect size."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for g, d in curve.groupby("gamma"):
+        ax.errorbar(d["n"], d["power_holm"], yerr=1.96 * d["mc_se"], marker="o", capsize=3,
+                    label=f"coupling {g:.2f} SD")
+    ax.axhline(target, color="0.5", ls=":", lw=1)
+    ax.set_xlabel("firms surveyed (after screening)")
+    ax.set_ylabel("power (Holm-adjusted, 21 pairs)")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8)
+    ax.set_title("How many firms are needed to detect a coupling?")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def predicted_by_group(pred: pd.DataFrame, measure: str, label: str) -> plt.Figure:
+    """Predicted performance against a profile measure, one line per size group."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for g, d in pred.groupby("group"):
+        ax.plot(d[measure], d["predicted"], lw=2, label="SMEs" if g == "sme" else "large firms")
+    ax.set_xlabel(f"{label} (standardised)")
+    ax.set_ylabel("predicted performance (SD units)")
+    ax.legend()
+    ax.set_title(f"Payoff of {label} by firm size")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def group_difference_forest(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Difference in coupling (focal minus reference group) for the 21 pairs, with 95% intervals."""
+    g = table.sort_values("difference").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(6, 0.28 * len(g) + 1.2))
+    y = np.arange(len(g))
+    sig = g["p_holm"] < 0.05
+    ax.hlines(y, g["ci_low"], g["ci_high"], color=np.where(sig, "#d55e00", "0.6"), lw=2)
+    ax.scatter(g["difference"], y, color=np.where(sig, "#d55e00", "0.6"), s=14, zorder=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{a} x {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=8)
+    ax.set_xlabel("difference in coupling (95% CI); orange: Holm-significant")
+    ax.set_title(title, fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def case_comparison(scores: pd.DataFrame) -> plt.Figure:
+    """Rubric scores of the case firms on the seven factors (coded from the article), side by side."""
+    piv = scores.pivot(index="factor", columns="firm_id", values="score").reindex(list(FACTOR_COLOURS))
+    labels = {fid: name for fid, name in zip(scores["firm_id"], scores["firm"])}
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    x = np.arange(len(piv))
+    w = 0.38
+    for k, col in enumerate(piv.columns):
+        name = labels[col].split(" (")[-1].rstrip(")") if "(" in labels[col] else labels[col]
+        ax.bar(x + (k - 0.5) * w, piv[col], width=w, label=name)
+    ax.set_xticks(x, piv.index)
+    ax.set_ylim(1, 7.4)
+    ax.set_ylabel("rubric score (1-7), coded from the article")
+    ax.legend()
+    ax.set_title("The two case firms on the seven factors (coded, not measured)")
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig
+
+
+def cooccurrence_network(co: pd.DataFrame, title: str = "Factors mentioned together in interview answers") -> plt.Figure:
+    """Factors as nodes (size: segments mentioning them), edges weighted by joint mentions."""
+    import networkx as nx
+
+    g = nx.Graph()
+    codes = list(co.index)
+    for c in codes:
+        g.add_node(c, weight=float(co.loc[c, c]))
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            if co.loc[a, b] > 0:
+                g.add_edge(a, b, weight=float(co.loc[a, b]))
+    angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / len(codes)
+    pos = {c: (np.cos(t), np.sin(t)) for c, t in zip(codes, angles)}
+    fig, ax = plt.subplots(figsize=(6, 6))
+    wmax = max([d["weight"] for *_, d in g.edges(data=True)] or [1.0])
+    for a, b, d in g.edges(data=True):
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        ax.plot([x0, x1], [y0, y1], color="0.3", lw=0.5 + 6 * d["weight"] / wmax, alpha=0.7, zorder=1)
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2, f"{int(d['weight'])}", fontsize=7, color="0.2", ha="center")
+    nmax = max(co.to_numpy().diagonal().max(), 1)
+    for c in codes:
+        ax.scatter(*pos[c], s=400 + 2600 * co.loc[c, c] / nmax, color=FACTOR_COLOURS.get(c, "0.5"), zorder=2,
+                   edgecolor="white", linewidth=2)
+        ax.text(*pos[c], c, ha="center", va="center", color="white", weight="bold", zorder=3)
+    ax.set_xlim(-1.4, 1.4)
+    ax.set_ylim(-1.4, 1.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title, fontsize=10)
+    return fig

@@ -1,0 +1,133 @@
+"""Run one chapter inside its notebook: the single call a chapter notebook makes, and its display helpers.
+
+``run_chapter(name, run_config)`` installs the escaping table renderer, runs the chapter function of
+:mod:`cbec.study.chapters`, writes its tables under the run's results folder (spreadsheet-safe CSV, names by
+one rule), glues its values for the prose, and returns a :class:`ShownChapter` whose methods the notebook's
+display cells call: ``ch.show("pairs")``, ``ch.fig("heatmap")``, ``ch.note("truth")``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from cbec.book.pages import data_notice, glue
+from cbec.io.safe_text import to_csv_for_people
+from cbec.study.chapters import CHAPTERS
+from cbec.study.chapters.base import ChapterResult, RunConfig, Table, format_p
+
+__all__ = ["run_chapter", "ShownChapter", "styled", "format_p"]
+
+#: Column labels readers see (the CSV keeps the machine names).
+LABELS = {
+    "factor_a": "factor A", "factor_b": "factor B", "estimate": "estimate", "std_error": "SE", "ci_low": "95% CI low",
+    "ci_high": "95% CI high", "p_value": "p", "p_holm": "p (Holm)", "p_bh": "p (BH)", "rank_low": "rank set from",
+    "rank_high": "rank set to", "p_first": "P(rank 1)", "boot_rank_low": "bootstrap rank 2.5%",
+    "boot_rank_high": "bootstrap rank 97.5%", "boot_rank_median": "bootstrap rank median", "delta_r2": "ΔR²",
+    "cohen_f2": "Cohen's f²", "boot_ci_low": "bootstrap CI low", "boot_ci_high": "bootstrap CI high",
+    "band_low": "band low", "band_high": "band high", "verdict_alt": "verdict (other reading)",
+    "article_value": "article", "r2": "R²", "delta_chi2": "Δχ²", "chi2": "χ²",
+}
+
+
+def _cell_format(col: str, s: pd.Series):
+    if col == "p" or col.startswith("p_") or col == "p":
+        return format_p
+    if pd.api.types.is_bool_dtype(s):
+        return lambda v: "✓" if v else "✗"
+    if pd.api.types.is_integer_dtype(s):
+        return lambda v: "—" if pd.isna(v) else f"{int(v):,d}"
+    if pd.api.types.is_float_dtype(s):
+        whole = s.dropna()
+        if len(whole) and (whole % 1 == 0).all() and whole.abs().max() >= 100:
+            return lambda v: "—" if pd.isna(v) else f"{int(v):,d}"
+        return lambda v: "—" if pd.isna(v) else f"{v:.3f}"
+    return lambda v: "—" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+
+
+def styled(table: Table) -> Styler:
+    """A table for readers: labels for columns, one number style, p-values as in the prose, "—" for missing,
+    numbers right-aligned. Text from data is escaped by the renderer :func:`cbec.book.safe_display.install`
+    registers."""
+    frame = table.frame if table.columns is None else table.frame[table.columns]
+    st = frame.style.format({c: _cell_format(str(c), frame[c]) for c in frame.columns})
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    if numeric:
+        st = st.set_properties(subset=numeric, **{"text-align": "right", "font-variant-numeric": "tabular-nums"})
+    st = st.format_index(lambda c: LABELS.get(str(c), str(c).replace("_", " ")), axis=1)
+    if not table.index:
+        st = st.hide(axis="index")
+    return st.set_caption(table.caption)
+
+
+class ShownChapter:
+    """A chapter's results as the notebook's display cells use them."""
+
+    def __init__(self, result: ChapterResult, cfg: RunConfig):
+        self.result, self.cfg = result, cfg
+
+    def show(self, name: str) -> Styler:
+        return styled(self.result.tables[name])
+
+    def fig(self, name: str):
+        """Draw a recorded figure (closed at once, so it is shown here and nowhere else)."""
+        import matplotlib.pyplot as plt
+
+        from cbec.book import figures
+
+        if self.result.absent and name not in self.result.figures:
+            return None
+        spec = self.result.figures[name]
+        f = getattr(figures, spec.draw)(*spec.args, **spec.kwargs)
+        plt.close(f)
+        return f
+
+    def note(self, name: str):
+        from IPython.display import Markdown
+
+        text = self.result.notes.get(name, "")
+        return Markdown(text) if text else None
+
+    def quotes(self, name: str = "quotes"):
+        """Quotes from data as HTML block quotes of escaped text."""
+        from IPython.display import HTML
+
+        from cbec.book.safe_display import quotes_html
+
+        return HTML(quotes_html(self.result.tables[name].frame))
+
+    def notice(self):
+        from IPython.display import Markdown
+
+        return Markdown(data_notice(self.cfg.ground_truth_path))
+
+    def __getitem__(self, name: str):
+        return self.result.values[name]
+
+
+def run_chapter(name: str, run_config: str | Path | RunConfig) -> ShownChapter:
+    """Run chapter ``name`` with the run's configuration; save its tables; glue its values."""
+    if _in_kernel():
+        from cbec.book.safe_display import install
+
+        install()
+    cfg = run_config if isinstance(run_config, RunConfig) else RunConfig.load(run_config)
+    result = CHAPTERS[name](cfg)
+    out = Path(cfg.results_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for key, t in result.tables.items():
+        if t.save:
+            to_csv_for_people(t.frame, out / result.file_name(key), index=t.index)
+    if _in_kernel():  # glue speaks to the notebook; from the Python API there is nothing to glue into
+        for key, value in result.values.items():
+            glue(key, value)
+    return ShownChapter(result, cfg)
+
+
+def _in_kernel() -> bool:
+    from IPython import get_ipython
+
+    return get_ipython() is not None

@@ -1,0 +1,152 @@
+"""Command line: ``cbec simulate | validate | run | book``.
+
+Expected user errors (a bad export, a failing notebook, a broken book build) end with one clear
+message on stderr and exit status 2, never with a Python traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cbec.io.ingest import FORMATS, SurveyInputError
+from cbec.io.instrument import InstrumentError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="cbec-book: the cross-border e-commerce success-factor analysis, re-runnable on your data.")
+
+EXPECTED_ERRORS = (SurveyInputError, InstrumentError)
+
+# Quality-screen thresholds, shared by `validate` and `run` (rules: cbec.validate.QualityThresholds).
+SpeederOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Speeder: time below this share of the median.")]
+LongstringOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Straight-liner: same answer to this share of factor items in a row.")]
+MaxMissingOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Quarantine rows missing more than this share of scale items.")]
+MaxImputeOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Impute within a factor up to this share of its items.")]
+
+
+def _thresholds(speeder: float, longstring: float, max_missing: float, max_impute: float):
+    from cbec.io.validate import QualityThresholds
+
+    return QualityThresholds(speeder_fraction=speeder, longstring_fraction=longstring,
+                             max_missing_share=max_missing, max_impute_share_per_factor=max_impute)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"cbec: error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def simulate(
+    n: Annotated[int, typer.Option(min=50, help="Number of firms (clean rows before dirt is added).")] = 600,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 2026,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/simulated"),
+) -> None:
+    """Write a simulated survey (tidy CSV) and its ground_truth.json."""
+    from cbec.study.simulate import write_simulation
+
+    csv_path, truth_path = write_simulation(out, n=n, seed=seed)
+    typer.echo(f"wrote {csv_path} and {truth_path} (simulated data, seed {seed})")
+
+
+@app.command()
+def validate(
+    survey: Annotated[Path, typer.Argument(help="Survey export: 问卷星 xlsx/csv, Qualtrics csv, .sav, .dta, tidy csv/parquet.")],
+    out: Annotated[Path, typer.Option(help="Folder for clean.parquet, quarantine.csv, report.json.")],
+    format: Annotated[Optional[str], typer.Option("--format", help=f"Skip detection: one of {', '.join(FORMATS)}.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="YAML mapping of export columns to item ids.")] = None,
+    instrument: Annotated[Optional[Path], typer.Option(help="Your own questionnaire (YAML).")] = None,
+    speeder_fraction: SpeederOpt = 0.3,
+    longstring_fraction: LongstringOpt = 0.5,
+    max_missing_share: MaxMissingOpt = 0.2,
+    max_impute_share: MaxImputeOpt = 1 / 3,
+) -> None:
+    """Load and validate a survey export; rejected rows go to the quarantine with reasons."""
+    from cbec.io.instrument import load_instrument
+    from cbec.io.validate import validate_survey
+
+    th = _thresholds(speeder_fraction, longstring_fraction, max_missing_share, max_impute_share)
+    try:
+        inst = load_instrument(instrument)
+        result = validate_survey(survey, instrument=inst, fmt=format, mapping=mapping, thresholds=th)
+    except EXPECTED_ERRORS as exc:
+        _fail(str(exc))
+    paths = result.write(out)
+    r = result.report
+    typer.echo(f"{r['rows_in']} rows in: {r['rows_clean']} clean, {r['rows_quarantined']} quarantined "
+               f"{json.dumps(r['by_reason'], ensure_ascii=False)}")
+    typer.echo(f"wrote {paths['clean']}, {paths['quarantine']}, {paths['report']}")
+
+
+@app.command()
+def run(
+    survey: Annotated[Path, typer.Option(help="Survey export to analyse.")],
+    interviews: Annotated[Optional[Path], typer.Option(help="Folder of interview transcripts.")] = None,
+    ground_truth: Annotated[Optional[Path], typer.Option(help="ground_truth.json, only when the survey is simulated.")] = None,
+    instrument: Annotated[Optional[Path], typer.Option(help="Your own questionnaire (YAML, as `cbec instrument` writes it).")] = None,
+    gold: Annotated[Optional[Path], typer.Option(help="Hand-coded interview sample (segment_id,factors).")] = None,
+    second_coder: Annotated[Optional[Path], typer.Option(help="A second person's coding, for inter-coder agreement.")] = None,
+    normalisation: Annotated[str, typer.Option(help="Factor-index rule: scale | minmax | minmax_0.01_0.99.")] = "scale",
+    out: Annotated[Path, typer.Option(help="Output folder (results/, html/, ...).")] = Path("_build"),
+    format: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="YAML mapping of export columns to item ids.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for bootstraps and simulations in the notebooks.")] = 2026,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="Significance level.")] = 0.05,
+    n_boot: Annotated[int, typer.Option(min=99, help="Bootstrap replications.")] = 999,
+    power_reps: Annotated[int, typer.Option(min=10, help="Simulated surveys per cell of the power study.")] = 100,
+    speeder_fraction: SpeederOpt = 0.3,
+    longstring_fraction: LongstringOpt = 0.5,
+    max_missing_share: MaxMissingOpt = 0.2,
+    max_impute_share: MaxImputeOpt = 1 / 3,
+) -> None:
+    """Validate the survey, execute every chapter notebook and build the book into OUT/html."""
+    from cbec.book.pipeline import PipelineError, RunSettings
+    from cbec.book.pipeline import run as run_pipeline
+
+    settings = RunSettings(survey=survey, out=out, fmt=format, mapping=mapping, interviews=interviews,
+                           ground_truth=ground_truth, instrument=instrument, gold=gold, second_coder=second_coder,
+                           normalisation=normalisation, seed=seed, alpha=alpha, n_boot=n_boot, power_reps=power_reps,
+                           thresholds=_thresholds(speeder_fraction, longstring_fraction, max_missing_share,
+                                                  max_impute_share))
+    try:
+        paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))
+    except (*EXPECTED_ERRORS, PipelineError) as exc:
+        _fail(str(exc))
+    typer.echo(f"book: {paths['html'] / 'index.html'}")
+    typer.echo(f"result tables: {paths['results']}")
+
+
+@app.command("instrument")
+def instrument_cmd(
+    out: Annotated[Path, typer.Argument(help="Where to write a copy of the shipped questionnaire, to edit.")],
+) -> None:
+    """Write the shipped questionnaire (YAML) to edit into your own version; use it with --instrument."""
+    import shutil
+
+    from cbec.io.instrument import DEFAULT_INSTRUMENT
+
+    if out.exists():
+        _fail(f"{out} exists; choose another file name")
+    shutil.copyfile(DEFAULT_INSTRUMENT, out)
+    typer.echo(f"wrote {out}; edit it, then run `cbec validate ... --instrument {out}`")
+
+
+@app.command()
+def book(
+    out: Annotated[Path, typer.Option(help="The output folder of an earlier `cbec run`.")] = Path("_build"),
+) -> None:
+    """Rebuild the book from the executed notebooks of an earlier run (no re-execution)."""
+    from cbec.book.pipeline import PipelineError, build_book
+
+    try:
+        html = build_book(out)
+    except PipelineError as exc:
+        _fail(str(exc))
+    typer.echo(f"book: {html / 'index.html'}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Input: the questionnaire, survey exports, validation. Imports nothing from the layers above."""

@@ -1,0 +1,1 @@
+"""Statistics: pure functions on DataFrames (measurement, coupling, regression, ranks). Imports only cbec.io."""

@@ -1,0 +1,148 @@
+"""What every chapter function shares: the run's configuration, the study data, and the result object.
+
+A chapter function takes a :class:`RunConfig` and returns a :class:`ChapterResult` holding its tables (by
+name), figures, the values its prose quotes, and short notes. Nothing here displays or writes HTML: the
+book layer does that (:mod:`cbec.book.chapter`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cbec.io.instrument import Instrument, load_instrument
+from cbec.io.validate import ValidationResult, load_validation
+from cbec.stats import models
+
+
+def format_p(p: float) -> str:
+    """One p-value style for tables and prose: three decimals, ``< 0.001`` below that, "—" when missing.
+
+    >>> format_p(0.00594), format_p(1.5e-13), format_p(float("nan"))
+    ('0.006', '< 0.001', '—')
+    """
+    if p is None or p is pd.NA or (isinstance(p, float) and np.isnan(p)):
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One configuration for a whole run: every chapter reads the same values, so chapters cannot disagree.
+
+    ``cbec run`` writes it as ``run_config.json`` in the output folder; each chapter notebook's only
+    parameter is the path of that file.
+    """
+
+    processed_dir: str = "_build/processed"
+    results_dir: str = "_build/results"
+    ground_truth_path: str = ""  # set only when the survey is simulated (cbec run --ground-truth)
+    instrument_path: str = ""  # empty: the questionnaire shipped with cbec
+    interviews_dir: str = ""  # empty: no interview chapter data
+    gold_path: str = ""  # hand-coded sample for the coder-agreement check
+    second_coder_path: str = ""
+    seed: int = 2026
+    alpha: float = 0.05
+    n_boot: int = 999
+    power_reps: int = 100
+    normalisation: str = "scale"
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown run settings {unknown}; known: {sorted(known)}")
+        return cls(**raw)
+
+    def write(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    @property
+    def simulated(self) -> bool:
+        return bool(self.ground_truth_path)
+
+
+@dataclass
+class Study:
+    """The study data every survey chapter starts from, derived once per run configuration."""
+
+    instrument: Instrument
+    validation: ValidationResult
+    analysis: models.AnalysisData
+
+    @property
+    def clean(self) -> pd.DataFrame:
+        return self.validation.clean
+
+
+@lru_cache(maxsize=4)
+def _study(processed_dir: str, instrument_path: str, normalisation: str) -> Study:
+    inst = load_instrument(instrument_path or None)
+    v = load_validation(processed_dir)
+    return Study(instrument=inst, validation=v, analysis=models.prepare(v.clean, inst, normalisation))
+
+
+def load_study(cfg: RunConfig) -> Study:
+    """The study data of a run (cached: chapters run in one process share it)."""
+    return _study(cfg.processed_dir, cfg.instrument_path, cfg.normalisation)
+
+
+@dataclass
+class Table:
+    """A result table: saved as ``<chapter>_<name>.csv`` when ``save``; shown with ``caption``."""
+
+    frame: pd.DataFrame
+    caption: str
+    save: bool = True
+    index: bool = False
+    columns: list[str] | None = None  # the columns shown (all are saved)
+
+
+@dataclass
+class FigureSpec:
+    draw: str
+    args: tuple
+    kwargs: dict
+    caption: str = ""
+    alt: str = ""
+
+
+@dataclass
+class ChapterResult:
+    """A chapter's tables, figures, quoted values and notes, keyed by name."""
+
+    chapter: str
+    tables: dict[str, Table] = field(default_factory=dict)
+    figures: dict[str, FigureSpec] = field(default_factory=dict)
+    values: dict[str, object] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    absent: bool = False  # the chapter's input was not given: display cells show nothing
+
+    def table(self, name: str, frame: pd.DataFrame, caption: str, **kw) -> pd.DataFrame:
+        self.tables[name] = Table(frame, caption, **kw)
+        return frame
+
+    def figure(self, name: str, draw: str, *args, caption: str = "", alt: str = "", **kwargs) -> None:
+        """Record a figure: ``draw`` names a function of :mod:`cbec.book.figures`, called with the arguments
+        when the book shows it (the study layer draws nothing itself)."""
+        self.figures[name] = FigureSpec(draw, args, kwargs, caption, alt)
+
+    def value(self, **values) -> None:
+        for k, v in values.items():
+            if isinstance(v, np.generic):
+                v = v.item()
+            self.values[k] = v
+
+    def file_name(self, name: str) -> str:
+        """The one rule for result file names."""
+        return f"{self.chapter}_{name}.csv"

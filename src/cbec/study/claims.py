@@ -1,0 +1,279 @@
+"""The article's quantitative statements as a register, and a test for each one the survey can check.
+
+``data/article/claims.csv`` holds one row per number in the article (paraphrased, never quoted), with the
+section it comes from and its kind: a market statistic, a fact about a named firm, or an effect claim about
+firms in general. Effect claims that the questionnaire can measure name an estimator here; each estimator
+returns our estimate with a 95% interval and a verdict by a stated rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from cbec.study import groups
+from cbec.stats import models
+from cbec.io.instrument import Instrument
+from cbec.resources import resource
+
+CLAIMS_CSV = resource("claims.csv")
+KINDS = ("market_statistic", "firm_fact", "effect_claim")
+COLUMNS = ("claim_id", "section", "kind", "about", "measure", "value", "value_low", "value_high", "unit",
+           "statement", "testable", "estimator", "band_low", "band_high", "band_alt_low", "band_alt_high",
+           "band_reason", "part_of")
+#: The verdicts of the tested-claims table, and nothing else.
+VERDICTS = ("matches", "differs", "inconclusive")
+_NUMERIC = ("value", "value_low", "value_high", "band_low", "band_high", "band_alt_low", "band_alt_high")
+
+
+class ClaimsError(ValueError):
+    """The claims register is malformed."""
+
+
+def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
+    """Read and check the register: columns, unique ids, a section and a known kind on every row, and an
+    existing estimator on every testable row."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype={"claim_id": str, "section": str, "estimator": str, "part_of": str},
+                     keep_default_na=False, na_values={c: [""] for c in _NUMERIC})
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ClaimsError(f"{path}: missing columns {missing}")
+    if df["claim_id"].duplicated().any():
+        raise ClaimsError(f"{path}: duplicate claim ids {sorted(df.loc[df['claim_id'].duplicated(), 'claim_id'])}")
+    for i, r in df.iterrows():
+        where = f"{path}, row {i + 2} ({r['claim_id']})"
+        if not str(r["section"]).strip():
+            raise ClaimsError(f"{where}: no source section")
+        if r["kind"] not in KINDS:
+            raise ClaimsError(f"{where}: kind {r['kind']!r} is not one of {KINDS}")
+        if r["testable"] not in ("yes", "no"):
+            raise ClaimsError(f"{where}: testable must be yes or no")
+        if r["testable"] == "yes" and r["estimator"] not in ESTIMATORS:
+            raise ClaimsError(f"{where}: unknown estimator {r['estimator']!r}")
+        if r["testable"] == "yes" and pd.notna(r["value"]) and (pd.isna(r["band_low"]) or pd.isna(r["band_high"])
+                                                              or not str(r["band_reason"]).strip()):
+            raise ClaimsError(f"{where}: a tested numeric claim needs band_low, band_high and band_reason")
+        if r["part_of"] and r["part_of"] not in set(df["claim_id"]):
+            raise ClaimsError(f"{where}: part_of names unknown claim {r['part_of']!r}")
+    return df
+
+
+# --- estimators ------------------------------------------------------------------------------------
+
+def _ols_coef(y: pd.Series, x: pd.DataFrame, term: str) -> tuple[float, float]:
+    ok = y.notna() & x.notna().all(axis=1)
+    xm = sm.add_constant(x[ok], has_constant="add")
+    res = sm.OLS(y[ok].to_numpy(float), xm.to_numpy(float)).fit(cov_type="HC3")
+    i = list(xm.columns).index(term)
+    return float(res.params[i]), float(res.bse[i])
+
+
+def _wald(est: float, se: float) -> dict:
+    return {"estimate": est, "ci_low": est - 1.959964 * se, "ci_high": est + 1.959964 * se}
+
+
+def _tercile_groups(score: pd.Series) -> tuple[pd.Series, pd.Series]:
+    lo, hi = score.quantile([1 / 3, 2 / 3])
+    return score >= hi, score <= lo
+
+
+def _boot_ratio(values: pd.Series, top: pd.Series, bottom: pd.Series, n_boot: int, seed: int,
+                transform: Callable[[float], float]) -> dict:
+    """Ratio of group means (top / bottom), transformed, with a percentile bootstrap interval that
+    resamples firms within each group."""
+    a, b = values[top].dropna().to_numpy(float), values[bottom].dropna().to_numpy(float)
+    rng = np.random.default_rng(seed)
+    draws = [transform(rng.choice(a, len(a)).mean() / rng.choice(b, len(b)).mean()) for _ in range(n_boot)]
+    return {"estimate": transform(a.mean() / b.mean()), "ci_low": float(np.percentile(draws, 2.5)),
+            "ci_high": float(np.percentile(draws, 97.5))}
+
+
+def _adjusters(ctx: dict) -> pd.DataFrame:
+    """Controls plus the seven standardised factor levels: firms with a stronger supply chain also carry less
+    stock, position better and perform better, so a slope without the factor levels is confounded (measured
+    on the simulation: 0.70 pp per day against 0.5 planted)."""
+    return pd.concat([models.standardise(ctx["scores"]), ctx["controls"]], axis=1)
+
+
+def margin_per_inventory_day(ctx: dict) -> dict:
+    """Net margin (pp) gained per day less of inventory turnover: minus the OLS slope of net margin on
+    inventory days, holding the factor levels and the survey controls fixed (HC3)."""
+    d = ctx["data"]
+    x = pd.concat([d["inventory_days"].astype(float), _adjusters(ctx)], axis=1)
+    est, se = _ols_coef(d["net_margin_pct"].astype(float), x, "inventory_days")
+    return _wald(-est, se)
+
+
+def niche_margin_gap(ctx: dict) -> dict:
+    """Net-margin difference (pp) of niche-focused over broad-range firms, holding the factor levels and the
+    survey controls fixed (HC3)."""
+    d = ctx["data"]
+    niche = (d["category_strategy"] == "niche").astype(float).rename("niche")
+    x = pd.concat([niche, _adjusters(ctx)], axis=1)
+    est, se = _ols_coef(d["net_margin_pct"].astype(float), x, "niche")
+    return _wald(est, se)
+
+
+def flexible_cycle_reduction(ctx: dict) -> dict:
+    """Order cycle of the most flexible third of firms (flexible-production sub-dimension SC1) relative to
+    the least flexible third, as % shorter; bootstrap interval."""
+    d, inst = ctx["data"], ctx["instrument"]
+    flex = d[inst.subdimension_items["SC1"]].astype(float).mean(axis=1)
+    top, bottom = _tercile_groups(flex)
+    return _boot_ratio(d["order_cycle_days"].astype(float), top, bottom, ctx["n_boot"], ctx["seed"],
+                       lambda r: 100 * (1 - r))
+
+
+def experience_repurchase_ratio(ctx: dict) -> dict:
+    """Repurchase rate of the best third of firms on customer experience over the worst third (times)."""
+    d = ctx["data"]
+    top, bottom = _tercile_groups(ctx["scores"]["CX"])
+    return _boot_ratio(d["repurchase_pct"].astype(float), top, bottom, ctx["n_boot"], ctx["seed"], lambda r: r)
+
+
+def coupling_rank_mi_sc(ctx: dict) -> dict:
+    """MI x SC product coefficient in the joint interaction model, with its rank among the 21 pairs and its
+    simultaneous 95% rank confidence set (Mogstad et al. 2024)."""
+    ri = models.joint_rank_inference(ctx["scores"], ctx["y"], ctx["controls"], n_boot=ctx["n_boot"], seed=ctx["seed"])
+    r = ri.table.set_index("term").loc["MIxSC"]
+    se = float(r["std_error"])
+    return {**_wald(float(r["estimate"]), se), "rank": int(r["rank"]), "rank_low": int(r["rank_low"]),
+            "rank_high": int(r["rank_high"])}
+
+
+def _size_slope(ctx: dict, measure: str, term: str, sign: int) -> dict:
+    t = groups.balance_focus_by_size(ctx["profile"], ctx["y"], ctx["sme"], ctx["controls"]).set_index(["measure", "term"])
+    r = t.loc[(measure, term)]
+    z = float(r["estimate"]) / float(r["std_error"])
+    return {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+            "p_predicted": float(stats.norm.sf(sign * z)), "p_opposite": float(stats.norm.cdf(sign * z))}
+
+
+def spread_slope_large(ctx: dict) -> dict:
+    """Large firms: slope of performance on factor spread (level and level² held fixed); the article's
+    'balance' reading predicts a negative slope."""
+    return _size_slope(ctx, "spread", "slope_large", -1)
+
+
+def focus_slope_sme(ctx: dict) -> dict:
+    """SMEs: slope of performance on focus, the lead of the top two factors (level and level² held fixed);
+    the article's 'focus' reading predicts a positive slope."""
+    return _size_slope(ctx, "focus", "slope_sme", +1)
+
+
+def stage_fit(ctx: dict) -> dict:
+    """Performance per SD of stage fit (advised factors' lead over the others), profile and controls fixed."""
+    fit = groups.stage_fit(ctx["indices"], ctx["data"]["stage"])
+    t = groups.stage_fit_model(fit, ctx["profile"], ctx["y"], ctx["controls"], sme=ctx["sme"],
+                               scores=ctx["scores"]).iloc[0]
+    z = float(t["estimate"]) / float(t["std_error"])
+    return {"estimate": t["estimate"], "ci_low": t["ci_low"], "ci_high": t["ci_high"],
+            "p_predicted": float(stats.norm.sf(z)), "p_opposite": float(stats.norm.cdf(z))}
+
+
+ESTIMATORS: dict[str, Callable[[dict], dict]] = {
+    f.__name__: f for f in (margin_per_inventory_day, niche_margin_gap, flexible_cycle_reduction,
+                            experience_repurchase_ratio, coupling_rank_mi_sc, spread_slope_large, focus_slope_sme,
+                            stage_fit)
+}
+
+
+def band_verdict(ci_low: float, ci_high: float, band_low: float, band_high: float) -> str:
+    """*matches* when the whole 95% interval lies inside the tolerance band, *differs* when it lies wholly
+    outside, *inconclusive* otherwise. A precise estimate can match; a vague one cannot.
+
+    >>> band_verdict(2.04, 2.38, 1.5, 2.5), band_verdict(2.6, 3.0, 1.5, 2.5), band_verdict(1.2, 2.2, 1.5, 2.5)
+    ('matches', 'differs', 'inconclusive')
+    """
+    if band_low <= ci_low and ci_high <= band_high:
+        return "matches"
+    if ci_high < band_low or ci_low > band_high:
+        return "differs"
+    return "inconclusive"
+
+
+def _direction_verdicts(out: pd.DataFrame, alpha: float) -> pd.Series:
+    """Direction-only claims: one-sided tests in the predicted direction, Holm across all of them."""
+    d = out["p_predicted"].notna()
+    verdict = pd.Series(pd.NA, index=out.index, dtype="object")
+    if d.any():
+        p_for = models.holm(out.loc[d, "p_predicted"])
+        p_against = models.holm(out.loc[d, "p_opposite"])
+        verdict[d] = np.where(p_for < alpha, "matches", np.where(p_against < alpha, "differs", "inconclusive"))
+        out.loc[d, "p_holm"] = p_for
+    return verdict
+
+
+def _rank_claim_verdict(res: dict) -> str:
+    """The strongest-coupling claim: *matches* when the pair's simultaneous rank set is {1}, *differs* when
+    the set excludes rank 1, *inconclusive* otherwise."""
+    if res["rank_low"] == 1 and res["rank_high"] == 1:
+        return "matches"
+    return "differs" if res["rank_low"] > 1 else "inconclusive"
+
+
+def _article_value(r: pd.Series) -> str:
+    if pd.notna(r["value_low"]) and pd.notna(r["value_high"]):
+        return f"{r['value_low']:g}–{r['value_high']:g}"
+    if pd.notna(r["value"]):
+        return f"{r['value']:g}"
+    return "strongest pair" if r["estimator"] == "coupling_rank_mi_sc" else "direction"
+
+
+def estimate_claims(data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, alpha: float = 0.05,
+                    n_boot: int = 999, seed: int = 2026) -> pd.DataFrame:
+    """Run the estimator of every testable claim on clean survey data and apply the stated verdict rules.
+
+    Rules (the methods chapter states them before any result): a numeric claim *matches* when our 95%
+    interval lies inside its tolerance band (register columns ``band_low``/``band_high``, reason in
+    ``band_reason``), *differs* when it lies outside, else *inconclusive*; a claim with a second reading of
+    its wording is judged under both (``verdict_alt``); direction-only claims use one-sided tests with Holm
+    across all of them; the strongest-coupling claim uses the rank confidence set; a compound claim
+    (``part_of``) holds only when every part holds.
+
+    Returns one row per testable claim and one per compound claim: ``claim_id, section, statement,
+    article_value, unit, estimate, ci_low, ci_high, band_low, band_high, verdict`` and, where they apply,
+    ``verdict_alt, p_holm, rank, rank_low, rank_high, part_of``.
+    """
+    a = models.prepare(data, inst)
+    ctx = {"data": data, "instrument": inst, "scores": a.scores, "indices": a.indices, "y": a.y,
+           "controls": a.controls, "profile": groups.balance_focus(a.indices), "sme": groups.group_dummy(data, "size"),
+           "n_boot": n_boot, "seed": seed}
+    rows = []
+    for _, r in claims[claims["testable"] == "yes"].iterrows():
+        res = ESTIMATORS[r["estimator"]](ctx)
+        row = {"claim_id": r["claim_id"], "section": r["section"], "statement": r["statement"],
+               "article_value": _article_value(r), "unit": r["unit"], "band_low": r["band_low"],
+               "band_high": r["band_high"], "part_of": r["part_of"] or pd.NA, **res}
+        if pd.notna(r["band_low"]):
+            row["verdict"] = band_verdict(res["ci_low"], res["ci_high"], r["band_low"], r["band_high"])
+        if pd.notna(r["band_alt_low"]):
+            row["verdict_alt"] = band_verdict(res["ci_low"], res["ci_high"], r["band_alt_low"], r["band_alt_high"])
+        if r["estimator"] == "coupling_rank_mi_sc":
+            row["verdict"] = _rank_claim_verdict(res)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for col in ("p_predicted", "p_opposite", "p_holm", "verdict", "verdict_alt"):
+        if col not in out.columns:
+            out[col] = pd.NA
+    direction = _direction_verdicts(out, alpha)
+    out["verdict"] = out["verdict"].where(out["verdict"].notna(), direction)
+    out = pd.concat([out, _compound_rows(out, claims)], ignore_index=True)
+    return out.drop(columns=["p_predicted", "p_opposite"])
+
+
+def _compound_rows(tested: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for cid, parts in tested.dropna(subset=["part_of"]).groupby("part_of"):
+        r = claims.set_index("claim_id").loc[cid]
+        v = ("matches" if (parts["verdict"] == "matches").all() else
+             "differs" if (parts["verdict"] == "differs").any() else "inconclusive")
+        rows.append({"claim_id": cid, "section": r["section"], "statement": r["statement"],
+                     "article_value": "all parts: " + ", ".join(parts["claim_id"]), "unit": r["unit"], "verdict": v})
+    return pd.DataFrame(rows)

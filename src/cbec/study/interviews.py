@@ -1,0 +1,410 @@
+"""Interview transcripts: read, pseudonymise, segment, code against the codebook, summarise.
+
+A transcript is a Markdown or text file with a YAML front-matter block and speaker turns (``Q:``/``A:``,
+``问:``/``答:`` or ``采访者:``/``受访者:``, either colon). Files that cannot be used are skipped with a reason,
+never dropped silently. Everything that leaves this module has been pseudonymised: the people and companies
+named in the front matter, e-mail addresses, URLs, IP addresses and phone numbers are replaced by stable
+placeholders before any text reaches a table or the book.
+
+Coding is dictionary-based: a segment (one answer turn) gets a sub-dimension code when one of the codebook's
+terms occurs in it. Chinese is segmented with jieba after adding the codebook's domain dictionary, so terms
+such as 海外仓 or 小单快反 are matched as whole tokens; English terms match as whole words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from cbec.io.instrument import FACTOR_CODES
+from cbec.resources import resource
+
+#: In a transcripts folder, a hand-coded sample for the agreement check (see data/interviews/README.md).
+GOLD_CODING = "coding_gold.csv"
+#: A file of this name in a transcripts folder marks its transcripts as written for illustration.
+ILLUSTRATIVE_MARK = "ILLUSTRATIVE"
+CODEBOOK_YAML = resource("codebook.yaml")
+REQUIRED_META = ("firm", "size_class", "main_market", "language")
+SIZE_CLASSES = ("large", "sme")
+INTERVIEWER = ("Q", "问", "采访者")
+RESPONDENT = ("A", "答", "受访者")
+_TURN = re.compile(r"^\s*(Q|A|问|答|采访者|受访者)\s*[:：]\s*(.*)$")
+# Boundaries are ASCII-only on purpose: in Python's regexes CJK characters are word characters, so with \b or
+# \w an address glued to Chinese text (电话138-..., 邮箱a@b.cn) would be missed or would swallow the Chinese.
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+", re.IGNORECASE)
+_IP = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
+_PHONE = re.compile(r"(?<![A-Za-z0-9+])\+?\d[\d \-()]{6,}\d(?![A-Za-z0-9])")
+_HONORIFICS = ("总", "老板", "经理", "先生", "女士", "老师", "姐", "哥")
+
+
+@dataclass
+class Corpus:
+    """Pseudonymised answer segments, the files read and the files skipped (with reasons)."""
+
+    segments: pd.DataFrame
+    files: pd.DataFrame
+    skipped: pd.DataFrame
+    placeholders: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def _jieba():
+    # jieba imports pkg_resources, which warns on import under current setuptools; nothing to act on.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        import jieba
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _name_variants(name: str) -> list[str]:
+    """Forms in which a person is mentioned: full name; for Chinese names surname + honorific and given
+    name; for Latin names first and last name."""
+    name = name.strip()
+    out = [name]
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name):
+        out += [name[0] + h for h in _HONORIFICS]
+        if len(name) >= 3:
+            out.append(name[1:])
+    else:
+        parts = name.split()
+        out += [p for p in parts if len(p) >= 3]
+    return out
+
+
+class Pseudonymiser:
+    """Replace identifying strings with placeholders that stay the same across the whole corpus."""
+
+    def __init__(self) -> None:
+        self.mapping: dict[str, str] = {}
+        self._counts = {"PERSON": 0, "COMPANY": 0}
+
+    def _placeholder(self, kind: str, key: str) -> str:
+        if key not in self.mapping:
+            self._counts[kind] += 1
+            self.mapping[key] = f"[{kind}-{self._counts[kind]}]"
+        return self.mapping[key]
+
+    def register(self, names: list[str], companies: list[str]) -> None:
+        for c in companies:
+            self._placeholder("COMPANY", f"company:{c.strip()}")
+        for n in names:
+            self._placeholder("PERSON", f"person:{n.strip()}")
+
+    def apply(self, text: str, names: list[str], companies: list[str]) -> str:
+        # Structured identifiers first, so that digits in them are not read as phone numbers.
+        text = _EMAIL.sub("[EMAIL]", text)
+        text = _URL.sub("[URL]", text)
+        text = _IP.sub("[IP]", text)
+        text = _PHONE.sub("[PHONE]", text)
+        for c in sorted(companies, key=len, reverse=True):
+            text = text.replace(c.strip(), self.mapping[f"company:{c.strip()}"])
+        pairs = [(v, self.mapping[f"person:{n.strip()}"]) for n in names for v in _name_variants(n)]
+        for variant, ph in sorted(pairs, key=lambda p: len(p[0]), reverse=True):
+            if re.fullmatch(r"[A-Za-z .'-]+", variant):
+                text = re.sub(rf"\b{re.escape(variant)}\b", ph, text)
+            else:
+                text = text.replace(variant, ph)
+        return text
+
+
+def _split_front_matter(text: str) -> tuple[dict | None, str, str]:
+    """Return (metadata, body, problem)."""
+    if not text.lstrip().startswith("---"):
+        return None, text, "no front matter (the file must start with a '---' YAML block)"
+    parts = text.lstrip().split("---", 2)
+    if len(parts) < 3:
+        return None, text, "front matter is not closed by a second '---' line"
+    try:
+        meta = yaml.safe_load(parts[1]) or {}
+    except yaml.YAMLError as exc:
+        return None, text, f"front matter is not valid YAML ({exc.__class__.__name__})"
+    if not isinstance(meta, dict):
+        return None, text, "front matter is not a key: value block"
+    return meta, parts[2], ""
+
+
+#: A transcript larger than this is skipped with a reason (an hour's interview is about 50 KB).
+MAX_TRANSCRIPT_BYTES = 5 * 2**20
+
+
+def read_transcripts(folder: str | Path) -> Corpus:
+    """Read every ``*.md``/``*.txt`` transcript in ``folder`` (README files excepted).
+
+    Returns
+    -------
+    Corpus
+        ``segments``: one row per answer turn, pseudonymised (``file, firm, size_class, main_market, language,
+        turn, speaker, text``); ``files``: one row per file read; ``skipped``: ``file, reason``.
+    """
+    folder = Path(folder)
+    paths = sorted(p for p in folder.iterdir()
+                   if p.suffix.lower() in (".md", ".txt") and not p.name.lower().startswith("readme"))
+    pseudo = Pseudonymiser()
+    good: list[tuple[Path, dict, str]] = []
+    skipped = []
+    root = folder.resolve()
+    for p in paths:
+        # Transcripts are untrusted files: a link out of the folder is not followed, a huge file not read.
+        if not p.resolve().is_relative_to(root):
+            skipped.append({"file": p.name, "reason": "a link to a file outside the transcripts folder"})
+            continue
+        if p.stat().st_size > MAX_TRANSCRIPT_BYTES:
+            skipped.append({"file": p.name, "reason": f"larger than {MAX_TRANSCRIPT_BYTES // 2**20} MiB"})
+            continue
+        raw = p.read_bytes()
+        if not raw.strip():
+            skipped.append({"file": p.name, "reason": "empty file"})
+            continue
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("gb18030")
+            except UnicodeDecodeError:
+                skipped.append({"file": p.name, "reason": "cannot decode as UTF-8 or GB18030"})
+                continue
+        meta, body, problem = _split_front_matter(text)
+        if problem:
+            skipped.append({"file": p.name, "reason": problem})
+            continue
+        missing = [k for k in REQUIRED_META if not str(meta.get(k, "")).strip()]
+        if missing:
+            skipped.append({"file": p.name, "reason": f"front matter lacks {', '.join(missing)}"})
+            continue
+        if str(meta["size_class"]) not in SIZE_CLASSES:
+            skipped.append({"file": p.name, "reason": f"unknown size_class {meta['size_class']!r} (use large or sme)"})
+            continue
+        if not any(_TURN.match(line) for line in body.splitlines()):
+            skipped.append({"file": p.name, "reason": "no speaker turns (Q:/A:, 问:/答:, 采访者:/受访者:)"})
+            continue
+        names = [str(n) for n in meta.get("names") or []]
+        companies = [str(c) for c in meta.get("companies") or []]
+        pseudo.register(names, companies)
+        good.append((p, meta, body))
+
+    rows, files = [], []
+    for p, meta, body in good:
+        names = [str(n) for n in meta.get("names") or []]
+        companies = [str(c) for c in meta.get("companies") or []]
+        turn, speaker, buf = 0, None, []
+
+        def flush():
+            if speaker is not None and buf:
+                rows.append({"file": p.name, "firm": str(meta["firm"]), "size_class": str(meta["size_class"]),
+                             "main_market": str(meta["main_market"]), "language": str(meta["language"]),
+                             "turn": turn, "speaker": speaker,
+                             "text": pseudo.apply(" ".join(buf).strip(), names, companies)})
+
+        for line in body.splitlines():
+            m = _TURN.match(line)
+            if m:
+                flush()
+                turn += 1
+                speaker = "interviewer" if m.group(1) in INTERVIEWER else "respondent"
+                buf = [m.group(2)]
+            elif line.strip() and speaker is not None:
+                buf.append(line.strip())
+        flush()
+        files.append({"file": p.name, "firm": str(meta["firm"]), "size_class": str(meta["size_class"]),
+                      "main_market": str(meta["main_market"]), "language": str(meta["language"]),
+                      "role": str(meta.get("role", "")), "date": str(meta.get("date", "")),
+                      "turns": turn})
+    seg = pd.DataFrame(rows, columns=["file", "firm", "size_class", "main_market", "language", "turn", "speaker", "text"])
+    seg.insert(0, "segment_id", [f"{f.split('.')[0]}#{t}" for f, t in zip(seg["file"], seg["turn"])])
+    return Corpus(segments=seg, files=pd.DataFrame(files),
+                  skipped=pd.DataFrame(skipped, columns=["file", "reason"]), placeholders=dict(pseudo.mapping))
+
+
+# --- coding ---------------------------------------------------------------------------------------
+
+@dataclass
+class Codebook:
+    terms: dict[str, dict[str, list[str]]]  # sub-dimension -> {"zh": [...], "en": [...], "regex": [...]}
+    factor_names: dict[str, str]
+    domain_dictionary: list[str]
+
+
+def load_codebook(path: str | Path = CODEBOOK_YAML) -> Codebook:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    terms, names = {}, {}
+    for code, f in raw["factors"].items():
+        names[code] = f["name"]
+        for sd, t in f["subdimensions"].items():
+            terms[sd] = {k: [str(x) for x in t.get(k, [])] for k in ("zh", "en", "regex")}
+    return Codebook(terms=terms, factor_names=names, domain_dictionary=[str(w) for w in raw.get("domain_dictionary", [])])
+
+
+def _latin_word(term: str) -> re.Pattern:
+    """A Latin-script term as a whole word. Boundaries are ASCII letters and digits only: Python's ``\b``
+    counts CJK characters as word characters, so ``\bERP\b`` would miss the ERP in 一个ERP系统."""
+    return re.compile(rf"(?<![a-z0-9-]){re.escape(term)}(?![a-z0-9-])")
+
+
+def _tokens(text: str, jieba) -> list[str]:
+    return [t.strip().lower() for t in jieba.lcut(text) if t.strip()]
+
+
+def code_segments(segments: pd.DataFrame, codebook: Codebook, speaker: str = "respondent") -> pd.DataFrame:
+    """Tidy coded segments: one row per (segment, sub-dimension) match with the matched terms.
+
+    Chinese terms must equal one jieba token or a run of up to four adjacent tokens; English terms and
+    Latin-script terms in Chinese lists (ERP, VAT) match as whole words, case-insensitive; ``regex`` entries
+    are searched as given.
+    """
+    jieba = _jieba()
+    for w in codebook.domain_dictionary:
+        jieba.add_word(w, freq=200000)
+    rows = []
+    for r in segments[segments["speaker"] == speaker].itertuples(index=False):
+        toks = _tokens(r.text, jieba)
+        grams = {"".join(toks[i:i + k]) for k in range(1, 5) for i in range(len(toks) - k + 1)}
+        low = r.text.lower()
+        for sd, t in codebook.terms.items():
+            hits = []
+            for term in t["zh"]:
+                term_l = term.lower()
+                if re.fullmatch(r"[a-z0-9 ]+", term_l):
+                    if _latin_word(term_l).search(low):
+                        hits.append(term)
+                elif term_l in grams:
+                    hits.append(term)
+            hits += [term for term in t["en"] if _latin_word(term.lower()).search(low)]
+            hits += [rx for rx in t["regex"] if re.search(rx, r.text)]
+            if hits:
+                rows.append({"segment_id": r.segment_id, "file": r.file, "firm": r.firm, "size_class": r.size_class,
+                             "speaker": r.speaker, "text": r.text, "factor": sd[:2], "subdimension": sd,
+                             "matched_terms": "; ".join(dict.fromkeys(hits))})
+    return pd.DataFrame(rows, columns=["segment_id", "file", "firm", "size_class", "speaker", "text", "factor",
+                                       "subdimension", "matched_terms"])
+
+
+def presence_matrix(coded: pd.DataFrame, segment_ids) -> pd.DataFrame:
+    """0/1 matrix: segments x factors (a factor is present if any of its sub-dimensions is coded)."""
+    m = pd.DataFrame(0, index=pd.Index(list(segment_ids), name="segment_id"), columns=list(FACTOR_CODES))
+    for r in coded[["segment_id", "factor"]].drop_duplicates().itertuples(index=False):
+        if r.segment_id in m.index:
+            m.loc[r.segment_id, r.factor] = 1
+    return m
+
+
+def salience(coded: pd.DataFrame, segments: pd.DataFrame, by: str = "firm") -> pd.DataFrame:
+    """Share of a unit's answer segments that mention each factor (rows: firms or size groups)."""
+    answers = segments[segments["speaker"] == "respondent"]
+    pres = presence_matrix(coded, answers["segment_id"]).join(answers.set_index("segment_id")[[by]])
+    return pres.groupby(by)[list(FACTOR_CODES)].mean()
+
+
+def cooccurrence(coded: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Number of answer segments in which two factors are both coded (diagonal: segments per factor)."""
+    answers = segments[segments["speaker"] == "respondent"]
+    pres = presence_matrix(coded, answers["segment_id"])
+    return pres.T @ pres
+
+
+def cooccurrence_pairs(co: pd.DataFrame) -> pd.DataFrame:
+    """The 21 pairs of a co-occurrence matrix with counts and the Jaccard index, most frequent first."""
+    rows = []
+    for a, b in combinations(co.index, 2):
+        both = co.loc[a, b]
+        either = co.loc[a, a] + co.loc[b, b] - both
+        rows.append({"factor_a": a, "factor_b": b, "segments_together": int(both),
+                     "jaccard": float(both / either) if either else 0.0})
+    return pd.DataFrame(rows).sort_values(["segments_together", "jaccard"], ascending=False).reset_index(drop=True)
+
+
+def exemplar_quotes(coded: pd.DataFrame, per_factor: int = 2, max_chars: int = 220) -> pd.DataFrame:
+    """For each factor, the segments with the most distinct matched terms (ties: shorter first)."""
+    c = coded.copy()
+    c["n_terms"] = c["matched_terms"].str.count(";") + 1
+    c["length"] = c["text"].str.len()
+    best = (c.groupby(["factor", "segment_id"], as_index=False)
+            .agg(n_terms=("n_terms", "sum"), length=("length", "first"), firm=("firm", "first"), text=("text", "first"))
+            .sort_values(["factor", "n_terms", "length"], ascending=[True, False, True])
+            .groupby("factor").head(per_factor))
+    best["quote"] = [t if len(t) <= max_chars else t[:max_chars].rstrip() + "…" for t in best["text"]]
+    return best[["factor", "firm", "segment_id", "quote"]].reset_index(drop=True)
+
+
+# --- agreement ------------------------------------------------------------------------------------
+
+def read_coding(path: str | Path) -> pd.DataFrame:
+    """A hand-coded file: columns ``segment_id`` and ``factors`` (codes separated by ';', empty = none)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"segment_id", "factors"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{path}: coding file needs columns segment_id and factors (missing {sorted(missing)})")
+    return df
+
+
+def coding_to_matrix(coding: pd.DataFrame) -> pd.DataFrame:
+    m = pd.DataFrame(0, index=pd.Index(coding["segment_id"], name="segment_id"), columns=list(FACTOR_CODES))
+    for sid, codes in zip(coding["segment_id"], coding["factors"]):
+        for c in filter(None, (x.strip() for x in codes.split(";"))):
+            if c not in m.columns:
+                raise ValueError(f"segment {sid}: unknown factor code {c!r}")
+            m.loc[sid, c] = 1
+    return m
+
+
+def kappa_table(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Cohen's kappa between two 0/1 segment x factor matrices: per factor and pooled over all decisions.
+
+    Uses scikit-learn's ``cohen_kappa_score``. Segments present in only one matrix are ignored; a factor
+    that neither coder ever uses has undefined kappa (NaN).
+    """
+    from sklearn.metrics import cohen_kappa_score
+
+    common = a.index.intersection(b.index)
+    a, b = a.loc[common], b.loc[common]
+    rows = []
+    for f in FACTOR_CODES:
+        x, y = a[f].to_numpy(), b[f].to_numpy()
+        k = np.nan if (x.sum() + y.sum() == 0) else float(cohen_kappa_score(x, y))
+        if not np.isnan(k) and len(set(x)) == 1 and len(set(y)) == 1:
+            k = 1.0 if (x == y).all() else np.nan  # both constant: agreement is perfect or undefined
+        rows.append({"factor": f, "kappa": k, "agreement": float((x == y).mean()), "n_a": int(x.sum()),
+                     "n_b": int(y.sum())})
+    xa, xb = a.to_numpy().ravel(), b.to_numpy().ravel()
+    rows.append({"factor": "pooled", "kappa": float(cohen_kappa_score(xa, xb)), "agreement": float((xa == xb).mean()),
+                 "n_a": int(xa.sum()), "n_b": int(xb.sum())})
+    out = pd.DataFrame(rows)
+    out.attrs["segments"] = len(common)
+    return out
+
+
+def joint_display(survey_effects: pd.DataFrame, interview_salience: pd.Series) -> pd.DataFrame:
+    """Per factor: the survey's main effect and the interviews' salience side by side, with a stated reading.
+
+    ``survey_effects`` has ``term, estimate, p_value`` (standardised main effects); salience is the share of
+    answer segments mentioning the factor. Ranks are compared: a factor in the top three of both is
+    "agreement (both strong)", in the bottom three of both "agreement (both weak)", in the top three of one
+    and the bottom three of the other "tension", otherwise "mixed".
+    """
+    s = survey_effects.set_index("term")[["estimate", "p_value"]].reindex(list(FACTOR_CODES))
+    df = pd.DataFrame({"survey_effect": s["estimate"], "survey_p": s["p_value"],
+                       "interview_salience": interview_salience.reindex(list(FACTOR_CODES))})
+    df["survey_rank"] = df["survey_effect"].rank(ascending=False, method="min").astype(int)
+    df["interview_rank"] = df["interview_salience"].rank(ascending=False, method="min").astype(int)
+
+    def reading(r):
+        top_s, top_i = r.survey_rank <= 3, r.interview_rank <= 3
+        low_s, low_i = r.survey_rank >= 5, r.interview_rank >= 5
+        if top_s and top_i:
+            return "agreement (both strong)"
+        if low_s and low_i:
+            return "agreement (both weak)"
+        if (top_s and low_i) or (low_s and top_i):
+            return "tension"
+        return "mixed"
+
+    df["reading"] = [reading(r) for r in df.itertuples()]
+    return df.reset_index(names="factor")

@@ -1,0 +1,71 @@
+"""The package's shape: layers that only import downwards, notebooks that only call and display."""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "cbec"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+#: Lower layers first; a module may import its own layer and those below it.
+LAYERS = ["resources", "io", "stats", "study", "book"]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cbec"):
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith("cbec"))
+    return names
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_every_module_belongs_to_a_layer():
+    loose = [p.name for p in SRC.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    assert not loose, f"modules outside the layers: {loose}"
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_no_layer_imports_a_higher_one(layer):
+    bad = []
+    for path in (SRC / layer).rglob("*.py"):
+        for mod in _imports(path):
+            target = _layer(mod)
+            if target and LAYERS.index(target) > LAYERS.index(layer):
+                bad.append(f"{path.relative_to(SRC)} imports {mod}")
+    assert not bad, bad
+
+
+def _display_only(stmt: ast.stmt) -> bool:
+    """A display statement: an expression (display(...), ch.show(...), a name), nothing else."""
+    return isinstance(stmt, ast.Expr)
+
+
+@pytest.mark.parametrize("nb", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_notebook_is_parameters_one_call_and_display(nb):
+    cells = [c for c in json.loads(nb.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    params = cells[0]
+    assert "parameters" in params["metadata"].get("tags", [])
+    assert "".join(params["source"]).startswith("run_config: str = ")
+    other_statements = []
+    calls = 0
+    for c in cells[1:]:
+        for stmt in ast.parse("".join(c["source"])).body:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)) or _display_only(stmt):
+                continue
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and \
+                    getattr(stmt.value.func, "id", "") == "run_chapter":
+                calls += 1
+                continue
+            other_statements.append(ast.unparse(stmt))
+    assert calls == 1, f"{nb.name}: {calls} chapter calls"
+    assert not other_statements, f"{nb.name}: logic outside the chapter function: {other_statements}"
