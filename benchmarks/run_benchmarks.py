@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cbec.io.instrument import load_instrument
+from cbec.io.validate import validate_frame
 from cbec.stats import measurement as ms
 from cbec.stats import models
 from cbec.study import power
-from cbec.io.instrument import load_instrument
 from cbec.study.simulate import SimulationConfig, simulate_survey
-from cbec.io.validate import validate_frame
 
 REPEAT = 3
 TARGETS_S = {  # seconds
@@ -64,13 +64,29 @@ def main() -> None:
     results = {}
     for name, fn in steps.items():
         secs, peak = measure(fn)
-        results[name] = {"seconds_best_of_%d" % REPEAT: round(secs, 3), "peak_python_heap_mb": round(peak / 2**20, 1),
-                         "target_seconds": TARGETS_S[name], "within_target": secs <= TARGETS_S[name]}
+        results[name] = {
+            f"seconds_best_of_{REPEAT}": round(secs, 3),
+            "peak_python_heap_mb": round(peak / 2**20, 1),
+            "target_seconds": TARGETS_S[name],
+            "within_target": secs <= TARGETS_S[name],
+        }
         print(f"{name}: {secs:.2f} s (target {TARGETS_S[name]} s), peak heap {peak / 2**20:.1f} MB")
     out = Path(__file__).parent / "results" / "latest.json"
-    out.write_text(json.dumps({"machine": {"python": platform.python_version(), "processor": platform.machine(),
-                                           "numpy": np.__version__},
-                               "results": results}, indent=2) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "python": platform.python_version(),
+                    "processor": platform.machine(),
+                    "numpy": np.__version__,
+                },
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {out}")
 
 

@@ -27,14 +27,16 @@ def wjx_table(df: pd.DataFrame, inst: Instrument, lang: str = "zh") -> pd.DataFr
     """问卷星 layout: metadata columns, ``N、question`` for profile fields, ``N(row text)`` for matrix rows,
     answers as option labels, durations as ``"523秒"``."""
     labels = _labels(inst, lang)
-    out = pd.DataFrame({
-        "序号": range(1, len(df) + 1),
-        "提交答卷时间": "2026/11/20 10:00:00",
-        "所用时间": [f"{int(v)}秒" for v in df["duration_s"]],
-        "来源": "手机提交",
-        "来源详情": "直接访问",
-        "来自IP": [f"10.0.{i // 250}.{i % 250}(上海-上海)" for i in range(len(df))],
-    })
+    out = pd.DataFrame(
+        {
+            "序号": range(1, len(df) + 1),
+            "提交答卷时间": "2026/11/20 10:00:00",
+            "所用时间": [f"{int(v)}秒" for v in df["duration_s"]],
+            "来源": "手机提交",
+            "来源详情": "直接访问",
+            "来自IP": [f"10.0.{i // 250}.{i % 250}(上海-上海)" for i in range(len(df))],
+        }
+    )
     q = 1
     for f in inst.fields:
         if f.derived or f.id in ("respondent_id", "duration_s") or f.id not in df.columns:
@@ -46,10 +48,14 @@ def wjx_table(df: pd.DataFrame, inst: Instrument, lang: str = "zh") -> pd.DataFr
     for code in [*inst.factor_codes, "PERF"]:
         ids = inst.factor_items[code] if code != "PERF" else inst.performance_item_ids
         for i in ids:
-            out[f"{q}({getattr(inst.items[i], lang)})"] = df[i].map(lambda v: labels.get(int(v)) if pd.notna(v) else None).to_numpy()
+            out[f"{q}({getattr(inst.items[i], lang)})"] = (
+                df[i].map(lambda v: labels.get(int(v)) if pd.notna(v) else None).to_numpy()
+            )
         q += 1
     att = inst.raw["attention_check"]
-    out[f"{q}({att[lang]})"] = df[inst.attention_id].map(lambda v: labels.get(int(v)) if pd.notna(v) else None).to_numpy()
+    out[f"{q}({att[lang]})"] = (
+        df[inst.attention_id].map(lambda v: labels.get(int(v)) if pd.notna(v) else None).to_numpy()
+    )
     return out
 
 
@@ -67,17 +73,30 @@ def write_qualtrics_csv(df, inst, path: Path) -> Path:
     """Qualtrics layout: default export tags (Q1, Q5_1 ...), question text row, ImportId row,
     answers as scores for the matrix rows and choice text for the profile."""
     tags, texts, imports, cols = [], [], [], []
-    meta = {"ResponseId": df["respondent_id"], "Duration (in seconds)": df["duration_s"],
-            "IPAddress": [f"10.1.0.{i % 250}" for i in range(len(df))]}
+    meta = {
+        "ResponseId": df["respondent_id"],
+        "Duration (in seconds)": df["duration_s"],
+        "IPAddress": [f"10.1.0.{i % 250}" for i in range(len(df))],
+    }
     for k, v in meta.items():
-        tags.append(k), texts.append(k), imports.append(json.dumps({"ImportId": k})), cols.append(pd.Series(v).to_numpy())
+        (
+            tags.append(k),
+            texts.append(k),
+            imports.append(json.dumps({"ImportId": k})),
+            cols.append(pd.Series(v).to_numpy()),
+        )
     q = 1
     for f in inst.fields:
         if f.derived or f.id in ("respondent_id", "duration_s") or f.id not in df.columns:
             continue
         tag = f"Q{q}"
         col = df[f.id].map(lambda v, fid=f.id: _level_label(inst, fid, v, "en")) if f.kind == "category" else df[f.id]
-        tags.append(tag), texts.append(f.en), imports.append(json.dumps({"ImportId": f"QID{q}"})), cols.append(col.to_numpy())
+        (
+            tags.append(tag),
+            texts.append(f.en),
+            imports.append(json.dumps({"ImportId": f"QID{q}"})),
+            cols.append(col.to_numpy()),
+        )
         q += 1
     for code in [*inst.factor_codes, "PERF"]:
         ids = inst.factor_items[code] if code != "PERF" else inst.performance_item_ids
@@ -90,7 +109,7 @@ def write_qualtrics_csv(df, inst, path: Path) -> Path:
     att = inst.raw["attention_check"]
     tags.append(f"Q{q}"), texts.append(att["en"]), imports.append(json.dumps({"ImportId": f"QID{q}"}))
     cols.append(df[inst.attention_id].to_numpy())
-    body = pd.DataFrame(dict(zip(tags, cols)))
+    body = pd.DataFrame(dict(zip(tags, cols, strict=False)))
     head = pd.DataFrame([texts, imports], columns=tags)
     pd.concat([head, body.astype(object)], ignore_index=True).to_csv(path, index=False)
     return path
@@ -151,14 +170,16 @@ def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.D
     """A 问卷星 download of ``df``: ``mode="text"`` (按选项文本) or ``"number"`` (按选项序号)."""
     labels = _labels(inst, "zh")
     number = mode == "number"
-    out = pd.DataFrame({
-        "序号": range(1, len(df) + 1),
-        "提交答卷时间": "2026/11/20 10:00:00",
-        "所用时间": [f"{int(v)}秒" for v in df["duration_s"]],
-        "来源": "手机提交",
-        "来源详情": "直接访问",
-        "来自IP": [f"10.0.{i // 250}.{i % 250}(上海-上海)" for i in range(len(df))],
-    })
+    out = pd.DataFrame(
+        {
+            "序号": range(1, len(df) + 1),
+            "提交答卷时间": "2026/11/20 10:00:00",
+            "所用时间": [f"{int(v)}秒" for v in df["duration_s"]],
+            "来源": "手机提交",
+            "来源详情": "直接访问",
+            "来自IP": [f"10.0.{i // 250}.{i % 250}(上海-上海)" for i in range(len(df))],
+        }
+    )
     channel_fields = [o["field"] for o in inst.multi_selects[0]["options"]]
     q = 1
     for f in inst.fields:
@@ -170,6 +191,7 @@ def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.D
         head = f"{q}{sep}{f.zh}"
         if f.kind == "category":
             codes = {str(lv["value"]): k for k, lv in enumerate(f.levels, start=1)}
+
             def cell(v, f=f, codes=codes):
                 if pd.isna(v):
                     return "-3" if number else "(跳过)"
@@ -179,6 +201,7 @@ def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.D
                 if v == "other_emerging":  # the option carries a fill-in box
                     return lab.split("（")[0] + "〖俄罗斯〗"
                 return lab
+
             out[head] = df[f.id].map(cell).to_numpy()
         else:
             out[head] = [_typed(v, f.unit, k) for k, v in enumerate(df[f.id])]
@@ -191,18 +214,25 @@ def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.D
             else:
                 out[f"{q}、{ms['zh']}"] = [
                     "┋".join(o["zh"] for o in ms["options"] if int(row[o["field"]]) == 1) or "(空)"
-                    for _, row in df.iterrows()]
+                    for _, row in df.iterrows()
+                ]
             q += 1
     for code in [*inst.factor_codes, "PERF"]:
         ids = inst.factor_items[code] if code != "PERF" else inst.performance_item_ids
         for j, i in enumerate(ids):
             head = f"第{q}题({inst.items[i].zh})" if number else f"{q}({inst.items[i].zh})"
             skipped = ("-3", "-2")[j % 2] if number else ("(跳过)", "(空)")[j % 2]
-            out[head] = df[i].map(lambda v, s=skipped: s if pd.isna(v) else (
-                str(int(v)) if number else labels[int(v)])).to_numpy()
+            out[head] = (
+                df[i]
+                .map(lambda v, s=skipped: s if pd.isna(v) else (str(int(v)) if number else labels[int(v)]))
+                .to_numpy()
+            )
         q += 1
     att = inst.raw["attention_check"]
     head = f"第{q}题({att['zh']})" if number else f"{q}({att['zh']})"
-    out[head] = df[inst.attention_id].map(lambda v: "-3" if pd.isna(v) else (
-        str(int(v)) if number else labels[int(v)])).to_numpy()
+    out[head] = (
+        df[inst.attention_id]
+        .map(lambda v: "-3" if pd.isna(v) else (str(int(v)) if number else labels[int(v)]))
+        .to_numpy()
+    )
     return out

@@ -12,7 +12,9 @@ EXACT = 1e-12  # closed-form values: only floating-point error is allowed
 def test_standard_coupling_two_systems_by_hand():
     # U = (0.4, 0.6): C = sqrt(0.24) / 0.5 = 0.979795897...; it depends only on the ratio.
     assert coupling.coupling_degree([0.4, 0.6])[0] == pytest.approx(np.sqrt(0.24) / 0.5, abs=EXACT)
-    assert coupling.coupling_degree([0.04, 0.06])[0] == pytest.approx(coupling.coupling_degree([0.4, 0.6])[0], abs=EXACT)
+    assert coupling.coupling_degree([0.04, 0.06])[0] == pytest.approx(
+        coupling.coupling_degree([0.4, 0.6])[0], abs=EXACT
+    )
     # The textbook form m * [prod U / (sum U)^m]^(1/m) gives the same number.
     assert coupling.coupling_degree([0.4, 0.6])[0] == pytest.approx(2 * (0.24 / 1.0**2) ** 0.5, abs=EXACT)
 
@@ -27,7 +29,9 @@ def test_revised_coupling_two_systems_by_hand():
     # Wang et al. (2021): sqrt((1 - |0.4 - 0.6|) * 0.4/0.6) = sqrt(0.8 * 2/3)
     assert coupling.coupling_degree_revised([0.4, 0.6])[0] == pytest.approx(np.sqrt(0.8 * 2 / 3), abs=EXACT)
     # Unlike the standard C it sees absolute distance: same ratio, different value.
-    assert coupling.coupling_degree_revised([0.04, 0.06])[0] != pytest.approx(coupling.coupling_degree_revised([0.4, 0.6])[0])
+    assert coupling.coupling_degree_revised([0.04, 0.06])[0] != pytest.approx(
+        coupling.coupling_degree_revised([0.4, 0.6])[0]
+    )
 
 
 def test_revised_coupling_three_systems_by_hand():
@@ -54,8 +58,13 @@ def test_edge_cases():
 
 def test_ten_level_classification():
     labels = coupling.classify_d([0.05, 0.1, 0.55, 0.899, 1.0])
-    assert labels.tolist() == ["extreme disorder", "serious disorder", "barely coordinated", "good coordination",
-                               "high-quality coordination"]
+    assert labels.tolist() == [
+        "extreme disorder",
+        "serious disorder",
+        "barely coordinated",
+        "good coordination",
+        "high-quality coordination",
+    ]
 
 
 def test_pair_indices_columns():

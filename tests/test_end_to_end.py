@@ -7,17 +7,15 @@ import re
 import pandas as pd
 import pytest
 import yaml
-
-from cbec.book.pipeline import REPO_ROOT, SHIPPED_INTERVIEWS
-from cbec.book.pipeline import RunSettings, run
-from cbec.io.instrument import load_instrument
-from cbec.study.simulate import SimulationConfig, simulate_survey, write_simulation
-
-from cbec.io.validate import validate_frame
 from export_fixtures import write_stat_file
-from hostile import MARKER, PAYLOADS
+from hostile import PAYLOADS
 from interview_fixtures import SECRETS, write_fixture_transcripts
 from test_hostile_input import assert_inert
+
+from cbec.book.pipeline import REPO_ROOT, RunSettings, run
+from cbec.io.instrument import load_instrument
+from cbec.io.validate import validate_frame
+from cbec.study.simulate import SimulationConfig, simulate_survey, write_simulation
 
 
 @pytest.mark.slow
@@ -30,8 +28,16 @@ def test_full_pipeline_builds_every_chapter(tmp_path):
     survey = write_stat_file(df, load_instrument(), tmp_path / "data" / "survey.sav")
     interviews = write_fixture_transcripts(tmp_path / "interviews")
     _write_hostile_transcript(interviews)
-    paths = run(RunSettings(survey=survey, out=tmp_path / "out", interviews=interviews,
-                            ground_truth=tmp_path / "data" / "ground_truth.json", n_boot=99, power_reps=10))
+    paths = run(
+        RunSettings(
+            survey=survey,
+            out=tmp_path / "out",
+            interviews=interviews,
+            ground_truth=tmp_path / "data" / "ground_truth.json",
+            n_boot=99,
+            power_reps=10,
+        )
+    )
     assert '"format": "spss"' in (paths["processed"] / "report.json").read_text(encoding="utf-8")
     html = paths["html"]
     toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
@@ -88,7 +94,7 @@ def _plant_hostile_ids(df):
     q = validate_frame(raw, load_instrument()).quarantine
     q = q[~q["reasons"].str.contains("duplicate")]
     ids = [f"R-{p}" for p in PAYLOADS[:3]]
-    for rid, new in zip(q["respondent_id"].head(3), ids):
+    for rid, new in zip(q["respondent_id"].head(3), ids, strict=False):
         df.loc[df["respondent_id"] == rid, "respondent_id"] = new
     return ids
 
@@ -96,5 +102,7 @@ def _plant_hostile_ids(df):
 def _write_hostile_transcript(folder):
     answers = "\n".join(f"问：你们的供应链和市场定位怎么配合？\n答：我们做细分赛道，海外仓备货。{p}" for p in PAYLOADS)
     (folder / "hostile.md").write_text(
-        f"---\nfirm: {json.dumps(HOSTILE_FIRM, ensure_ascii=False)}\nrole: 总经理\nsize_class: sme\nmain_market: eu_na\nlanguage: zh\n---\n{answers}\n",
-        encoding="utf-8")
+        f"---\nfirm: {json.dumps(HOSTILE_FIRM, ensure_ascii=False)}\nrole: 总经理\nsize_class: sme\n"
+        f"main_market: eu_na\nlanguage: zh\n---\n{answers}\n",
+        encoding="utf-8",
+    )

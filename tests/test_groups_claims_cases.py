@@ -4,13 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec.study import cases, groups
-from cbec.stats import models
-from cbec.stats import measurement as ms
 from cbec.io.instrument import FACTOR_CODES
-from cbec.study.claims import ESTIMATORS, ClaimsError, load_claims, estimate_claims
-from cbec.study.simulate import SimulationConfig, simulate_survey
 from cbec.io.validate import validate_frame
+from cbec.stats import models
+from cbec.study import cases, groups
+from cbec.study.claims import ESTIMATORS, ClaimsError, estimate_claims, load_claims
+from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 def _prepared(inst, **cfg):
@@ -88,8 +87,7 @@ def test_every_testable_claim_maps_to_an_estimate_and_a_stated_verdict(inst, sma
     # the compound claim is judged from its parts and appears once
     compound = out.set_index("claim_id").loc["C78"]
     parts = out[out["part_of"] == "C78"]["verdict"]
-    expected = ("matches" if (parts == "matches").all() else "differs" if (parts == "differs").any()
-                else "inconclusive")
+    expected = "matches" if (parts == "matches").all() else "differs" if (parts == "differs").any() else "inconclusive"
     assert compound["verdict"] == expected
 
 
@@ -157,9 +155,18 @@ def _ctx(inst, **cfg):
     for c in inst.reverse_items:
         df[c] = inst.likert_points + 1 - df[c]
     a = models.prepare(df, inst)
-    return cl, {"data": df, "instrument": inst, "scores": a.scores, "indices": a.indices, "y": a.y,
-                "controls": a.controls, "profile": groups.balance_focus(a.indices),
-                "sme": groups.group_dummy(df, "size"), "n_boot": 99, "seed": 1}
+    return cl, {
+        "data": df,
+        "instrument": inst,
+        "scores": a.scores,
+        "indices": a.indices,
+        "y": a.y,
+        "controls": a.controls,
+        "profile": groups.balance_focus(a.indices),
+        "sme": groups.group_dummy(df, "size"),
+        "n_boot": 99,
+        "seed": 1,
+    }
 
 
 @pytest.mark.slow

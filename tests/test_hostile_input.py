@@ -9,14 +9,13 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
+from hostile import MARKER, PAYLOADS
 from markdown_it import MarkdownIt
 
+from cbec.book.safe_display import md_text, neutralise_formula, quotes_html, render_styler, to_csv_for_people
 from cbec.io import ingest
 from cbec.io.ingest import SurveyInputError, read_survey
 from cbec.study.interviews import read_transcripts
-from cbec.book.safe_display import md_text, neutralise_formula, quotes_html, render_styler, to_csv_for_people
-
-from hostile import MARKER, PAYLOADS
 
 
 class PageAudit(HTMLParser):
@@ -63,8 +62,7 @@ def assert_inert(html: str) -> str:
 
 
 def test_tables_escape_cells_labels_and_captions():
-    df = pd.DataFrame({"firm": PAYLOADS, "score": range(len(PAYLOADS))},
-                      index=pd.Index(PAYLOADS, name="<b>idx</b>"))
+    df = pd.DataFrame({"firm": PAYLOADS, "score": range(len(PAYLOADS))}, index=pd.Index(PAYLOADS, name="<b>idx</b>"))
     df.columns = ["<i>firm</i>", "score"]
     html = render_styler(df.style.format(precision=2).set_caption(PAYLOADS[1]))
     text = assert_inert(html)
@@ -89,11 +87,23 @@ def test_quotes_are_html_of_escaped_text():
     assert PAYLOADS[0] in text and PAYLOADS[1] in text
 
 
-@pytest.mark.parametrize("cell,expected", [
-    ("=1+1", "'=1+1"), ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\t=x", "'\t=x"), ("\r=x", "'\r=x"), ("-5.2", "-5.2"), ("+3", "+3"), ("1e-3", "1e-3"), ("plain", "plain"),
-    (-5.2, -5.2), (None, None),
-])
+@pytest.mark.parametrize(
+    "cell,expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=x", "'\t=x"),
+        ("\r=x", "'\r=x"),
+        ("-5.2", "-5.2"),
+        ("+3", "+3"),
+        ("1e-3", "1e-3"),
+        ("plain", "plain"),
+        (-5.2, -5.2),
+        (None, None),
+    ],
+)
 def test_formula_cells_are_neutralised_numbers_are_not(cell, expected):
     assert neutralise_formula(cell) == expected
 
@@ -112,7 +122,7 @@ def _xlsx_with_formula(path, inst):
     wb = Workbook()
     ws = wb.active
     ws.append(["respondent_id", "MI11", "employees"])
-    ws.append(["R1", "=1+6", "=WEBSERVICE(\"http://cbec-xss\")"])
+    ws.append(["R1", "=1+6", '=WEBSERVICE("http://cbec-xss")'])
     wb.save(path)
     return path
 
@@ -141,8 +151,9 @@ def test_oversized_file_stops_clearly(tmp_path, inst, monkeypatch):
 
 def test_transcript_links_out_of_the_folder_are_not_followed(tmp_path):
     secret = tmp_path / "secret.md"
-    secret.write_text("---\nfirm: S\nsize_class: sme\nmain_market: sea\nlanguage: en\n---\nQ: a\nA: cbec-secret\n",
-                      encoding="utf-8")
+    secret.write_text(
+        "---\nfirm: S\nsize_class: sme\nmain_market: sea\nlanguage: en\n---\nQ: a\nA: cbec-secret\n", encoding="utf-8"
+    )
     folder = tmp_path / "iv"
     folder.mkdir()
     (folder / "link.md").symlink_to(secret)

@@ -2,12 +2,11 @@
 
 import pandas as pd
 import pytest
+from export_fixtures import wjx_download, write_qualtrics_csv, write_stat_file, write_wjx_csv, write_wjx_xlsx
 
 from cbec.io.ingest import detect_format, read_survey
-from cbec.study.simulate import SimulationConfig, simulate_survey
 from cbec.io.validate import validate_survey
-
-from export_fixtures import wjx_download, write_qualtrics_csv, write_stat_file, write_wjx_csv, write_wjx_xlsx
+from cbec.study.simulate import SimulationConfig, simulate_survey
 
 #: Columns that legitimately differ between exports: the file row, and the id (问卷星 numbers rows).
 EXPORT_SPECIFIC = ["_source_row", "respondent_id"]
@@ -42,14 +41,17 @@ def _same(result, reference):
     assert result.report["by_reason"] == reference.report["by_reason"]
 
 
-@pytest.mark.parametrize("writer,name,fmt", [
-    (lambda d, i, p: write_wjx_csv(d, i, p, "gbk"), "wjx_gbk.csv", "wjx"),
-    (lambda d, i, p: write_wjx_csv(d, i, p, "utf-8-sig"), "wjx_bom.csv", "wjx"),
-    (write_wjx_xlsx, "wjx.xlsx", "wjx"),
-    (write_qualtrics_csv, "qualtrics.csv", "qualtrics"),
-    (write_stat_file, "survey.sav", "spss"),
-    (write_stat_file, "survey.dta", "stata"),
-])
+@pytest.mark.parametrize(
+    "writer,name,fmt",
+    [
+        (lambda d, i, p: write_wjx_csv(d, i, p, "gbk"), "wjx_gbk.csv", "wjx"),
+        (lambda d, i, p: write_wjx_csv(d, i, p, "utf-8-sig"), "wjx_bom.csv", "wjx"),
+        (write_wjx_xlsx, "wjx.xlsx", "wjx"),
+        (write_qualtrics_csv, "qualtrics.csv", "qualtrics"),
+        (write_stat_file, "survey.sav", "spss"),
+        (write_stat_file, "survey.dta", "stata"),
+    ],
+)
 def test_every_format_gives_identical_clean_data(answers, inst, reference, tmp_path, writer, name, fmt):
     path = writer(answers, inst, tmp_path / name)
     assert detect_format(path) == fmt
@@ -76,7 +78,7 @@ def test_wjx_numbered_matrix_rows_by_position(answers, inst, tmp_path):
     path = tmp_path / "numbered.xlsx"
     t.rename(columns=renamed).to_excel(path, index=False)
     raw, fmt = read_survey(path, inst)
-    assert fmt == "wjx" and list(raw.columns[-len(inst.likert_ids):]) == inst.likert_ids
+    assert fmt == "wjx" and list(raw.columns[-len(inst.likert_ids) :]) == inst.likert_ids
 
 
 def test_mapping_file_for_a_foreign_questionnaire(answers, inst, tmp_path, reference):
@@ -99,10 +101,11 @@ def test_mapping_naming_absent_column_is_a_clear_error(answers, inst, tmp_path):
         validate_survey(path, inst, mapping=mapping)
 
 
-@pytest.mark.parametrize("mode,suffix,encoding", [("text", ".xlsx", None), ("text", ".csv", "gbk"),
-                                                  ("number", ".xlsx", None), ("number", ".csv", "utf-8-sig")])
-def test_wjx_downloads_as_they_are_give_the_tidy_clean_data(answers, reference, inst, tmp_path, mode, suffix,
-                                                            encoding):
+@pytest.mark.parametrize(
+    "mode,suffix,encoding",
+    [("text", ".xlsx", None), ("text", ".csv", "gbk"), ("number", ".xlsx", None), ("number", ".csv", "utf-8-sig")],
+)
+def test_wjx_downloads_as_they_are_give_the_tidy_clean_data(answers, reference, inst, tmp_path, mode, suffix, encoding):
     table = wjx_download(answers, inst, mode)
     path = tmp_path / f"wjx_{mode}{suffix}"
     if suffix == ".xlsx":
@@ -126,7 +129,8 @@ def test_wjx_downloads_as_they_are_give_the_tidy_clean_data(answers, reference, 
     else:
         assert {"skipped_by_logic", "left_empty"} <= set(reasons)
         other = answers["main_market"] == "other_emerging"
-        assert res.clean["main_market__text"].eq("俄罗斯").sum() == int(other.sum()) or \
-            res.report["rows_quarantined"] > 0
+        assert (
+            res.clean["main_market__text"].eq("俄罗斯").sum() == int(other.sum()) or res.report["rows_quarantined"] > 0
+        )
     for ch in ("ch_marketplace", "ch_independent_site", "ch_social", "ch_b2b"):
         assert res.clean[ch].notna().all()

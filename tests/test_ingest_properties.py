@@ -6,23 +6,29 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cbec.io.ingest import SurveyInputError
-from cbec.study.simulate import SimulationConfig, simulate_survey
 from cbec.io.validate import validate_survey
+from cbec.study.simulate import SimulationConfig, simulate_survey
 
 BASE, _ = simulate_survey(SimulationConfig(n=60, seed=4, dirt=True))
 BASE = BASE.astype(object)
 
 cell_values = st.one_of(
-    st.none(), st.just(""), st.integers(-5, 20), st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.text(max_size=8), st.sampled_from(["非常同意", "agree", "maybe", "十", "1e3", "NaN", " 5 "]),
+    st.none(),
+    st.just(""),
+    st.integers(-5, 20),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(max_size=8),
+    st.sampled_from(["非常同意", "agree", "maybe", "十", "1e3", "NaN", " 5 "]),
 )
 mutation = st.tuples(st.integers(0, len(BASE) - 1), st.sampled_from(list(BASE.columns)), cell_values)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(mutations=st.lists(mutation, max_size=12),
-       dropped=st.lists(st.sampled_from(list(BASE.columns)), max_size=3, unique=True),
-       extra_rows=st.integers(0, 3))
+@given(
+    mutations=st.lists(mutation, max_size=12),
+    dropped=st.lists(st.sampled_from(list(BASE.columns)), max_size=3, unique=True),
+    extra_rows=st.integers(0, 3),
+)
 def test_malformed_tables_never_crash_or_lose_rows(tmp_path_factory, mutations, dropped, extra_rows):
     df = BASE.copy()
     for row, col, value in mutations:

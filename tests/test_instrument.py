@@ -26,9 +26,22 @@ def test_ids_unique_and_both_languages_present(inst):
 
 
 def test_contract_columns_present(inst):
-    needed = {"respondent_id", "duration_s", "employees", "size_class", "business_model", "main_market",
-              "years_cbec", "stage", "revenue_growth_pct", "net_margin_pct", "inventory_days", "repurchase_pct",
-              "ATT1", "PERF1"}
+    needed = {
+        "respondent_id",
+        "duration_s",
+        "employees",
+        "size_class",
+        "business_model",
+        "main_market",
+        "years_cbec",
+        "stage",
+        "revenue_growth_pct",
+        "net_margin_pct",
+        "inventory_days",
+        "repurchase_pct",
+        "ATT1",
+        "PERF1",
+    }
     assert needed <= set(inst.columns)
 
 

@@ -3,11 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-
-from cbec.study import interviews as iv
-from cbec.book.pipeline import REPO_ROOT, SHIPPED_INTERVIEWS
-
 from interview_fixtures import SECRETS, write_fixture_transcripts
+
+from cbec.book.pipeline import SHIPPED_INTERVIEWS
+from cbec.study import interviews as iv
 
 #: Floor for the automatic coder against the gold sample: "substantial" agreement (Landis & Koch 1977) pooled,
 #: and at least "moderate-to-substantial" per factor. Measured when written: pooled 0.895, lowest factor 0.68.
@@ -98,8 +97,9 @@ def test_coding_file_with_unknown_code_is_rejected(tmp_path):
 
 
 def test_joint_display_readings():
-    eff = pd.DataFrame({"term": list(iv.FACTOR_CODES), "estimate": [0.7, 0.6, 0.5, 0.1, 0.05, 0.2, 0.0],
-                        "p_value": [0.01] * 7})
+    eff = pd.DataFrame(
+        {"term": list(iv.FACTOR_CODES), "estimate": [0.7, 0.6, 0.5, 0.1, 0.05, 0.2, 0.0], "p_value": [0.01] * 7}
+    )
     sal = pd.Series([0.5, 0.4, 0.01, 0.3, 0.02, 0.2, 0.03], index=list(iv.FACTOR_CODES))
     j = iv.joint_display(eff, sal).set_index("factor")["reading"]
     assert j["MI"] == "agreement (both strong)" and j["SC"] == "agreement (both strong)"

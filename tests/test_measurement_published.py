@@ -31,15 +31,26 @@ def hs_fit():
     return ms.fit_cfa(data, HS_BLOCKS)
 
 
-@pytest.mark.parametrize("index,value", [("chi2", 85.306), ("df", 24), ("cfi", 0.931), ("tli", 0.896),
-                                         ("rmsea", 0.092), ("rmsea_ci_low", 0.071), ("rmsea_ci_high", 0.114),
-                                         ("srmr", 0.065)])
+@pytest.mark.parametrize(
+    "index,value",
+    [
+        ("chi2", 85.306),
+        ("df", 24),
+        ("cfi", 0.931),
+        ("tli", 0.896),
+        ("rmsea", 0.092),
+        ("rmsea_ci_low", 0.071),
+        ("rmsea_ci_high", 0.114),
+        ("srmr", 0.065),
+    ],
+)
 def test_holzinger_swineford_fit(hs_fit, index, value):
     assert hs_fit.fit[index] == pytest.approx(value, abs=PUBLISHED_TOL)
 
 
-@pytest.mark.parametrize("item,value", [("x2", 0.554), ("x3", 0.729), ("x5", 1.113), ("x6", 0.926),
-                                        ("x8", 1.180), ("x9", 1.082)])
+@pytest.mark.parametrize(
+    "item,value", [("x2", 0.554), ("x3", 0.729), ("x5", 1.113), ("x6", 0.926), ("x8", 1.180), ("x9", 1.082)]
+)
 def test_holzinger_swineford_loadings(hs_fit, item, value):
     est = hs_fit.loadings.set_index("item")["estimate"]
     assert est[item] == pytest.approx(value, abs=PUBLISHED_TOL)

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cbec.io.validate import validate_frame
 from cbec.stats import measurement as ms
 from cbec.study.simulate import SimulationConfig, simulate_survey
-from cbec.io.validate import validate_frame
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,9 @@ def test_noise_factor_fails_reliability_and_validity(shipped_like, inst):
     blocks = ms.factor_blocks(inst)
     cfa = ms.fit_cfa(noisy, blocks)
     rel = ms.reliability_table(noisy, cfa)
-    verdicts = ms.scale_verdicts(rel, ms.fornell_larcker_holds(cfa), ms.htmt(noisy, blocks),
-                                 {f.code: f.en for f in inst.factors}).set_index("factor")
+    verdicts = ms.scale_verdicts(
+        rel, ms.fornell_larcker_holds(cfa), ms.htmt(noisy, blocks), {f.code: f.en for f in inst.factors}
+    ).set_index("factor")
     assert verdicts.loc["RC", "verdict"] == "fails"
     assert not verdicts.loc["RC", "reliable"] and not verdicts.loc["RC", "convergent"]
     # The untouched factors stay reliable (one may dip under AVE 0.50 by sampling error: a caveat, not a fail).
@@ -57,8 +58,10 @@ def test_htmt_by_hand():
     rng = np.random.default_rng(0)
     n = 2000
     f = rng.standard_normal((n, 2)) @ np.linalg.cholesky(np.array([[1, 0.5], [0.5, 1]])).T
-    items = pd.DataFrame({f"a{i}": 0.8 * f[:, 0] + 0.6 * rng.standard_normal(n) for i in range(3)}
-                         | {f"b{i}": 0.8 * f[:, 1] + 0.6 * rng.standard_normal(n) for i in range(3)})
+    items = pd.DataFrame(
+        {f"a{i}": 0.8 * f[:, 0] + 0.6 * rng.standard_normal(n) for i in range(3)}
+        | {f"b{i}": 0.8 * f[:, 1] + 0.6 * rng.standard_normal(n) for i in range(3)}
+    )
     h = ms.htmt(items, {"A": ["a0", "a1", "a2"], "B": ["b0", "b1", "b2"]})
     # With parallel items HTMT equals the latent correlation (0.5); sampling error at n=2000 ~0.02.
     assert h.loc["A", "B"] == pytest.approx(0.5, abs=0.05)

@@ -1,7 +1,5 @@
 """Coupling models on simulated data: recovery of a planted pair, calibration under no coupling."""
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from cbec.stats import measurement as ms
@@ -39,8 +37,9 @@ def test_no_coupling_keeps_familywise_error(inst):
     reps = 200
     any_sig = 0
     for s in range(reps):
-        t = _analyse(inst, n=600, seed=500 + s, couplings={}, main_effects=MAIN,
-                     delta_balance_large=0.0, delta_focus_sme=0.0)
+        t = _analyse(
+            inst, n=600, seed=500 + s, couplings={}, main_effects=MAIN, delta_balance_large=0.0, delta_focus_sme=0.0
+        )
         any_sig += bool((t["p_holm"] < 0.05).any())
     # Nominal 5%; for a true rate of 5% over 200 seeds, more than 18 happens with probability < 1%.
     assert any_sig <= 18

@@ -50,9 +50,15 @@ def test_pisa_2018_math_as_the_csranks_vignette_reports():
     """csranks vignette 'Inference for Ranks' (danielwilhelm/R-CS-ranks, commit bd4f755): the UK ranks 13th
     with a 95% marginal set from 7 to 23; Chile, Mexico and Colombia's simultaneous sets overlap no other
     country's; Korea's and Germany's both contain 7. The data are read from the snapshot, never copied."""
-    text = subprocess.run(["git", "-C", str(PISA), "show", "bd4f755:data-raw/pisa.csv"], capture_output=True,
-                          check=True, text=True, encoding="utf-8-sig").stdout
+    text = subprocess.run(
+        ["git", "-C", str(PISA), "show", "bd4f755:data-raw/pisa.csv"],
+        capture_output=True,
+        check=True,
+        text=True,
+        encoding="utf-8-sig",
+    ).stdout
     from io import StringIO
+
     d = pd.read_csv(StringIO(text)).set_index("jurisdiction")
     cov = np.diag(d["math_se"] ** 2)
     marg = rank_confidence_sets(d["math_score"], cov, n_draws=20000, seed=1, simultaneous=False)
@@ -72,8 +78,14 @@ def test_batched_bootstrap_equals_a_refit_loop():
     y = pd.Series(x @ np.array([1.0, -0.5, 0.2, 0.0]) + rng.normal(size=150))
     idx = rng.integers(0, 150, size=(50, 150))
     fast = bootstrap_ols(y, x, 50, indices=idx)
-    slow = np.array([fit_ols(y.iloc[i].reset_index(drop=True), x.iloc[i].reset_index(drop=True),
-                             cov_type="nonrobust").params.to_numpy() for i in idx])
+    slow = np.array(
+        [
+            fit_ols(
+                y.iloc[i].reset_index(drop=True), x.iloc[i].reset_index(drop=True), cov_type="nonrobust"
+            ).params.to_numpy()
+            for i in idx
+        ]
+    )
     np.testing.assert_allclose(fast.to_numpy(), slow, atol=1e-10)
 
 
@@ -85,8 +97,15 @@ def test_rank_distribution_counts_firsts_and_the_gap():
 
 
 def test_verdict_rule():
-    t = pd.DataFrame({"factor_a": ["MI", "SC", "MK"], "factor_b": ["SC", "TO", "CX"], "estimate": [0.3, 0.1, 0.0],
-                      "rank_low": [1, 2, 2], "rank_high": [1, 3, 3]})
+    t = pd.DataFrame(
+        {
+            "factor_a": ["MI", "SC", "MK"],
+            "factor_b": ["SC", "TO", "CX"],
+            "estimate": [0.3, 0.1, 0.0],
+            "rank_low": [1, 2, 2],
+            "rank_high": [1, 3, 3],
+        }
+    )
     assert models.rank_verdict(t)["established"]
     t.loc[0, "rank_high"] = 2
     t.loc[1, "rank_low"] = 1
@@ -141,7 +160,9 @@ def test_coordination_degree_does_not_reward_level_when_no_coupling_exists(inst)
         for m in first_cond:
             first_cond[m] += int(mi_sc.loc[m, "rank"] == 1)
         un = models.coordination_unconditional(a.indices, a.scores, a.y, a.controls)
-        first_uncond += int(un.loc[(un["factor_a"] == "MI") & (un["factor_b"] == "SC"), "rank_unconditional"].iloc[0] == 1)
+        first_uncond += int(
+            un.loc[(un["factor_a"] == "MI") & (un["factor_b"] == "SC"), "rank_unconditional"].iloc[0] == 1
+        )
     assert max(first_cond.values()) <= 2 / 21 * reps, first_cond
     assert first_uncond > 4 / 21 * reps, first_uncond
 

@@ -3,13 +3,20 @@ import json
 import numpy as np
 import pytest
 
-from cbec.study.simulate import CATEGORY_SHARES, SimulationConfig, _cut, implied_observed_loading, simulate_survey, write_simulation
+from cbec.study.simulate import (
+    CATEGORY_SHARES,
+    SimulationConfig,
+    _cut,
+    implied_observed_loading,
+    simulate_survey,
+    write_simulation,
+)
 
 
 def test_same_seed_gives_byte_identical_files(tmp_path):
     a = write_simulation(tmp_path / "a", n=120, seed=5)
     b = write_simulation(tmp_path / "b", n=120, seed=5)
-    for pa, pb in zip(a, b):
+    for pa, pb in zip(a, b, strict=False):
         assert pa.read_bytes() == pb.read_bytes()
     c = write_simulation(tmp_path / "c", n=120, seed=6)
     assert c[0].read_bytes() != a[0].read_bytes()

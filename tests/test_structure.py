@@ -62,8 +62,11 @@ def test_notebook_is_parameters_one_call_and_display(nb):
         for stmt in ast.parse("".join(c["source"])).body:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)) or _display_only(stmt):
                 continue
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call) and \
-                    getattr(stmt.value.func, "id", "") == "run_chapter":
+            if (
+                isinstance(stmt, ast.Assign)
+                and isinstance(stmt.value, ast.Call)
+                and getattr(stmt.value.func, "id", "") == "run_chapter"
+            ):
                 calls += 1
                 continue
             other_statements.append(ast.unparse(stmt))

@@ -7,27 +7,48 @@ from hypothesis import strategies as st
 from cbec.io.typed_numbers import parse_typed_number
 
 
-@pytest.mark.parametrize("text,unit,value,approx", [
-    ("8人", "persons", 8, False), ("1,439", "persons", 1439, False), ("１０", "persons", 10, False),
-    ("2年", "years", 2, False), ("22%", "percent", 22, False), ("２２％", "percent", 22, False),
-    ("约6", None, 6, True), ("约46天", "days", 46, True), ("46天左右", "days", 46, True),
-    ("38319万", "cny_million", 383.19, False), ("38319万元", "cny_million", 383.19, False),
-    ("1.2亿", "cny_million", 120, False), ("5000000元", "cny_million", 5, False),
-    ("1.2万人", "persons", 12000, False), ("-5%", "percent", -5, False), ("12,345.6", "cny_million", 12345.6, False),
-])
+@pytest.mark.parametrize(
+    "text,unit,value,approx",
+    [
+        ("8人", "persons", 8, False),
+        ("1,439", "persons", 1439, False),
+        ("１０", "persons", 10, False),
+        ("2年", "years", 2, False),
+        ("22%", "percent", 22, False),
+        ("２２％", "percent", 22, False),
+        ("约6", None, 6, True),
+        ("约46天", "days", 46, True),
+        ("46天左右", "days", 46, True),
+        ("38319万", "cny_million", 383.19, False),
+        ("38319万元", "cny_million", 383.19, False),
+        ("1.2亿", "cny_million", 120, False),
+        ("5000000元", "cny_million", 5, False),
+        ("1.2万人", "persons", 12000, False),
+        ("-5%", "percent", -5, False),
+        ("12,345.6", "cny_million", 12345.6, False),
+    ],
+)
 def test_accepted_forms(text, unit, value, approx):
     p = parse_typed_number(text, unit)
     assert p is not None and p.value == pytest.approx(value) and p.approximate is approx and p.repaired
 
 
-@pytest.mark.parametrize("text,unit", [
-    ("38319万", None),        # a magnitude word the field's unit does not allow: never 38319
-    ("38319万", "days"),
-    ("5天", "years"),         # another unit's suffix
-    ("1,4", "persons"),       # decimal comma or thousands separator? ambiguous
-    ("5-10", "days"), ("5~10", "days"), ("3到5", "years"),  # ranges
-    ("abc", None), ("", None), ("人", "persons"), ("1.2.3", None),
-])
+@pytest.mark.parametrize(
+    "text,unit",
+    [
+        ("38319万", None),  # a magnitude word the field's unit does not allow: never 38319
+        ("38319万", "days"),
+        ("5天", "years"),  # another unit's suffix
+        ("1,4", "persons"),  # decimal comma or thousands separator? ambiguous
+        ("5-10", "days"),
+        ("5~10", "days"),
+        ("3到5", "years"),  # ranges
+        ("abc", None),
+        ("", None),
+        ("人", "persons"),
+        ("1.2.3", None),
+    ],
+)
 def test_refused_forms(text, unit):
     assert parse_typed_number(text, unit) is None
 

@@ -14,29 +14,56 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path, small_survey):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
     wheel = next(dist.glob("cbec-*.whl"))
     env = tmp_path / "env"
     venv.create(env, with_pip=False)
     py = env / "bin" / "python"
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     # Offline: the dependencies come from the project's environment by path; cbec itself only from the wheel.
     Path(site, "project_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet",
-                    "--target", site, str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", "--target", site, str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     work = tmp_path / "elsewhere"
     work.mkdir()
-    probe = ("import cbec, pathlib; inst = cbec.load_instrument(); "
-             "print(pathlib.Path(cbec.__file__).resolve()); print(len(inst.factor_item_ids))")
+    probe = (
+        "import cbec, pathlib; inst = cbec.load_instrument(); "
+        "print(pathlib.Path(cbec.__file__).resolve()); print(len(inst.factor_item_ids))"
+    )
     out = subprocess.run([str(py), "-c", probe], cwd=work, capture_output=True, text=True, check=True).stdout.split()
     assert Path(out[0]).is_relative_to(env.resolve()), f"imported the source tree, not the wheel: {out[0]}"
     assert out[1] == "42"
     df, _ = small_survey
     csv = work / "survey.csv"
     df.to_csv(csv, index=False)
-    res = subprocess.run([str(py), "-m", "cbec", "validate", str(csv), "--out", str(work / "processed")],
-                         cwd=work, capture_output=True, text=True)
+    res = subprocess.run(
+        [str(py), "-m", "cbec", "validate", str(csv), "--out", str(work / "processed")],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert (work / "processed" / "report.json").exists() and "clean" in res.stdout

@@ -1,4 +1,5 @@
-"""The questionnaire as data: load the instrument YAML (``cbec/resources/instrument.yaml`` by default) and answer questions about it.
+"""The questionnaire as data: load the instrument YAML (``cbec/resources/instrument.yaml`` by default) and
+answer questions about it.
 
 Every other module asks this one for item ids, labels, reverse-coded items, response options and
 the size rule, so that a change to the questionnaire is a change to one YAML file.
@@ -15,7 +16,6 @@ import pandas as pd
 import yaml
 
 from cbec.io.typed_numbers import UNITS
-
 from cbec.resources import resource
 
 DEFAULT_INSTRUMENT = resource("instrument.yaml")
@@ -204,30 +204,55 @@ class Instrument:
             else:
                 allowed = ""
             rows.append(
-                {"column": f.id, "type": f.kind, "allowed": allowed, "required": f.required,
-                 "label_en": f.en, "label_zh": f.zh, "block": "profile"}
+                {
+                    "column": f.id,
+                    "type": f.kind,
+                    "allowed": allowed,
+                    "required": f.required,
+                    "label_en": f.en,
+                    "label_zh": f.zh,
+                    "block": "profile",
+                }
             )
         k = self.likert_points
         for it in self.items.values():
             block = "performance" if it.factor == "PERF" else it.factor
             rows.append(
-                {"column": it.id, "type": f"likert 1–{k}" + (" (reverse-coded)" if it.reverse else ""),
-                 "allowed": f"1 … {k}", "required": False, "label_en": it.en, "label_zh": it.zh,
-                 "block": block}
+                {
+                    "column": it.id,
+                    "type": f"likert 1–{k}" + (" (reverse-coded)" if it.reverse else ""),
+                    "allowed": f"1 … {k}",
+                    "required": False,
+                    "label_en": it.en,
+                    "label_zh": it.zh,
+                    "block": block,
+                }
             )
         att = self.raw["attention_check"]
         rows.append(
-            {"column": self.attention_id, "type": f"likert 1–{k} (attention check)",
-             "allowed": f"expected {self.attention_expected}", "required": False,
-             "label_en": att["en"], "label_zh": att["zh"], "block": "attention"}
+            {
+                "column": self.attention_id,
+                "type": f"likert 1–{k} (attention check)",
+                "allowed": f"expected {self.attention_expected}",
+                "required": False,
+                "label_en": att["en"],
+                "label_zh": att["zh"],
+                "block": "attention",
+            }
         )
         return pd.DataFrame(rows)
 
 
 def _parse_items(factor: str, sd_index: int, raw_items: list[dict]) -> tuple[Item, ...]:
     return tuple(
-        Item(id=f"{factor}{sd_index}{j}", factor=factor, subdimension=sd_index,
-             en=str(r["en"]), zh=str(r["zh"]), reverse=bool(r.get("reverse", False)))
+        Item(
+            id=f"{factor}{sd_index}{j}",
+            factor=factor,
+            subdimension=sd_index,
+            en=str(r["en"]),
+            zh=str(r["zh"]),
+            reverse=bool(r.get("reverse", False)),
+        )
         for j, r in enumerate(raw_items, start=1)
     )
 
@@ -255,15 +280,17 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     except OSError as exc:
         raise InstrumentError(f"{path}: cannot read the instrument file ({exc.strerror or exc})") from exc
     except yaml.YAMLError as exc:
-        raise InstrumentError(f"{path}: not valid YAML ({exc}); `cbec instrument FILE` writes a valid "
-                              "starting point") from exc
+        raise InstrumentError(
+            f"{path}: not valid YAML ({exc}); `cbec instrument FILE` writes a valid starting point"
+        ) from exc
     try:
         return _parse(path, raw)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, InstrumentError):
             raise
-        raise InstrumentError(f"{path}: the instrument lacks or mis-types {exc}; compare with the file "
-                              "`cbec instrument FILE` writes") from exc
+        raise InstrumentError(
+            f"{path}: the instrument lacks or mis-types {exc}; compare with the file `cbec instrument FILE` writes"
+        ) from exc
 
 
 def _parse(path: Path, raw) -> Instrument:
@@ -282,19 +309,41 @@ def _parse(path: Path, raw) -> Instrument:
         factors.append(Factor(code=f["code"], en=f["en"], zh=f["zh"], subdimensions=tuple(sds)))
     perf = raw["performance"]
     perf_items = tuple(
-        Item(id=f"{perf['code']}{j}", factor=perf["code"], subdimension=0, en=r["en"], zh=r["zh"],
-             reverse=bool(r.get("reverse", False)))
+        Item(
+            id=f"{perf['code']}{j}",
+            factor=perf["code"],
+            subdimension=0,
+            en=r["en"],
+            zh=r["zh"],
+            reverse=bool(r.get("reverse", False)),
+        )
         for j, r in enumerate(perf["items"], start=1)
     )
     fields = tuple(
-        Field(id=r["id"], kind=r["kind"], en=r["en"], zh=r["zh"], required=bool(r.get("required", False)),
-              derived=bool(r.get("derived", False)), min=r.get("min"), max=r.get("max"),
-              levels=tuple(r.get("levels") or ()), unit=r.get("unit"))
+        Field(
+            id=r["id"],
+            kind=r["kind"],
+            en=r["en"],
+            zh=r["zh"],
+            required=bool(r.get("required", False)),
+            derived=bool(r.get("derived", False)),
+            min=r.get("min"),
+            max=r.get("max"),
+            levels=tuple(r.get("levels") or ()),
+            unit=r.get("unit"),
+        )
         for r in raw["fields"]
     )
     att = raw["attention_check"]
-    inst = Instrument(path=path, raw=raw, factors=tuple(factors), performance_items=perf_items,
-                      attention_id=att["id"], attention_expected=int(att["expected"]), fields=fields)
+    inst = Instrument(
+        path=path,
+        raw=raw,
+        factors=tuple(factors),
+        performance_items=perf_items,
+        attention_id=att["id"],
+        attention_expected=int(att["expected"]),
+        fields=fields,
+    )
     _check(inst)
     return inst
 
@@ -307,8 +356,9 @@ def _check(inst: Instrument) -> None:
     # Ids become column names, file names and code spans in the book: letters, digits and _ only.
     odd = [i for i in ids if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", i)]
     if odd:
-        raise InstrumentError(f"{inst.path}: ids may hold only letters, digits and '_' and start with a letter; "
-                              f"not {odd[:3]}")
+        raise InstrumentError(
+            f"{inst.path}: ids may hold only letters, digits and '_' and start with a letter; not {odd[:3]}"
+        )
     for it in inst.items.values():
         if not it.en.strip() or not it.zh.strip():
             raise InstrumentError(f"{inst.path}: item {it.id} needs both English and Chinese text")
@@ -323,4 +373,6 @@ def _check(inst: Instrument) -> None:
     for ms in inst.multi_selects:
         for opt in ms.get("options") or []:
             if opt.get("field") not in field_ids:
-                raise InstrumentError(f"{inst.path}: multi-select {ms.get('id')!r} feeds unknown field {opt.get('field')!r}")
+                raise InstrumentError(
+                    f"{inst.path}: multi-select {ms.get('id')!r} feeds unknown field {opt.get('field')!r}"
+                )
