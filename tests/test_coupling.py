@@ -74,6 +74,7 @@ def test_pair_indices_columns():
     assert out["C"].iloc[0] == pytest.approx(np.sqrt(0.24) / 0.5, abs=EXACT)
 
 
+@pytest.mark.slow
 def test_holm_matches_statsmodels_exactly():
     from statsmodels.stats.multitest import multipletests
 

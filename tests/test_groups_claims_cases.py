@@ -27,6 +27,7 @@ def _size_difference_detected(inst, seed, delta):
     return r["p_value"] < 0.05
 
 
+@pytest.mark.slow
 def test_real_size_difference_is_detected(inst):
     # Shipped size paths (0.5 per unit): measured detection 90% over 40 seeds when written. With a true
     # rate of 0.9, fewer than 30 of 40 happens with probability < 1%.
@@ -34,6 +35,7 @@ def test_real_size_difference_is_detected(inst):
     assert hits >= 30
 
 
+@pytest.mark.slow
 def test_absent_size_difference_is_found_at_the_nominal_rate(inst):
     # No size paths: a two-sided 5% test. Over 100 seeds more than 10 rejections has probability < 2.5%.
     rejections = sum(_size_difference_detected(inst, 4000 + s, 0.0) for s in range(100))

@@ -29,6 +29,7 @@ mutation = st.tuples(st.integers(0, len(BASE) - 1), st.sampled_from(list(BASE.co
     dropped=st.lists(st.sampled_from(list(BASE.columns)), max_size=3, unique=True),
     extra_rows=st.integers(0, 3),
 )
+@pytest.mark.slow
 def test_malformed_tables_never_crash_or_lose_rows(tmp_path_factory, mutations, dropped, extra_rows):
     df = BASE.copy()
     for row, col, value in mutations:

@@ -26,6 +26,7 @@ def test_loadings_recovered_within_intervals(shipped_like, inst):
     assert (rec["std_loading"] - rec["truth"]).abs().max() < 0.12
 
 
+@pytest.mark.slow
 def test_noise_factor_fails_reliability_and_validity(shipped_like, inst):
     clean, _ = shipped_like
     noisy = clean.copy()

@@ -19,6 +19,7 @@ def _analyse(inst, **cfg):
 MAIN = {"MI": 0.25, "SC": 0.25, "MK": 0.10, "CX": 0.10, "TP": 0.05, "RC": 0.05, "TO": 0.05}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", ["TP*RC", "MK*TO"])
 def test_planted_pair_ranks_first(inst, pair):
     # The 95% target of issue 5 at the shipped sample size (600 firms), with the planted coupling at 0.25 SD.
@@ -33,6 +34,7 @@ def test_planted_pair_ranks_first(inst, pair):
     assert hits >= 95
 
 
+@pytest.mark.slow
 def test_no_coupling_keeps_familywise_error(inst):
     reps = 200
     any_sig = 0

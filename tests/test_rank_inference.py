@@ -45,6 +45,7 @@ def test_single_step_sets_are_never_narrower_than_step_down():
 PISA = Path("/work/.mirror/danielwilhelm+R-CS-ranks/repo")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not PISA.exists(), reason="csranks' repository snapshot is not on this machine")
 def test_pisa_2018_math_as_the_csranks_vignette_reports():
     """csranks vignette 'Inference for Ranks' (danielwilhelm/R-CS-ranks, commit bd4f755): the UK ranks 13th
