@@ -83,6 +83,8 @@ def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
             and (pd.isna(r["band_low"]) or pd.isna(r["band_high"]) or not str(r["band_reason"]).strip())
         ):
             raise ClaimsError(f"{where}: a tested numeric claim needs band_low, band_high and band_reason")
+        if r["conflicts_with"] and r["conflicts_with"] not in set(df["claim_id"]):
+            raise ClaimsError(f"{where}: conflicts_with names unknown claim {r['conflicts_with']!r}")
         if r["part_of"] and r["part_of"] not in set(df["claim_id"]):
             raise ClaimsError(f"{where}: part_of names unknown claim {r['part_of']!r}")
     return df
@@ -181,6 +183,40 @@ def coupling_rank_mi_sc(ctx: dict) -> dict:
     }
 
 
+#: The article's ranking of the factors (its conclusions): the core engine, the growth levers, the foundations.
+FACTOR_TIERS = {"core": ("MI", "SC"), "growth": ("CX", "MK"), "foundation": ("TP", "RC", "TO")}
+
+
+def factor_tiers(ctx: dict) -> dict:
+    """Main effects of the seven factors in the joint model (all 21 products and the controls held fixed),
+    ranked with simultaneous rank confidence sets; the estimate is the mean core main effect minus the mean
+    foundation main effect (HC3)."""
+    from cbec.stats.ranks import rank_confidence_sets
+    from cbec.stats.regression import contrast, fit_ols
+
+    res = fit_ols(ctx["y"], models.joint_design(ctx["scores"], ctx["controls"]))
+    f = list(ctx["scores"].columns)
+    sets = rank_confidence_sets(res.params[f], res.cov_params().loc[f, f], n_draws=2000, seed=ctx["seed"])
+    core, found = FACTOR_TIERS["core"], FACTOR_TIERS["foundation"]
+    c = contrast(res, f"({' + '.join(core)}) / {len(core)} - ({' + '.join(found)}) / {len(found)} = 0")
+    separated = all(sets.loc[a, "rank_high"] < sets.loc[b, "rank_low"] for a in core for b in found)
+    reversed_ = any(sets.loc[b, "rank_high"] < sets.loc[a, "rank_low"] for a in core for b in found)
+    return {
+        **_wald(c["estimate"], c["std_error"]),
+        "tiers_separated": separated,
+        "tiers_reversed": reversed_,
+        "ranks": "; ".join(
+            f"{k} {int(r['rank'])} [{int(r['rank_low'])}–{int(r['rank_high'])}]" for k, r in sets.iterrows()
+        ),
+    }
+
+
+def _tier_verdict(res: dict) -> str:
+    """*matches* when every core factor's rank set lies above every foundation factor's; *differs* when some
+    foundation factor's set lies above a core factor's; *inconclusive* otherwise."""
+    return "matches" if res["tiers_separated"] else ("differs" if res["tiers_reversed"] else "inconclusive")
+
+
 def _size_slope(ctx: dict, measure: str, term: str, sign: int) -> dict:
     t = groups.balance_focus_by_size(ctx["profile"], ctx["y"], ctx["sme"], ctx["controls"]).set_index(
         ["measure", "term"]
@@ -235,6 +271,7 @@ ESTIMATORS: dict[str, Callable[[dict], dict]] = {
         spread_slope_large,
         focus_slope_sme,
         stage_fit,
+        factor_tiers,
     )
 }
 
@@ -278,7 +315,9 @@ def _article_value(r: pd.Series) -> str:
         return f"{r['value_low']:g}–{r['value_high']:g}"
     if pd.notna(r["value"]):
         return f"{r['value']:g}"
-    return "strongest pair" if r["estimator"] == "coupling_rank_mi_sc" else "direction"
+    return {"coupling_rank_mi_sc": "strongest pair", "factor_tiers": "core > growth > foundation"}.get(
+        r["estimator"], "direction"
+    )
 
 
 def estimate_claims(
@@ -330,6 +369,8 @@ def estimate_claims(
             row["verdict_alt"] = band_verdict(res["ci_low"], res["ci_high"], r["band_alt_low"], r["band_alt_high"])
         if r["estimator"] == "coupling_rank_mi_sc":
             row["verdict"] = _rank_claim_verdict(res)
+        if r["estimator"] == "factor_tiers":
+            row["verdict"] = _tier_verdict(res)
         rows.append(row)
     out = pd.DataFrame(rows)
     for col in ("p_predicted", "p_opposite", "p_holm", "verdict", "verdict_alt"):
