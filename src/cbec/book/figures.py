@@ -35,7 +35,13 @@ def _use_cjk_font() -> str | None:
 
 CJK_FONT = _use_cjk_font()
 
-FACTOR_COLOURS = dict(zip(("MI", "SC", "MK", "TP", "RC", "CX", "TO"), sns.color_palette("colorblind", 7), strict=False))
+
+def factor_colours(codes) -> dict:
+    """One colour per factor, in the instrument's order (the shipped seven keep their usual colours)."""
+    return dict(zip(codes, sns.color_palette("colorblind", max(len(codes), 7)), strict=False))
+
+
+FACTOR_COLOURS = factor_colours(("MI", "SC", "MK", "TP", "RC", "CX", "TO"))
 
 
 def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:
@@ -66,7 +72,7 @@ def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "S
     for c in codes:
         x, y = pos[c]
         f = inst.factor(c)
-        ax.scatter([x], [y], s=2300, color=FACTOR_COLOURS[c], zorder=2, edgecolor="white", linewidth=2)
+        ax.scatter([x], [y], s=2300, color=factor_colours(codes)[c], zorder=2, edgecolor="white", linewidth=2)
         ax.text(x, y, c, ha="center", va="center", fontsize=13, weight="bold", color="white", zorder=3)
         # Labels sit outside the ring, aligned away from it so they never overlap a node.
         lx, ly = 1.38 * x, 1.38 * y
@@ -80,7 +86,7 @@ def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "S
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(
-        "Seven success factors of CBEC firms (bold: the market-positioning x supply-chain coupling)", fontsize=10
+        f"The {len(codes)} success factors of the questionnaire (bold: the pair the article singles out)", fontsize=10
     )
     return fig
 
@@ -311,7 +317,8 @@ def group_difference_forest(table: pd.DataFrame, title: str) -> plt.Figure:
 
 def case_comparison(scores: pd.DataFrame) -> plt.Figure:
     """Rubric scores of the case firms on the seven factors (coded from the article), side by side."""
-    piv = scores.pivot(index="factor", columns="firm_id", values="score").reindex(list(FACTOR_COLOURS))
+    piv = scores.pivot(index="factor", columns="firm_id", values="score")
+    piv = piv.reindex([c for c in FACTOR_COLOURS if c in piv.index] + [c for c in piv.index if c not in FACTOR_COLOURS])
     labels = {fid: name for fid, name in zip(scores["firm_id"], scores["firm"], strict=False)}
     fig, ax = plt.subplots(figsize=(7, 3.8))
     x = np.arange(len(piv))

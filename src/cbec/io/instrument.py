@@ -20,6 +20,8 @@ from cbec.resources import resource
 
 DEFAULT_INSTRUMENT = resource("instrument.yaml")
 
+#: The seven factors of the article (the shipped questionnaire). A user's instrument may keep fewer; code that
+#: works on survey data asks the instrument (``Instrument.factor_codes``), not this tuple.
 FACTOR_CODES = ("MI", "SC", "MK", "TP", "RC", "CX", "TO")
 
 
@@ -296,6 +298,7 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
 def _parse(path: Path, raw) -> Instrument:
     if not isinstance(raw, dict):
         raise InstrumentError(f"{path}: the instrument must be a YAML mapping (likert:, factors:, fields: ...)")
+    _check_scale(path, raw)
     factors = []
     for f in raw["factors"]:
         sds = []
@@ -304,8 +307,8 @@ def _parse(path: Path, raw) -> Instrument:
             if len(items) < 2:
                 raise InstrumentError(f"{path}: sub-dimension {f['code']}{k} needs at least two items")
             sds.append(SubDimension(factor=f["code"], index=k, en=sd["en"], zh=sd["zh"], items=items))
-        if len(sds) != 3:
-            raise InstrumentError(f"{path}: factor {f['code']} must have three sub-dimensions, has {len(sds)}")
+        if not sds:
+            raise InstrumentError(f"{path}: factor {f['code']} has no sub-dimensions (each needs two items or more)")
         factors.append(Factor(code=f["code"], en=f["en"], zh=f["zh"], subdimensions=tuple(sds)))
     perf = raw["performance"]
     perf_items = tuple(
@@ -346,6 +349,25 @@ def _parse(path: Path, raw) -> Instrument:
     )
     _check(inst)
     return inst
+
+
+def _check_scale(path: Path, raw: dict) -> None:
+    """The answer scale: k points (2 to 11), one label per point numbered 1..k in both languages."""
+    lk = raw.get("likert")
+    if not isinstance(lk, dict):
+        raise InstrumentError(f"{path}: the instrument lacks or mis-types 'likert' (points: and labels:)")
+    k = lk.get("points")
+    if not isinstance(k, int) or not 2 <= k <= 11:
+        raise InstrumentError(f"{path}: likert.points must be a whole number from 2 to 11, not {k!r}")
+    values = sorted(int(lab.get("value", 0)) for lab in lk.get("labels") or [])
+    if values != list(range(1, k + 1)):
+        raise InstrumentError(f"{path}: likert.labels must number the {k} answers 1..{k} (found {values})")
+    for lab in lk["labels"]:
+        if not str(lab.get("en", "")).strip() or not str(lab.get("zh", "")).strip():
+            raise InstrumentError(f"{path}: likert label {lab.get('value')} needs both English and Chinese text")
+    expected = (raw.get("attention_check") or {}).get("expected")
+    if not isinstance(expected, int) or not 1 <= expected <= k:
+        raise InstrumentError(f"{path}: attention_check.expected must be one of the answers 1..{k}")
 
 
 def _check(inst: Instrument) -> None:

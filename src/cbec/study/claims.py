@@ -52,6 +52,18 @@ class ClaimsError(ValueError):
     """The claims register is malformed."""
 
 
+class NotTestable(Exception):
+    """The run's questionnaire lacks what an estimator needs (a field, a factor, a sub-dimension)."""
+
+
+def _need(ctx: dict, fields=(), factors=(), subdimensions=()) -> None:
+    lacks = [f"the {f} question" for f in fields if f not in ctx["data"].columns]
+    lacks += [f"the factor {f}" for f in factors if f not in ctx["scores"].columns]
+    lacks += [f"the sub-dimension {s}" for s in subdimensions if s not in ctx["instrument"].subdimension_items]
+    if lacks:
+        raise NotTestable("this questionnaire lacks " + ", ".join(lacks))
+
+
 def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
     """Read and check the register: columns, unique ids, a section and a known kind on every row, and an
     existing estimator on every testable row."""
@@ -135,6 +147,7 @@ def _adjusters(ctx: dict) -> pd.DataFrame:
 def margin_per_inventory_day(ctx: dict) -> dict:
     """Net margin (pp) gained per day less of inventory turnover: minus the OLS slope of net margin on
     inventory days, holding the factor levels and the survey controls fixed (HC3)."""
+    _need(ctx, fields=("inventory_days", "net_margin_pct"))
     d = ctx["data"]
     x = pd.concat([d["inventory_days"].astype(float), _adjusters(ctx)], axis=1)
     est, se = _ols_coef(d["net_margin_pct"].astype(float), x, "inventory_days")
@@ -144,6 +157,7 @@ def margin_per_inventory_day(ctx: dict) -> dict:
 def niche_margin_gap(ctx: dict) -> dict:
     """Net-margin difference (pp) of niche-focused over broad-range firms, holding the factor levels and the
     survey controls fixed (HC3)."""
+    _need(ctx, fields=("category_strategy", "net_margin_pct"))
     d = ctx["data"]
     niche = (d["category_strategy"] == "niche").astype(float).rename("niche")
     x = pd.concat([niche, _adjusters(ctx)], axis=1)
@@ -154,6 +168,7 @@ def niche_margin_gap(ctx: dict) -> dict:
 def flexible_cycle_reduction(ctx: dict) -> dict:
     """Order cycle of the most flexible third of firms (flexible-production sub-dimension SC1) relative to
     the least flexible third, as % shorter; bootstrap interval."""
+    _need(ctx, fields=("order_cycle_days",), subdimensions=("SC1",))
     d, inst = ctx["data"], ctx["instrument"]
     flex = d[inst.subdimension_items["SC1"]].astype(float).mean(axis=1)
     top, bottom = _tercile_groups(flex)
@@ -164,6 +179,7 @@ def flexible_cycle_reduction(ctx: dict) -> dict:
 
 def experience_repurchase_ratio(ctx: dict) -> dict:
     """Repurchase rate of the best third of firms on customer experience over the worst third (times)."""
+    _need(ctx, fields=("repurchase_pct",), factors=("CX",))
     d = ctx["data"]
     top, bottom = _tercile_groups(ctx["scores"]["CX"])
     return _boot_ratio(d["repurchase_pct"].astype(float), top, bottom, ctx["n_boot"], ctx["seed"], lambda r: r)
@@ -172,6 +188,7 @@ def experience_repurchase_ratio(ctx: dict) -> dict:
 def coupling_rank_mi_sc(ctx: dict) -> dict:
     """MI x SC product coefficient in the joint interaction model, with its rank among the 21 pairs and its
     simultaneous 95% rank confidence set (Mogstad et al. 2024)."""
+    _need(ctx, factors=("MI", "SC"))
     ri = models.joint_rank_inference(ctx["scores"], ctx["y"], ctx["controls"], n_boot=ctx["n_boot"], seed=ctx["seed"])
     r = ri.table.set_index("term").loc["MIxSC"]
     se = float(r["std_error"])
@@ -191,6 +208,7 @@ def factor_tiers(ctx: dict) -> dict:
     """Main effects of the seven factors in the joint model (all 21 products and the controls held fixed),
     ranked with simultaneous rank confidence sets; the estimate is the mean core main effect minus the mean
     foundation main effect (HC3)."""
+    _need(ctx, factors=tuple(f for fs in FACTOR_TIERS.values() for f in fs))
     from cbec.stats.ranks import rank_confidence_sets
     from cbec.stats.regression import contrast, fit_ols
 
@@ -246,6 +264,9 @@ def focus_slope_sme(ctx: dict) -> dict:
 
 def stage_fit(ctx: dict) -> dict:
     """Performance per SD of stage fit (advised factors' lead over the others), profile and controls fixed."""
+    missing = groups.stage_test_missing(ctx["data"], ctx["indices"])
+    if missing:
+        raise NotTestable(f"this questionnaire lacks {missing}")
     fit = groups.stage_fit(ctx["indices"], ctx["data"]["stage"])
     t = groups.stage_fit_model(
         fit, ctx["profile"], ctx["y"], ctx["controls"], sme=ctx["sme"], scores=ctx["scores"]
@@ -349,9 +370,13 @@ def estimate_claims(
         "n_boot": n_boot,
         "seed": seed,
     }
-    rows = []
+    rows, untested = [], []
     for _, r in claims[claims["testable"] == "yes"].iterrows():
-        res = ESTIMATORS[r["estimator"]](ctx)
+        try:
+            res = ESTIMATORS[r["estimator"]](ctx)
+        except NotTestable as exc:
+            untested.append({"claim_id": r["claim_id"], "statement": r["statement"], "reason": str(exc)})
+            continue
         row = {
             "claim_id": r["claim_id"],
             "section": r["section"],
@@ -379,7 +404,9 @@ def estimate_claims(
     direction = _direction_verdicts(out, alpha)
     out["verdict"] = out["verdict"].where(out["verdict"].notna(), direction)
     out = pd.concat([out, _compound_rows(out, claims)], ignore_index=True)
-    return out.drop(columns=["p_predicted", "p_opposite"])
+    out = out.drop(columns=["p_predicted", "p_opposite"])
+    out.attrs["not_testable"] = pd.DataFrame(untested, columns=["claim_id", "statement", "reason"])
+    return out
 
 
 def _compound_rows(tested: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:

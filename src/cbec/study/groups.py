@@ -196,6 +196,15 @@ def predicted_by_size(
     return pd.DataFrame(rows)
 
 
+def stage_test_missing(data: pd.DataFrame, indices: pd.DataFrame) -> str:
+    """What a questionnaire lacks for the stage test ("" when it can be run)."""
+    needed = sorted({f for fs in STAGE_ADVICE.values() for f in fs} - set(indices.columns))
+    parts = (["a stage question"] if "stage" not in data.columns else []) + (
+        [f"the factors {', '.join(needed)}"] if needed else []
+    )
+    return " and ".join(parts)
+
+
 def stage_fit(indices: pd.DataFrame, stage: pd.Series) -> pd.Series:
     """How much a firm's advised factors lead its other factors (mean index of the factors advised for its
     stage minus mean of the rest); positive means the firm is strongest where the article says it should be."""

@@ -455,24 +455,29 @@ def joint_display(survey_effects: pd.DataFrame, interview_salience: pd.Series) -
     """Per factor: the survey's main effect and the interviews' salience side by side, with a stated reading.
 
     ``survey_effects`` has ``term, estimate, p_value`` (standardised main effects); salience is the share of
-    answer segments mentioning the factor. Ranks are compared: a factor in the top three of both is
-    "agreement (both strong)", in the bottom three of both "agreement (both weak)", in the top three of one
-    and the bottom three of the other "tension", otherwise "mixed".
+    answer segments mentioning the factor. Ranks are compared over the factors both sources cover: a factor in
+    the top three (of seven; in proportion for fewer) of both is "agreement (both strong)", in the bottom three
+    of both "agreement (both weak)", in the top of one and the bottom of the other "tension", otherwise
+    "mixed".
     """
-    s = survey_effects.set_index("term")[["estimate", "p_value"]].reindex(list(FACTOR_CODES))
+    # Only factors both sources cover (a user's questionnaire may keep fewer than the codebook's seven).
+    factors = [f for f in survey_effects["term"] if f in interview_salience.index]
+    s = survey_effects.set_index("term")[["estimate", "p_value"]].reindex(factors)
     df = pd.DataFrame(
         {
             "survey_effect": s["estimate"],
             "survey_p": s["p_value"],
-            "interview_salience": interview_salience.reindex(list(FACTOR_CODES)),
+            "interview_salience": interview_salience.reindex(factors),
         }
     )
     df["survey_rank"] = df["survey_effect"].rank(ascending=False, method="min").astype(int)
     df["interview_rank"] = df["interview_salience"].rank(ascending=False, method="min").astype(int)
+    n = len(df)
+    top = round(3 * n / 7)  # the top three and bottom three of seven, in proportion for fewer factors
 
     def reading(r):
-        top_s, top_i = r.survey_rank <= 3, r.interview_rank <= 3
-        low_s, low_i = r.survey_rank >= 5, r.interview_rank >= 5
+        top_s, top_i = r.survey_rank <= top, r.interview_rank <= top
+        low_s, low_i = r.survey_rank > n - top, r.interview_rank > n - top
         if top_s and top_i:
             return "agreement (both strong)"
         if low_s and low_i:

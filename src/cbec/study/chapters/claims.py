@@ -5,19 +5,20 @@ from __future__ import annotations
 from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
 from cbec.study.claims import estimate_claims, load_claims
 
+#: The verdict stands next to the claim's id, so it is visible on any screen; the statement comes last.
 TESTED_COLUMNS = [
     "claim_id",
-    "statement",
+    "verdict",
+    "verdict_alt",
     "article_value",
-    "unit",
     "estimate",
     "ci_low",
     "ci_high",
     "band_low",
     "band_high",
     "p_holm",
-    "verdict",
-    "verdict_alt",
+    "unit",
+    "statement",
 ]
 
 
@@ -47,6 +48,7 @@ def claims_chapter(cfg: RunConfig) -> ChapterResult:
         "The article's effect claims against our estimates",
         columns=[c for c in TESTED_COLUMNS if c in tested.columns],
     )
+    r.table("not_testable", tested.attrs["not_testable"], "Claims this questionnaire cannot test, and why")
     kinds = register["kind"].value_counts()
     counts = tested["verdict"].value_counts()
     r.value(

@@ -6,7 +6,7 @@ import pandas as pd
 
 from cbec.stats import models
 from cbec.study import groups
-from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, load_study
 from cbec.study.simulate import load_ground_truth
 
 
@@ -37,7 +37,8 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
         alt="Predicted performance against focus on the top two factors, one line per size group.",
     )
     diffs = []
-    for name in groups.GROUPINGS:
+    present = [name for name, (col, _, _) in groups.GROUPINGS.items() if col in clean.columns]
+    for name in present:
         t = groups.group_coupling_difference(
             a.scores,
             a.y,
@@ -76,7 +77,7 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
         save=False,
         columns=r.tables["group_coupling_differences"].columns,
     )
-    for name in groups.GROUPINGS:
+    for name in present:
         r.figure(
             f"diff_{name}",
             "group_difference_forest",
@@ -84,8 +85,20 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
             f"Coupling difference: {groups.GROUPINGS[name][2]}",
             alt=f"Difference in each pair's coupling between groups ({groups.GROUPINGS[name][2]}), with intervals.",
         )
-    fit = groups.stage_fit(a.indices, clean["stage"])
-    stage = groups.stage_fit_model(fit, profile, a.y, a.controls, sme=sme, scores=a.scores, level_ci=1 - cfg.alpha)
+    missing = groups.stage_test_missing(clean, a.indices)
+    if missing:
+        stage = pd.DataFrame(columns=["term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n"])
+        r.value(sp_stage_sentence=f"The stage advice cannot be tested with this questionnaire: it lacks {missing}.")
+    else:
+        fit = groups.stage_fit(a.indices, clean["stage"])
+        stage = groups.stage_fit_model(fit, profile, a.y, a.controls, sme=sme, scores=a.scores, level_ci=1 - cfg.alpha)
+        s0 = stage.iloc[0]
+        r.value(
+            sp_stage_sentence=(
+                f"One standard deviation more fit goes with a difference in performance of {s0['estimate']:.3f} SD "
+                f"(95% CI {s0['ci_low']:.3f} to {s0['ci_high']:.3f}, p {format_p(s0['p_value'])})."
+            )
+        )
     r.table("stage_fit", stage, "Stage fit and performance (profile, factors and their products held fixed)")
     b = bf.set_index(["measure", "term"])
     for m in ("spread", "focus", "system_D"):
@@ -99,15 +112,11 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
                     f"sp_{m}_{key}_p": x["p_value"],
                 }
             )
-    d = allg[allg["grouping"] == "size"].set_index(["factor_a", "factor_b"]).loc[("MI", "SC")]
-    s0 = stage.iloc[0]
+    size = allg[allg["grouping"] == "size"].set_index(["factor_a", "factor_b"])
+    d = size.loc[("MI", "SC")] if ("MI", "SC") in size.index else size.iloc[0]
     r.value(
         sp_n_sme=int(sme.sum()),
         sp_n_large=int(len(clean) - sme.sum()),
-        sp_stage=s0["estimate"],
-        sp_stage_lo=s0["ci_low"],
-        sp_stage_hi=s0["ci_high"],
-        sp_stage_p=s0["p_value"],
         sp_misc_large=d["coupling_reference"],
         sp_misc_sme=d["coupling_focal"],
         sp_misc_diff=d["difference"],
