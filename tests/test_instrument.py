@@ -61,11 +61,22 @@ def test_labels_map_chinese_and_english(inst):
 
 
 def test_malformed_instrument_rejected(tmp_path, inst):
+    """A dropped sub-dimension is allowed (a researcher's own version); a factor with none, or a sub-dimension
+    with one item, is not."""
     raw = yaml.safe_load(inst.path.read_text(encoding="utf-8"))
     raw["factors"][0]["subdimensions"] = raw["factors"][0]["subdimensions"][:2]
+    ok = tmp_path / "two.yaml"
+    ok.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    assert len(load_instrument(ok).factor_items["MI"]) == 4
+    raw["factors"][0]["subdimensions"] = []
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(InstrumentError, match="three sub-dimensions"):
+    with pytest.raises(InstrumentError, match="has no sub-dimensions"):
+        load_instrument(bad)
+    raw = yaml.safe_load(inst.path.read_text(encoding="utf-8"))
+    raw["factors"][1]["subdimensions"][0]["items"] = raw["factors"][1]["subdimensions"][0]["items"][:1]
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InstrumentError, match="at least two items"):
         load_instrument(bad)
 
 

@@ -195,7 +195,22 @@ def stage_book(out: Path) -> Path:
             if "injected-parameters" in tags and "remove-cell" not in tags:
                 cell.metadata["tags"] = [*tags, "remove-cell"]
         nbformat.write(nb, src / "notebooks" / f"{n}.ipynb")
+    _generated_pages(out, src)
     return src
+
+
+def _generated_pages(out: Path, src: Path) -> None:
+    """Findings, downloads and provenance, written from this run's results (never typed)."""
+    from cbec.book import generated
+
+    cfg = RunConfig.load(out / "run_config.json")
+    book = src / "book"
+    (book / "findings.md").write_text(generated.findings_page(out, cfg), encoding="utf-8")
+    files = generated.downloads(out, src, cfg)
+    (book / "downloads.md").write_text(generated.downloads_page(files), encoding="utf-8")
+    prov = generated.provenance(out, cfg, REPO_ROOT)
+    (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
 
 
 def _configured_instrument(out: Path) -> str | None:
@@ -223,6 +238,39 @@ def _toc_notebooks(toc: Path) -> list[str]:
 
     walk(data)
     return files
+
+
+def _title_the_redirect(index: Path) -> None:
+    """Jupyter Book's root index.html is a bare refresh tag; make it a page with a title and a link."""
+    import html as _html
+
+    import yaml
+
+    if index.exists() and "<title>" not in index.read_text(encoding="utf-8"):
+        title = _html.escape(yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))["title"])
+        index.write_text(
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{title}</title>"
+            '<meta http-equiv="Refresh" content="0; url=book/index.html"></head>'
+            f'<body><p><a href="book/index.html">{title}</a></p></body></html>\n',
+            encoding="utf-8",
+        )
+
+
+def _drop_duplicate_thebe_config(html: Path) -> None:
+    """sphinx-thebe 0.3 writes its inline config script twice into every page, and the second copy throws
+    ("Identifier 'THEBE_JS_URL' has already been declared") in every reader's console. Thebe is off for this
+    book; keep the first copy so the extension's own script still finds its settings."""
+    import re
+
+    pattern = re.compile(r"\s*<script>const THEBE_JS_URL = [^<]*</script>")
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        hits = list(pattern.finditer(text))
+        if len(hits) > 1:
+            for m in reversed(hits[1:]):
+                text = text[: m.start()] + text[m.end() :]
+            page.write_text(text, encoding="utf-8")
 
 
 def build_book(out: Path) -> Path:
@@ -257,6 +305,8 @@ def build_book(out: Path) -> Path:
         detail = "\n  ".join(warnings[:15]) or (proc.stdout + proc.stderr)[-2000:]
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.move(str(jb_out / "_build" / "html"), str(html))
+    _title_the_redirect(html / "index.html")
+    _drop_duplicate_thebe_config(html)
     shutil.rmtree(jb_out, ignore_errors=True)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")
     return html

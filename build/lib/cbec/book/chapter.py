@@ -23,18 +23,53 @@ __all__ = ["run_chapter", "ShownChapter", "styled", "format_p"]
 
 #: Column labels readers see (the CSV keeps the machine names).
 LABELS = {
-    "factor_a": "factor A", "factor_b": "factor B", "estimate": "estimate", "std_error": "SE", "ci_low": "95% CI low",
-    "ci_high": "95% CI high", "p_value": "p", "p_holm": "p (Holm)", "p_bh": "p (BH)", "rank_low": "rank set from",
-    "rank_high": "rank set to", "p_first": "P(rank 1)", "boot_rank_low": "bootstrap rank 2.5%",
-    "boot_rank_high": "bootstrap rank 97.5%", "boot_rank_median": "bootstrap rank median", "delta_r2": "ΔR²",
-    "cohen_f2": "Cohen's f²", "boot_ci_low": "bootstrap CI low", "boot_ci_high": "bootstrap CI high",
-    "band_low": "band low", "band_high": "band high", "verdict_alt": "verdict (other reading)",
-    "article_value": "article", "r2": "R²", "delta_chi2": "Δχ²", "chi2": "χ²",
+    "factor_a": "factor A",
+    "factor_b": "factor B",
+    "estimate": "estimate",
+    "std_error": "SE",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "p_value": "p",
+    "p_holm": "p (Holm)",
+    "p_bh": "p (BH)",
+    "rank_low": "rank set from",
+    "rank_high": "rank set to",
+    "p_first": "P(rank 1)",
+    "boot_rank_low": "bootstrap rank 2.5%",
+    "boot_rank_high": "bootstrap rank 97.5%",
+    "boot_rank_median": "bootstrap rank median",
+    "delta_r2": "ΔR²",
+    "cohen_f2": "Cohen's f²",
+    "boot_ci_low": "bootstrap CI low",
+    "boot_ci_high": "bootstrap CI high",
+    "band_low": "band low",
+    "band_high": "band high",
+    "verdict_alt": "verdict (other reading)",
+    "article_value": "article",
+    "r2": "R²",
+    "delta_chi2": "Δχ²",
+    "chi2": "χ²",
+}
+
+
+#: Columns that hold p-values (not probabilities such as p_first, the share of draws ranked first).
+P_COLUMNS = {
+    "p",
+    "p_value",
+    "p_holm",
+    "p_bh",
+    "p_unconditional",
+    "p_conditional",
+    "p_holm_unconditional",
+    "p_holm_conditional",
+    "p_holm_within_grouping",
+    "a3_p",
+    "survey_p",
 }
 
 
 def _cell_format(col: str, s: pd.Series):
-    if col == "p" or col.startswith("p_") or col == "p":
+    if col in P_COLUMNS:
         return format_p
     if pd.api.types.is_bool_dtype(s):
         return lambda v: "✓" if v else "✗"
@@ -53,11 +88,16 @@ def styled(table: Table) -> Styler:
     numbers right-aligned. Text from data is escaped by the renderer :func:`cbec.book.safe_display.install`
     registers."""
     frame = table.frame if table.columns is None else table.frame[table.columns]
-    st = frame.style.format({c: _cell_format(str(c), frame[c]) for c in frame.columns})
+    formats = {c: _cell_format(str(c), frame[c]) for c in frame.columns}
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    # Labels by renaming (the escaping renderer re-formats the header, so a header formatter would be lost).
+    label = {c: LABELS.get(str(c), str(c).replace("_", " ")) for c in frame.columns}
+    frame = frame.rename(columns=label)
+    st = frame.style.format({label[c]: f for c, f in formats.items()})
     if numeric:
-        st = st.set_properties(subset=numeric, **{"text-align": "right", "font-variant-numeric": "tabular-nums"})
-    st = st.format_index(lambda c: LABELS.get(str(c), str(c).replace("_", " ")), axis=1)
+        st = st.set_properties(
+            subset=[label[c] for c in numeric], **{"text-align": "right", "font-variant-numeric": "tabular-nums"}
+        )
     if not table.index:
         st = st.hide(axis="index")
     return st.set_caption(table.caption)

@@ -8,30 +8,43 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from cbec.io.ingest import FORMATS, SurveyInputError
 from cbec.io.instrument import InstrumentError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="cbec-book: the cross-border e-commerce success-factor analysis, re-runnable on your data.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="cbec-book: the cross-border e-commerce success-factor analysis, re-runnable on your data.",
+)
 
 EXPECTED_ERRORS = (SurveyInputError, InstrumentError)
 
 # Quality-screen thresholds, shared by `validate` and `run` (rules: cbec.validate.QualityThresholds).
 SpeederOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Speeder: time below this share of the median.")]
-LongstringOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Straight-liner: same answer to this share of factor items in a row.")]
-MaxMissingOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Quarantine rows missing more than this share of scale items.")]
-MaxImputeOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="Impute within a factor up to this share of its items.")]
+LongstringOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Straight-liner: same answer to this share of factor items in a row.")
+]
+MaxMissingOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Quarantine rows missing more than this share of scale items.")
+]
+MaxImputeOpt = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Impute within a factor up to this share of its items.")
+]
 
 
 def _thresholds(speeder: float, longstring: float, max_missing: float, max_impute: float):
     from cbec.io.validate import QualityThresholds
 
-    return QualityThresholds(speeder_fraction=speeder, longstring_fraction=longstring,
-                             max_missing_share=max_missing, max_impute_share_per_factor=max_impute)
+    return QualityThresholds(
+        speeder_fraction=speeder,
+        longstring_fraction=longstring,
+        max_missing_share=max_missing,
+        max_impute_share_per_factor=max_impute,
+    )
 
 
 def _fail(message: str) -> None:
@@ -54,11 +67,15 @@ def simulate(
 
 @app.command()
 def validate(
-    survey: Annotated[Path, typer.Argument(help="Survey export: 问卷星 xlsx/csv, Qualtrics csv, .sav, .dta, tidy csv/parquet.")],
+    survey: Annotated[
+        Path, typer.Argument(help="Survey export: 问卷星 xlsx/csv, Qualtrics csv, .sav, .dta, tidy csv/parquet.")
+    ],
     out: Annotated[Path, typer.Option(help="Folder for clean.parquet, quarantine.csv, report.json.")],
-    format: Annotated[Optional[str], typer.Option("--format", help=f"Skip detection: one of {', '.join(FORMATS)}.")] = None,
-    mapping: Annotated[Optional[Path], typer.Option(help="YAML mapping of export columns to item ids.")] = None,
-    instrument: Annotated[Optional[Path], typer.Option(help="Your own questionnaire (YAML).")] = None,
+    format: Annotated[
+        str | None, typer.Option("--format", help=f"Skip detection: one of {', '.join(FORMATS)}.")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML mapping of export columns to item ids.")] = None,
+    instrument: Annotated[Path | None, typer.Option(help="Your own questionnaire (YAML).")] = None,
     speeder_fraction: SpeederOpt = 0.3,
     longstring_fraction: LongstringOpt = 0.5,
     max_missing_share: MaxMissingOpt = 0.2,
@@ -76,23 +93,31 @@ def validate(
         _fail(str(exc))
     paths = result.write(out)
     r = result.report
-    typer.echo(f"{r['rows_in']} rows in: {r['rows_clean']} clean, {r['rows_quarantined']} quarantined "
-               f"{json.dumps(r['by_reason'], ensure_ascii=False)}")
+    typer.echo(
+        f"{r['rows_in']} rows in: {r['rows_clean']} clean, {r['rows_quarantined']} quarantined "
+        f"{json.dumps(r['by_reason'], ensure_ascii=False)}"
+    )
     typer.echo(f"wrote {paths['clean']}, {paths['quarantine']}, {paths['report']}")
 
 
 @app.command()
 def run(
     survey: Annotated[Path, typer.Option(help="Survey export to analyse.")],
-    interviews: Annotated[Optional[Path], typer.Option(help="Folder of interview transcripts.")] = None,
-    ground_truth: Annotated[Optional[Path], typer.Option(help="ground_truth.json, only when the survey is simulated.")] = None,
-    instrument: Annotated[Optional[Path], typer.Option(help="Your own questionnaire (YAML, as `cbec instrument` writes it).")] = None,
-    gold: Annotated[Optional[Path], typer.Option(help="Hand-coded interview sample (segment_id,factors).")] = None,
-    second_coder: Annotated[Optional[Path], typer.Option(help="A second person's coding, for inter-coder agreement.")] = None,
+    interviews: Annotated[Path | None, typer.Option(help="Folder of interview transcripts.")] = None,
+    ground_truth: Annotated[
+        Path | None, typer.Option(help="ground_truth.json, only when the survey is simulated.")
+    ] = None,
+    instrument: Annotated[
+        Path | None, typer.Option(help="Your own questionnaire (YAML, as `cbec instrument` writes it).")
+    ] = None,
+    gold: Annotated[Path | None, typer.Option(help="Hand-coded interview sample (segment_id,factors).")] = None,
+    second_coder: Annotated[
+        Path | None, typer.Option(help="A second person's coding, for inter-coder agreement.")
+    ] = None,
     normalisation: Annotated[str, typer.Option(help="Factor-index rule: scale | minmax | minmax_0.01_0.99.")] = "scale",
     out: Annotated[Path, typer.Option(help="Output folder (results/, html/, ...).")] = Path("_build"),
-    format: Annotated[Optional[str], typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
-    mapping: Annotated[Optional[Path], typer.Option(help="YAML mapping of export columns to item ids.")] = None,
+    format: Annotated[str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML mapping of export columns to item ids.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for bootstraps and simulations in the notebooks.")] = 2026,
     alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="Significance level.")] = 0.05,
     n_boot: Annotated[int, typer.Option(min=99, help="Bootstrap replications.")] = 999,
@@ -106,11 +131,23 @@ def run(
     from cbec.book.pipeline import PipelineError, RunSettings
     from cbec.book.pipeline import run as run_pipeline
 
-    settings = RunSettings(survey=survey, out=out, fmt=format, mapping=mapping, interviews=interviews,
-                           ground_truth=ground_truth, instrument=instrument, gold=gold, second_coder=second_coder,
-                           normalisation=normalisation, seed=seed, alpha=alpha, n_boot=n_boot, power_reps=power_reps,
-                           thresholds=_thresholds(speeder_fraction, longstring_fraction, max_missing_share,
-                                                  max_impute_share))
+    settings = RunSettings(
+        survey=survey,
+        out=out,
+        fmt=format,
+        mapping=mapping,
+        interviews=interviews,
+        ground_truth=ground_truth,
+        instrument=instrument,
+        gold=gold,
+        second_coder=second_coder,
+        normalisation=normalisation,
+        seed=seed,
+        alpha=alpha,
+        n_boot=n_boot,
+        power_reps=power_reps,
+        thresholds=_thresholds(speeder_fraction, longstring_fraction, max_missing_share, max_impute_share),
+    )
     try:
         paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))
     except (*EXPECTED_ERRORS, PipelineError) as exc:

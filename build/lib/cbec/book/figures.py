@@ -1,7 +1,9 @@
 """Figures for the book. Each function takes tidy results and returns a matplotlib Figure.
 
-Labels stay in English: a fresh machine has no CJK font for matplotlib, and Chinese belongs in
-the tables and prose, which the browser renders.
+Chinese labels (firm names, the questionnaire's wording) need a CJK font: ``make`` installs Debian's
+``fonts-noto-cjk`` and this module registers it with matplotlib as a fallback behind DejaVu Sans, so Latin
+text keeps its usual face. Without the package, figures still draw (Chinese glyphs then show as boxes);
+no font is ever fetched at build time.
 """
 
 from __future__ import annotations
@@ -15,7 +17,31 @@ import seaborn as sns
 
 from cbec.io.instrument import Instrument
 
-FACTOR_COLOURS = dict(zip(("MI", "SC", "MK", "TP", "RC", "CX", "TO"), sns.color_palette("colorblind", 7)))
+#: Where Debian's fonts-noto-cjk puts the font (the Makefile installs it).
+CJK_FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",)
+
+
+def _use_cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    for path in CJK_FONT_FILES:
+        if Path(path).exists():
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+            plt.rcParams["font.family"] = ["DejaVu Sans", name]
+            return name
+    return None
+
+
+CJK_FONT = _use_cjk_font()
+
+
+def factor_colours(codes) -> dict:
+    """One colour per factor, in the instrument's order (the shipped seven keep their usual colours)."""
+    return dict(zip(codes, sns.color_palette("colorblind", max(len(codes), 7)), strict=False))
+
+
+FACTOR_COLOURS = factor_colours(("MI", "SC", "MK", "TP", "RC", "CX", "TO"))
 
 
 def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:
@@ -30,18 +56,23 @@ def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "S
     """The seven factors on a ring, every pair linked; the article's headline pair drawn bold."""
     codes = inst.factor_codes
     angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / len(codes)
-    pos = {c: (np.cos(a), np.sin(a)) for c, a in zip(codes, angles)}
+    pos = {c: (np.cos(a), np.sin(a)) for c, a in zip(codes, angles, strict=False)}
     fig, ax = plt.subplots(figsize=(8.5, 8))
     for i, a in enumerate(codes):
-        for b in codes[i + 1:]:
+        for b in codes[i + 1 :]:
             strong = {a, b} == set(highlight)
             (x0, y0), (x1, y1) = pos[a], pos[b]
-            ax.plot([x0, x1], [y0, y1], color="black" if strong else "0.82", lw=5 if strong else 0.8,
-                    zorder=1.5 if strong else 1)
+            ax.plot(
+                [x0, x1],
+                [y0, y1],
+                color="black" if strong else "0.82",
+                lw=5 if strong else 0.8,
+                zorder=1.5 if strong else 1,
+            )
     for c in codes:
         x, y = pos[c]
         f = inst.factor(c)
-        ax.scatter([x], [y], s=2300, color=FACTOR_COLOURS[c], zorder=2, edgecolor="white", linewidth=2)
+        ax.scatter([x], [y], s=2300, color=factor_colours(codes)[c], zorder=2, edgecolor="white", linewidth=2)
         ax.text(x, y, c, ha="center", va="center", fontsize=13, weight="bold", color="white", zorder=3)
         # Labels sit outside the ring, aligned away from it so they never overlap a node.
         lx, ly = 1.38 * x, 1.38 * y
@@ -54,8 +85,9 @@ def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "S
     ax.set_ylim(-2.0, 2.0)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title("Seven success factors of CBEC firms (bold: the market-positioning x supply-chain coupling)",
-                 fontsize=10)
+    ax.set_title(
+        f"The {len(codes)} success factors of the questionnaire (bold: the pair the article singles out)", fontsize=10
+    )
     return fig
 
 
@@ -68,7 +100,7 @@ def intake_flow(report: dict) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1))
     y = np.arange(len(labels))[::-1]
     ax.barh(y, values, color=colours)
-    for yi, v in zip(y, values):
+    for yi, v in zip(y, values, strict=False):
         ax.text(v, yi, f" {v}", va="center", fontsize=9)
     ax.set_yticks(y, labels)
     ax.set_xlabel("rows (a quarantined row may carry several flags)")
@@ -113,14 +145,29 @@ def loadings_plot(loadings: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def matrix_heatmap(matrix: pd.DataFrame, title: str, threshold: float | None = None, fmt: str = ".2f",
-                   cmap: str = "rocket_r", center: float | None = None) -> plt.Figure:
+def matrix_heatmap(
+    matrix: pd.DataFrame,
+    title: str,
+    threshold: float | None = None,
+    fmt: str = ".2f",
+    cmap: str = "rocket_r",
+    center: float | None = None,
+) -> plt.Figure:
     """A labelled heatmap of a square matrix (HTMT, correlations, pair effects); cells above
     ``threshold`` are outlined."""
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     mask = np.eye(len(matrix), dtype=bool) if matrix.shape[0] == matrix.shape[1] else None
-    sns.heatmap(matrix.astype(float), annot=True, fmt=fmt, cmap=cmap, mask=mask, center=center,
-                square=True, cbar_kws={"shrink": 0.8}, ax=ax)
+    sns.heatmap(
+        matrix.astype(float),
+        annot=True,
+        fmt=fmt,
+        cmap=cmap,
+        mask=mask,
+        center=center,
+        square=True,
+        cbar_kws={"shrink": 0.8},
+        ax=ax,
+    )
     if threshold is not None:
         for i in range(matrix.shape[0]):
             for j in range(matrix.shape[1]):
@@ -138,9 +185,20 @@ def pair_estimate_heatmap(table: pd.DataFrame, factors: list[str], title: str) -
         mat.loc[r.factor_b, r.factor_a] = r.estimate
     fig, ax = plt.subplots(figsize=(6.2, 5.2))
     lim = float(np.nanmax(np.abs(mat.to_numpy()))) or 1.0
-    sns.heatmap(mat.iloc[1:, :-1], annot=True, fmt=".2f", cmap="vlag", center=0, vmin=-lim, vmax=lim, ax=ax,
-                annot_kws={"fontsize": 11}, cbar_kws={"label": "coefficient (SD of performance per SD²)"},
-                linewidths=0.5, linecolor="white")
+    sns.heatmap(
+        mat.iloc[1:, :-1],
+        annot=True,
+        fmt=".2f",
+        cmap="vlag",
+        center=0,
+        vmin=-lim,
+        vmax=lim,
+        ax=ax,
+        annot_kws={"fontsize": 11},
+        cbar_kws={"label": "coefficient (SD of performance per SD²)"},
+        linewidths=0.5,
+        linecolor="white",
+    )
     ax.set_title(title, fontsize=11)
     ax.tick_params(labelsize=11)
     return fig
@@ -154,7 +212,7 @@ def rank_sets_plot(ranks: pd.DataFrame, coverage: float = 0.95) -> plt.Figure:
     top = g["rank_high"] == 1
     ax.hlines(y, g["rank_low"] - 0.3, g["rank_high"] + 0.3, color=np.where(top, "#0072b2", "0.6"), lw=5, alpha=0.6)
     ax.scatter(g["rank"], y, color="black", zorder=3, s=18)
-    ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=9)
+    ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"], strict=False)], fontsize=9)
     ax.set_xlim(0.3, len(g) + 0.7)
     ax.set_xlabel(f"rank (1 = strongest); bars: {coverage:.0%} simultaneous rank confidence sets")
     ax.set_title("How sure is the ranking of the 21 couplings?")
@@ -171,7 +229,7 @@ def ranked_forest(table: pd.DataFrame, level: float = 0.95) -> plt.Figure:
     ax.hlines(y, g["ci_low"], g["ci_high"], color=np.where(sig, "#0072b2", "0.6"), lw=2)
     ax.scatter(g["estimate"], y, color=np.where(sig, "#0072b2", "0.6"), zorder=3, s=16)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=8)
+    ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"], strict=False)], fontsize=8)
     ax.set_xlabel(f"estimate with {level:.0%} interval; blue: significant after Holm's adjustment")
     ax.set_title("Pair couplings in the joint model")
     ax.spines[["top", "right"]].set_visible(False)
@@ -215,8 +273,9 @@ def power_curves(curve: pd.DataFrame, target: float = 0.8) -> plt.Figure:
     """Simulated power (Holm-significant planted pair) against firms surveyed, one line per effect size."""
     fig, ax = plt.subplots(figsize=(6, 4))
     for g, d in curve.groupby("gamma"):
-        ax.errorbar(d["n"], d["power_holm"], yerr=1.96 * d["mc_se"], marker="o", capsize=3,
-                    label=f"coupling {g:.2f} SD")
+        ax.errorbar(
+            d["n"], d["power_holm"], yerr=1.96 * d["mc_se"], marker="o", capsize=3, label=f"coupling {g:.2f} SD"
+        )
     ax.axhline(target, color="0.5", ls=":", lw=1)
     ax.set_xlabel("firms surveyed (after screening)")
     ax.set_ylabel("power (Holm-adjusted, 21 pairs)")
@@ -249,7 +308,7 @@ def group_difference_forest(table: pd.DataFrame, title: str) -> plt.Figure:
     ax.hlines(y, g["ci_low"], g["ci_high"], color=np.where(sig, "#d55e00", "0.6"), lw=2)
     ax.scatter(g["difference"], y, color=np.where(sig, "#d55e00", "0.6"), s=14, zorder=3)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [f"{a} x {b}" for a, b in zip(g["factor_a"], g["factor_b"])], fontsize=8)
+    ax.set_yticks(y, [f"{a} x {b}" for a, b in zip(g["factor_a"], g["factor_b"], strict=False)], fontsize=8)
     ax.set_xlabel("difference in coupling (95% CI); orange: Holm-significant")
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
@@ -258,8 +317,9 @@ def group_difference_forest(table: pd.DataFrame, title: str) -> plt.Figure:
 
 def case_comparison(scores: pd.DataFrame) -> plt.Figure:
     """Rubric scores of the case firms on the seven factors (coded from the article), side by side."""
-    piv = scores.pivot(index="factor", columns="firm_id", values="score").reindex(list(FACTOR_COLOURS))
-    labels = {fid: name for fid, name in zip(scores["firm_id"], scores["firm"])}
+    piv = scores.pivot(index="factor", columns="firm_id", values="score")
+    piv = piv.reindex([c for c in FACTOR_COLOURS if c in piv.index] + [c for c in piv.index if c not in FACTOR_COLOURS])
+    labels = {fid: name for fid, name in zip(scores["firm_id"], scores["firm"], strict=False)}
     fig, ax = plt.subplots(figsize=(7, 3.8))
     x = np.arange(len(piv))
     w = 0.38
@@ -275,7 +335,9 @@ def case_comparison(scores: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def cooccurrence_network(co: pd.DataFrame, title: str = "Factors mentioned together in interview answers") -> plt.Figure:
+def cooccurrence_network(
+    co: pd.DataFrame, title: str = "Factors mentioned together in interview answers"
+) -> plt.Figure:
     """Factors as nodes (size: segments mentioning them), edges weighted by joint mentions."""
     import networkx as nx
 
@@ -284,11 +346,11 @@ def cooccurrence_network(co: pd.DataFrame, title: str = "Factors mentioned toget
     for c in codes:
         g.add_node(c, weight=float(co.loc[c, c]))
     for i, a in enumerate(codes):
-        for b in codes[i + 1:]:
+        for b in codes[i + 1 :]:
             if co.loc[a, b] > 0:
                 g.add_edge(a, b, weight=float(co.loc[a, b]))
     angles = np.pi / 2 - 2 * np.pi * np.arange(len(codes)) / len(codes)
-    pos = {c: (np.cos(t), np.sin(t)) for c, t in zip(codes, angles)}
+    pos = {c: (np.cos(t), np.sin(t)) for c, t in zip(codes, angles, strict=False)}
     fig, ax = plt.subplots(figsize=(6, 6))
     wmax = max([d["weight"] for *_, d in g.edges(data=True)] or [1.0])
     for a, b, d in g.edges(data=True):
@@ -297,8 +359,14 @@ def cooccurrence_network(co: pd.DataFrame, title: str = "Factors mentioned toget
         ax.text((x0 + x1) / 2, (y0 + y1) / 2, f"{int(d['weight'])}", fontsize=7, color="0.2", ha="center")
     nmax = max(co.to_numpy().diagonal().max(), 1)
     for c in codes:
-        ax.scatter(*pos[c], s=400 + 2600 * co.loc[c, c] / nmax, color=FACTOR_COLOURS.get(c, "0.5"), zorder=2,
-                   edgecolor="white", linewidth=2)
+        ax.scatter(
+            *pos[c],
+            s=400 + 2600 * co.loc[c, c] / nmax,
+            color=FACTOR_COLOURS.get(c, "0.5"),
+            zorder=2,
+            edgecolor="white",
+            linewidth=2,
+        )
         ax.text(*pos[c], c, ha="center", va="center", color="white", weight="bold", zorder=3)
     ax.set_xlim(-1.4, 1.4)
     ax.set_ylim(-1.4, 1.4)

@@ -38,7 +38,6 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 BOOK_DIR = REPO_ROOT / "book"
 
 
-
 class PipelineError(RuntimeError):
     """A step of the run failed; the message names the step, notebook and cell."""
 
@@ -88,13 +87,21 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path, declared
     if unknown:
         raise PipelineError(f"{src.name}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}")
     try:
-        pm.execute_notebook(str(src), str(dst), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, cwd=str(cwd), log_output=False,
-                            kernel_manager_class=_ipc_kernel_manager())
+        pm.execute_notebook(
+            str(src),
+            str(dst),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(cwd),
+            log_output=False,
+            kernel_manager_class=_ipc_kernel_manager(),
+        )
     except PapermillExecutionError as exc:
         raise PipelineError(
             f"notebook {src.name} failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
-            f"{exc.ename}: {exc.evalue}\n  executed copy with the traceback: {dst}") from exc
+            f"{exc.ename}: {exc.evalue}\n  executed copy with the traceback: {dst}"
+        ) from exc
 
 
 def run_config(settings: RunSettings, paths: dict[str, Path]) -> RunConfig:
@@ -104,11 +111,20 @@ def run_config(settings: RunSettings, paths: dict[str, Path]) -> RunConfig:
     def path(p: Path | None) -> str:
         return str(Path(p).resolve()) if p else ""
 
-    return RunConfig(processed_dir=str(paths["processed"]), results_dir=str(paths["results"]),
-                     ground_truth_path=path(s.ground_truth), instrument_path=path(s.instrument),
-                     interviews_dir=path(s.interviews), gold_path=path(s.gold), second_coder_path=path(s.second_coder),
-                     seed=s.seed, alpha=s.alpha, n_boot=s.n_boot, power_reps=s.power_reps,
-                     normalisation=s.normalisation)
+    return RunConfig(
+        processed_dir=str(paths["processed"]),
+        results_dir=str(paths["results"]),
+        ground_truth_path=path(s.ground_truth),
+        instrument_path=path(s.instrument),
+        interviews_dir=path(s.interviews),
+        gold_path=path(s.gold),
+        second_coder_path=path(s.second_coder),
+        seed=s.seed,
+        alpha=s.alpha,
+        n_boot=s.n_boot,
+        power_reps=s.power_reps,
+        normalisation=s.normalisation,
+    )
 
 
 def run(settings: RunSettings, progress: Callable[[str], None] | None = None) -> dict[str, Path]:
@@ -125,12 +141,15 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
 
     say(f"validating {settings.survey}")
     inst = load_instrument(settings.instrument)
-    result = validate_survey(settings.survey, instrument=inst, fmt=settings.fmt, mapping=settings.mapping,
-                             thresholds=settings.thresholds)
+    result = validate_survey(
+        settings.survey, instrument=inst, fmt=settings.fmt, mapping=settings.mapping, thresholds=settings.thresholds
+    )
     result.write(paths["processed"])
     if result.report["rows_clean"] < 30:
-        raise PipelineError(f"only {result.report['rows_clean']} rows passed validation (of "
-                            f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}")
+        raise PipelineError(
+            f"only {result.report['rows_clean']} rows passed validation (of "
+            f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
+        )
     cfg_path = run_config(settings, paths).write(out / "run_config.json")
 
     from tqdm import tqdm
@@ -138,8 +157,9 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
     chapters = settings.notebooks or tuple(_toc_notebooks(REPO_ROOT / "_toc.yml"))
     for name in tqdm(chapters, desc="notebooks", unit="nb", file=sys.stderr):
         src = settings.notebook_dir / f"{name}.ipynb"
-        execute_notebook(src, paths["notebooks"] / f"{name}.ipynb", {"run_config": str(cfg_path)},
-                         cwd=paths["notebooks"])
+        execute_notebook(
+            src, paths["notebooks"] / f"{name}.ipynb", {"run_config": str(cfg_path)}, cwd=paths["notebooks"]
+        )
 
     say("building the book")
     build_book(out)
@@ -175,7 +195,22 @@ def stage_book(out: Path) -> Path:
             if "injected-parameters" in tags and "remove-cell" not in tags:
                 cell.metadata["tags"] = [*tags, "remove-cell"]
         nbformat.write(nb, src / "notebooks" / f"{n}.ipynb")
+    _generated_pages(out, src)
     return src
+
+
+def _generated_pages(out: Path, src: Path) -> None:
+    """Findings, downloads and provenance, written from this run's results (never typed)."""
+    from cbec.book import generated
+
+    cfg = RunConfig.load(out / "run_config.json")
+    book = src / "book"
+    (book / "findings.md").write_text(generated.findings_page(out, cfg), encoding="utf-8")
+    files = generated.downloads(out, src, cfg)
+    (book / "downloads.md").write_text(generated.downloads_page(files), encoding="utf-8")
+    prov = generated.provenance(out, cfg, REPO_ROOT)
+    (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
 
 
 def _configured_instrument(out: Path) -> str | None:
@@ -205,6 +240,16 @@ def _toc_notebooks(toc: Path) -> list[str]:
     return files
 
 
+def _title_the_redirect(index: Path) -> None:
+    """Jupyter Book's root index.html only redirects, and has no <title>; give it the book's."""
+    import yaml
+
+    if index.exists() and "<title>" not in index.read_text(encoding="utf-8"):
+        title = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))["title"]
+        text = index.read_text(encoding="utf-8").replace("<head>", f"<head><title>{title}</title>", 1)
+        index.write_text(text, encoding="utf-8")
+
+
 def build_book(out: Path) -> Path:
     """Build ``out/html`` with Sphinx warnings as errors; a failed build leaves no ``out/html``."""
     out = out.resolve()
@@ -213,17 +258,31 @@ def build_book(out: Path) -> Path:
     html = out / "html"
     if html.exists():
         shutil.rmtree(html)
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(src), "--path-output", str(jb_out),
-           "--builder", "html", "-W", "-n", "--keep-going"]
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter-book"),
+        "build",
+        str(src),
+        "--path-output",
+        str(jb_out),
+        "--builder",
+        "html",
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = out / "book-build.log"
     log.write_text(proc.stdout + "\n" + proc.stderr, encoding="utf-8")
     if proc.returncode != 0:
-        warnings = [ln for ln in (proc.stdout + proc.stderr).splitlines()
-                    if "WARNING" in ln or "error:" in ln.lower() or "Error:" in ln]
+        warnings = [
+            ln
+            for ln in (proc.stdout + proc.stderr).splitlines()
+            if "WARNING" in ln or "error:" in ln.lower() or "Error:" in ln
+        ]
         detail = "\n  ".join(warnings[:15]) or (proc.stdout + proc.stderr)[-2000:]
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.move(str(jb_out / "_build" / "html"), str(html))
+    _title_the_redirect(html / "index.html")
     shutil.rmtree(jb_out, ignore_errors=True)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")
     return html

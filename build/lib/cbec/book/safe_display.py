@@ -22,15 +22,21 @@ is stored) are shown as visible ``[U+202E]``-style marks in all of these.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterable
 
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-__all__ = ["install", "render_styler", "md_text", "html_text", "quotes_html", "to_csv_for_people",
-           "neutralise_formula", "visible_controls"]
+__all__ = [
+    "install",
+    "render_styler",
+    "md_text",
+    "html_text",
+    "quotes_html",
+    "to_csv_for_people",
+    "neutralise_formula",
+    "visible_controls",
+]
 
 # The pure text functions live in the input layer (the study layer needs them too); re-exported here.
 from cbec.io.safe_text import (  # noqa: E402
@@ -40,6 +46,7 @@ from cbec.io.safe_text import (  # noqa: E402
     to_csv_for_people,
     visible_controls,
 )
+
 
 def render_styler(styler: Styler) -> str:
     """HTML of a Styler with every text cell, index label, column label and the caption escaped.
@@ -71,6 +78,5 @@ def quotes_html(quotes: pd.DataFrame, text: str = "quote", cite: Iterable[str] =
     parts = []
     for _, row in quotes.iterrows():
         who = " · ".join(html_text(row[c]) for c in cite if c in row and pd.notna(row[c]))
-        parts.append(f'<blockquote class="cbec-quote"><p>{html_text(row[text])}</p>'
-                     f"<footer>{who}</footer></blockquote>")
+        parts.append(f'<blockquote class="cbec-quote"><p>{html_text(row[text])}</p><footer>{who}</footer></blockquote>')
     return "\n".join(parts)

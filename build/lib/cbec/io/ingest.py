@@ -44,8 +44,12 @@ _WJX_QUESTION = re.compile(r"^\s*(?:第\s*)?(\d+)\s*(?:题)?\s*[、.．:：]")
 _WJX_MATRIX_TEXT = re.compile(r"^\s*(?:第\s*)?(\d+)\s*(?:题)?\s*[(（](.+)[)）]\s*$")
 #: Cells 问卷星 writes for an answer that does not exist, and why. "-3"/"-2" only in choice questions of a
 #: 按选项序号 download (in a fill-in they could be a typed number).
-WJX_MISSING_TEXT = {"(跳过)": "skipped_by_logic", "（跳过）": "skipped_by_logic", "(空)": "left_empty",
-                    "（空）": "left_empty"}
+WJX_MISSING_TEXT = {
+    "(跳过)": "skipped_by_logic",
+    "（跳过）": "skipped_by_logic",
+    "(空)": "left_empty",
+    "（空）": "left_empty",
+}
 WJX_MISSING_CODES = {"-3": "skipped_by_logic", "-2": "not_shown"}
 #: A fill-in attached to an option: "其他新兴市场〖俄罗斯〗".
 _WJX_FILL_IN = re.compile(r"^(.*?)〖(.*)〗\s*$", re.S)
@@ -58,8 +62,9 @@ _MS_PREFIX = "_multi:"
 class SurveyInputError(Exception):
     """An expected problem with a user's file: reported as one clear message, exit status 2."""
 
-    def __init__(self, path: str | Path, message: str, *, row: int | None = None, column: str | None = None,
-                 hint: str = ""):
+    def __init__(
+        self, path: str | Path, message: str, *, row: int | None = None, column: str | None = None, hint: str = ""
+    ):
         self.path, self.row, self.column, self.hint = str(path), row, column, hint
         where = [f"file {self.path}"]
         if row is not None:
@@ -77,17 +82,18 @@ def _read_text_table(path: Path, header: int | list[int] | None = 0) -> pd.DataF
     last_error: Exception | None = None
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""],
-                               header=header)
+            return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""], header=header)
         except UnicodeDecodeError as exc:
             last_error = exc
         except pd.errors.ParserError as exc:
-            raise SurveyInputError(path, f"not a readable CSV table ({exc})",
-                                   hint="export the survey again as CSV or xlsx") from exc
+            raise SurveyInputError(
+                path, f"not a readable CSV table ({exc})", hint="export the survey again as CSV or xlsx"
+            ) from exc
         except pd.errors.EmptyDataError as exc:
             raise SurveyInputError(path, "the file is empty", hint="check that the export finished") from exc
-    raise SurveyInputError(path, f"cannot decode the text as UTF-8 or GB18030/GBK ({last_error})",
-                           hint="re-export as UTF-8 CSV or as xlsx")
+    raise SurveyInputError(
+        path, f"cannot decode the text as UTF-8 or GB18030/GBK ({last_error})", hint="re-export as UTF-8 CSV or as xlsx"
+    )
 
 
 #: Files are untrusted input: a survey export larger than this stops with a clear error instead of
@@ -104,15 +110,20 @@ def _check_xlsx_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except zipfile.BadZipFile as exc:
-        raise SurveyInputError(path, "not a readable Excel workbook (the .xlsx archive is damaged)",
-                               hint="open it in Excel/WPS and save as .xlsx again") from exc
+        raise SurveyInputError(
+            path,
+            "not a readable Excel workbook (the .xlsx archive is damaged)",
+            hint="open it in Excel/WPS and save as .xlsx again",
+        ) from exc
     unpacked = sum(i.file_size for i in infos)
     packed = max(sum(i.compress_size for i in infos), 1)
     if unpacked > MAX_XLSX_UNPACKED_BYTES or unpacked / packed > MAX_XLSX_RATIO:
         raise SurveyInputError(
-            path, f"the workbook would expand to {unpacked / 2**20:,.0f} MiB ({unpacked / packed:,.0f}× its size); "
-                  f"the limits are {MAX_XLSX_UNPACKED_BYTES / 2**30:.0f} GiB and {MAX_XLSX_RATIO}×",
-            hint="this is not an ordinary survey export; export the answers again as CSV")
+            path,
+            f"the workbook would expand to {unpacked / 2**20:,.0f} MiB ({unpacked / packed:,.0f}× its size); "
+            f"the limits are {MAX_XLSX_UNPACKED_BYTES / 2**30:.0f} GiB and {MAX_XLSX_RATIO}×",
+            hint="this is not an ordinary survey export; export the answers again as CSV",
+        )
 
 
 def _read_any_table(path: Path) -> pd.DataFrame:
@@ -123,15 +134,21 @@ def _read_any_table(path: Path) -> pd.DataFrame:
         _check_xlsx_archive(path)
         try:
             # Cached cell values only: formulas are never evaluated and external links never followed.
-            return pd.read_excel(path, dtype=str, engine="openpyxl",
-                                 engine_kwargs={"read_only": True, "data_only": True, "keep_links": False})
+            return pd.read_excel(
+                path,
+                dtype=str,
+                engine="openpyxl",
+                engine_kwargs={"read_only": True, "data_only": True, "keep_links": False},
+            )
         except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise SurveyInputError(path, f"not a readable Excel workbook ({exc})",
-                                   hint="open it in Excel/WPS and save as .xlsx again") from exc
+            raise SurveyInputError(
+                path, f"not a readable Excel workbook ({exc})", hint="open it in Excel/WPS and save as .xlsx again"
+            ) from exc
     if suffix == ".parquet":
         return pd.read_parquet(path)
-    raise SurveyInputError(path, f"unsupported file type {suffix!r}",
-                           hint="use CSV, xlsx, Parquet, SPSS .sav or Stata .dta")
+    raise SurveyInputError(
+        path, f"unsupported file type {suffix!r}", hint="use CSV, xlsx, Parquet, SPSS .sav or Stata .dta"
+    )
 
 
 def detect_format(path: str | Path) -> str:
@@ -146,10 +163,14 @@ def detect_format(path: str | Path) -> str:
         return "tidy"
     head = _read_any_table(path).head(2) if suffix in (".csv", ".txt", ".xlsx", ".xlsm") else None
     if head is None:
-        raise SurveyInputError(path, f"unsupported file type {suffix!r}",
-                               hint="use CSV, xlsx, Parquet, SPSS .sav or Stata .dta")
+        raise SurveyInputError(
+            path, f"unsupported file type {suffix!r}", hint="use CSV, xlsx, Parquet, SPSS .sav or Stata .dta"
+        )
     cols = [str(c) for c in head.columns]
-    if any(c in WJX_META for c in cols) or sum(bool(_WJX_QUESTION.match(c) or _WJX_MATRIX_TEXT.match(c)) for c in cols) >= 3:
+    if (
+        any(c in WJX_META for c in cols)
+        or sum(bool(_WJX_QUESTION.match(c) or _WJX_MATRIX_TEXT.match(c)) for c in cols) >= 3
+    ):
         return "wjx"
     third_row = " ".join(str(v) for v in head.iloc[1].tolist()) if len(head) > 1 else ""
     if "ResponseId" in cols or "ImportId" in third_row:
@@ -172,12 +193,16 @@ def load_mapping(path: str | Path | None) -> dict[str, str]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise SurveyInputError(path, f"cannot read the mapping file ({exc})",
-                               hint="the mapping is YAML with a 'columns:' block") from exc
+        raise SurveyInputError(
+            path, f"cannot read the mapping file ({exc})", hint="the mapping is YAML with a 'columns:' block"
+        ) from exc
     cols = raw.get("columns") if isinstance(raw, dict) else None
     if not isinstance(cols, dict):
-        raise SurveyInputError(path, "the mapping file has no 'columns:' block",
-                               hint="write 'columns:' then one 'export column: item id' line each")
+        raise SurveyInputError(
+            path,
+            "the mapping file has no 'columns:' block",
+            hint="write 'columns:' then one 'export column: item id' line each",
+        )
     return {str(k): str(v) for k, v in cols.items()}
 
 
@@ -210,7 +235,6 @@ def _text_index(inst: Instrument) -> dict[str, str]:
     return out
 
 
-
 def _match_text(text: str, index: dict[str, str]) -> str | None:
     """The id whose text equals ``text`` (folded), or whose text starts it (exports truncate long texts)."""
     key = _norm_text(text)
@@ -240,14 +264,14 @@ def _wjx_columns(columns: list[str], inst: Instrument) -> dict[str, str]:
         if c in mapping:
             continue
         m_mat, m_q = _WJX_MATRIX_TEXT.match(c), _WJX_QUESTION.match(c)
-        text = m_mat.group(2) if m_mat else (c[m_q.end():] if m_q else c)
+        text = m_mat.group(2) if m_mat else (c[m_q.end() :] if m_q else c)
         hit = _match_text(text, index)
         if hit is None and m_mat and m_mat.group(2).strip().isdigit():
             numbered.append(c)
         elif hit is not None and hit not in mapping.values():
             mapping[c] = hit
     free = [i for i in inst.likert_ids if i not in mapping.values()]
-    mapping.update(dict(zip(numbered, free)))
+    mapping.update(dict(zip(numbered, free, strict=False)))
     return mapping
 
 
@@ -255,11 +279,15 @@ def _qualtrics_columns(columns: list[str], texts: list[str], inst: Instrument) -
     """Map Qualtrics export tags to ids: the tag itself when it is an id, else the question text
     (row 2), whose matrix rows read ``question - row text``."""
     index = _text_index(inst)
-    meta = {"ResponseId": "respondent_id", "Duration (in seconds)": "duration_s", "IPAddress": "_ip",
-            "RecordedDate": "_submitted_at"}
+    meta = {
+        "ResponseId": "respondent_id",
+        "Duration (in seconds)": "duration_s",
+        "IPAddress": "_ip",
+        "RecordedDate": "_submitted_at",
+    }
     mapping: dict[str, str] = {}
     known = set(inst.columns)
-    for col, text in zip(columns, texts):
+    for col, text in zip(columns, texts, strict=False):
         if col in meta:
             mapping[col] = meta[col]
         elif col in known:
@@ -329,8 +357,9 @@ def _parse_wjx_duration(values: pd.Series) -> pd.Series:
     return values.astype("string").str.replace("秒", "", regex=False).str.strip()
 
 
-def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None,
-                mapping: str | Path | dict | None = None) -> tuple[pd.DataFrame, str]:
+def read_survey(
+    path: str | Path, instrument: Instrument, fmt: str | None = None, mapping: str | Path | dict | None = None
+) -> tuple[pd.DataFrame, str]:
     """Load a survey export into contract columns (values still raw) and say which format it was.
 
     Parameters
@@ -358,9 +387,11 @@ def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None
     if path.stat().st_size == 0:
         raise SurveyInputError(path, "the file is empty", hint="check that the export finished")
     if path.stat().st_size > MAX_SURVEY_BYTES:
-        raise SurveyInputError(path, f"the file has {path.stat().st_size / 2**20:,.0f} MiB; the limit is "
-                                     f"{MAX_SURVEY_BYTES / 2**20:,.0f} MiB",
-                               hint="split the export, or raise cbec.ingest.MAX_SURVEY_BYTES from Python")
+        raise SurveyInputError(
+            path,
+            f"the file has {path.stat().st_size / 2**20:,.0f} MiB; the limit is {MAX_SURVEY_BYTES / 2**20:,.0f} MiB",
+            hint="split the export, or raise cbec.ingest.MAX_SURVEY_BYTES from Python",
+        )
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise SurveyInputError(path, f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
@@ -392,21 +423,37 @@ def read_survey(path: str | Path, instrument: Instrument, fmt: str | None = None
     if user_map:
         missing = [k for k in user_map if k not in df.columns]
         if missing:
-            raise SurveyInputError(path, f"mapping names columns the file does not have: {missing[:5]}",
-                                   column=missing[0], hint="fix the mapping file's left-hand names")
+            raise SurveyInputError(
+                path,
+                f"mapping names columns the file does not have: {missing[:5]}",
+                column=missing[0],
+                hint="fix the mapping file's left-hand names",
+            )
         df = df.rename(columns=user_map)
     df.columns = [str(c).strip() for c in df.columns]
     dupes = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dupes:
-        raise SurveyInputError(path, f"two columns map to the same id: {dupes}", column=dupes[0],
-                               hint="each instrument id may appear once; check the mapping")
+        raise SurveyInputError(
+            path,
+            f"two columns map to the same id: {dupes}",
+            column=dupes[0],
+            hint="each instrument id may appear once; check the mapping",
+        )
     contract = set(instrument.columns)
-    keep = [c for c in df.columns if c in contract or (c.startswith("_") and not c.startswith(_MS_PREFIX))
-            or (c.endswith(FILL_IN_SUFFIX) and c[: -len(FILL_IN_SUFFIX)] in contract)]
+    keep = [
+        c
+        for c in df.columns
+        if c in contract
+        or (c.startswith("_") and not c.startswith(_MS_PREFIX))
+        or (c.endswith(FILL_IN_SUFFIX) and c[: -len(FILL_IN_SUFFIX)] in contract)
+    ]
     if not any(c in instrument.likert_ids for c in keep):
-        raise SurveyInputError(path, "no column matches the questionnaire's item ids (MI11 … TO32)",
-                               hint="this does not look like a cbec survey export; pass --format or a "
-                                    "--mapping file that maps its columns to the item ids")
+        raise SurveyInputError(
+            path,
+            "no column matches the questionnaire's item ids (MI11 … TO32)",
+            hint="this does not look like a cbec survey export; pass --format or a "
+            "--mapping file that maps its columns to the item ids",
+        )
     out = df[keep].copy().reset_index(drop=True)
     out.insert(0, SOURCE_ROW, range(header_rows + 1, header_rows + 1 + len(out)))
     # What the validator must know about this export's conventions travels with the table.
@@ -425,8 +472,9 @@ def _read_stat_file(path: Path, fmt: str) -> pd.DataFrame:
     try:
         df, meta = reader(str(path), apply_value_formats=False)
     except Exception as exc:  # pyreadstat raises its own error types for broken files
-        raise SurveyInputError(path, f"not a readable {fmt.upper()} file ({exc})",
-                               hint="save it again from SPSS/Stata, or export CSV") from exc
+        raise SurveyInputError(
+            path, f"not a readable {fmt.upper()} file ({exc})", hint="save it again from SPSS/Stata, or export CSV"
+        ) from exc
     # Likert items keep their scores; category fields use their value labels when those name a level.
     labels = meta.variable_value_labels or {}
     for col, lab in labels.items():

@@ -1,4 +1,5 @@
-"""The questionnaire as data: load the instrument YAML (``cbec/resources/instrument.yaml`` by default) and answer questions about it.
+"""The questionnaire as data: load the instrument YAML (``cbec/resources/instrument.yaml`` by default) and
+answer questions about it.
 
 Every other module asks this one for item ids, labels, reverse-coded items, response options and
 the size rule, so that a change to the questionnaire is a change to one YAML file.
@@ -15,11 +16,12 @@ import pandas as pd
 import yaml
 
 from cbec.io.typed_numbers import UNITS
-
 from cbec.resources import resource
 
 DEFAULT_INSTRUMENT = resource("instrument.yaml")
 
+#: The seven factors of the article (the shipped questionnaire). A user's instrument may keep fewer; code that
+#: works on survey data asks the instrument (``Instrument.factor_codes``), not this tuple.
 FACTOR_CODES = ("MI", "SC", "MK", "TP", "RC", "CX", "TO")
 
 
@@ -204,30 +206,55 @@ class Instrument:
             else:
                 allowed = ""
             rows.append(
-                {"column": f.id, "type": f.kind, "allowed": allowed, "required": f.required,
-                 "label_en": f.en, "label_zh": f.zh, "block": "profile"}
+                {
+                    "column": f.id,
+                    "type": f.kind,
+                    "allowed": allowed,
+                    "required": f.required,
+                    "label_en": f.en,
+                    "label_zh": f.zh,
+                    "block": "profile",
+                }
             )
         k = self.likert_points
         for it in self.items.values():
             block = "performance" if it.factor == "PERF" else it.factor
             rows.append(
-                {"column": it.id, "type": f"likert 1–{k}" + (" (reverse-coded)" if it.reverse else ""),
-                 "allowed": f"1 … {k}", "required": False, "label_en": it.en, "label_zh": it.zh,
-                 "block": block}
+                {
+                    "column": it.id,
+                    "type": f"likert 1–{k}" + (" (reverse-coded)" if it.reverse else ""),
+                    "allowed": f"1 … {k}",
+                    "required": False,
+                    "label_en": it.en,
+                    "label_zh": it.zh,
+                    "block": block,
+                }
             )
         att = self.raw["attention_check"]
         rows.append(
-            {"column": self.attention_id, "type": f"likert 1–{k} (attention check)",
-             "allowed": f"expected {self.attention_expected}", "required": False,
-             "label_en": att["en"], "label_zh": att["zh"], "block": "attention"}
+            {
+                "column": self.attention_id,
+                "type": f"likert 1–{k} (attention check)",
+                "allowed": f"expected {self.attention_expected}",
+                "required": False,
+                "label_en": att["en"],
+                "label_zh": att["zh"],
+                "block": "attention",
+            }
         )
         return pd.DataFrame(rows)
 
 
 def _parse_items(factor: str, sd_index: int, raw_items: list[dict]) -> tuple[Item, ...]:
     return tuple(
-        Item(id=f"{factor}{sd_index}{j}", factor=factor, subdimension=sd_index,
-             en=str(r["en"]), zh=str(r["zh"]), reverse=bool(r.get("reverse", False)))
+        Item(
+            id=f"{factor}{sd_index}{j}",
+            factor=factor,
+            subdimension=sd_index,
+            en=str(r["en"]),
+            zh=str(r["zh"]),
+            reverse=bool(r.get("reverse", False)),
+        )
         for j, r in enumerate(raw_items, start=1)
     )
 
@@ -255,20 +282,23 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     except OSError as exc:
         raise InstrumentError(f"{path}: cannot read the instrument file ({exc.strerror or exc})") from exc
     except yaml.YAMLError as exc:
-        raise InstrumentError(f"{path}: not valid YAML ({exc}); `cbec instrument FILE` writes a valid "
-                              "starting point") from exc
+        raise InstrumentError(
+            f"{path}: not valid YAML ({exc}); `cbec instrument FILE` writes a valid starting point"
+        ) from exc
     try:
         return _parse(path, raw)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, InstrumentError):
             raise
-        raise InstrumentError(f"{path}: the instrument lacks or mis-types {exc}; compare with the file "
-                              "`cbec instrument FILE` writes") from exc
+        raise InstrumentError(
+            f"{path}: the instrument lacks or mis-types {exc}; compare with the file `cbec instrument FILE` writes"
+        ) from exc
 
 
 def _parse(path: Path, raw) -> Instrument:
     if not isinstance(raw, dict):
         raise InstrumentError(f"{path}: the instrument must be a YAML mapping (likert:, factors:, fields: ...)")
+    _check_scale(path, raw)
     factors = []
     for f in raw["factors"]:
         sds = []
@@ -277,26 +307,67 @@ def _parse(path: Path, raw) -> Instrument:
             if len(items) < 2:
                 raise InstrumentError(f"{path}: sub-dimension {f['code']}{k} needs at least two items")
             sds.append(SubDimension(factor=f["code"], index=k, en=sd["en"], zh=sd["zh"], items=items))
-        if len(sds) != 3:
-            raise InstrumentError(f"{path}: factor {f['code']} must have three sub-dimensions, has {len(sds)}")
+        if not sds:
+            raise InstrumentError(f"{path}: factor {f['code']} has no sub-dimensions (each needs two items or more)")
         factors.append(Factor(code=f["code"], en=f["en"], zh=f["zh"], subdimensions=tuple(sds)))
     perf = raw["performance"]
     perf_items = tuple(
-        Item(id=f"{perf['code']}{j}", factor=perf["code"], subdimension=0, en=r["en"], zh=r["zh"],
-             reverse=bool(r.get("reverse", False)))
+        Item(
+            id=f"{perf['code']}{j}",
+            factor=perf["code"],
+            subdimension=0,
+            en=r["en"],
+            zh=r["zh"],
+            reverse=bool(r.get("reverse", False)),
+        )
         for j, r in enumerate(perf["items"], start=1)
     )
     fields = tuple(
-        Field(id=r["id"], kind=r["kind"], en=r["en"], zh=r["zh"], required=bool(r.get("required", False)),
-              derived=bool(r.get("derived", False)), min=r.get("min"), max=r.get("max"),
-              levels=tuple(r.get("levels") or ()), unit=r.get("unit"))
+        Field(
+            id=r["id"],
+            kind=r["kind"],
+            en=r["en"],
+            zh=r["zh"],
+            required=bool(r.get("required", False)),
+            derived=bool(r.get("derived", False)),
+            min=r.get("min"),
+            max=r.get("max"),
+            levels=tuple(r.get("levels") or ()),
+            unit=r.get("unit"),
+        )
         for r in raw["fields"]
     )
     att = raw["attention_check"]
-    inst = Instrument(path=path, raw=raw, factors=tuple(factors), performance_items=perf_items,
-                      attention_id=att["id"], attention_expected=int(att["expected"]), fields=fields)
+    inst = Instrument(
+        path=path,
+        raw=raw,
+        factors=tuple(factors),
+        performance_items=perf_items,
+        attention_id=att["id"],
+        attention_expected=int(att["expected"]),
+        fields=fields,
+    )
     _check(inst)
     return inst
+
+
+def _check_scale(path: Path, raw: dict) -> None:
+    """The answer scale: k points (2 to 11), one label per point numbered 1..k in both languages."""
+    lk = raw.get("likert")
+    if not isinstance(lk, dict):
+        raise InstrumentError(f"{path}: the instrument lacks or mis-types 'likert' (points: and labels:)")
+    k = lk.get("points")
+    if not isinstance(k, int) or not 2 <= k <= 11:
+        raise InstrumentError(f"{path}: likert.points must be a whole number from 2 to 11, not {k!r}")
+    values = sorted(int(lab.get("value", 0)) for lab in lk.get("labels") or [])
+    if values != list(range(1, k + 1)):
+        raise InstrumentError(f"{path}: likert.labels must number the {k} answers 1..{k} (found {values})")
+    for lab in lk["labels"]:
+        if not str(lab.get("en", "")).strip() or not str(lab.get("zh", "")).strip():
+            raise InstrumentError(f"{path}: likert label {lab.get('value')} needs both English and Chinese text")
+    expected = (raw.get("attention_check") or {}).get("expected")
+    if not isinstance(expected, int) or not 1 <= expected <= k:
+        raise InstrumentError(f"{path}: attention_check.expected must be one of the answers 1..{k}")
 
 
 def _check(inst: Instrument) -> None:
@@ -307,8 +378,9 @@ def _check(inst: Instrument) -> None:
     # Ids become column names, file names and code spans in the book: letters, digits and _ only.
     odd = [i for i in ids if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", i)]
     if odd:
-        raise InstrumentError(f"{inst.path}: ids may hold only letters, digits and '_' and start with a letter; "
-                              f"not {odd[:3]}")
+        raise InstrumentError(
+            f"{inst.path}: ids may hold only letters, digits and '_' and start with a letter; not {odd[:3]}"
+        )
     for it in inst.items.values():
         if not it.en.strip() or not it.zh.strip():
             raise InstrumentError(f"{inst.path}: item {it.id} needs both English and Chinese text")
@@ -323,4 +395,6 @@ def _check(inst: Instrument) -> None:
     for ms in inst.multi_selects:
         for opt in ms.get("options") or []:
             if opt.get("field") not in field_ids:
-                raise InstrumentError(f"{inst.path}: multi-select {ms.get('id')!r} feeds unknown field {opt.get('field')!r}")
+                raise InstrumentError(
+                    f"{inst.path}: multi-select {ms.get('id')!r} feeds unknown field {opt.get('field')!r}"
+                )

@@ -49,7 +49,7 @@ class ParsedNumber:
 def _strip_any(text: str, words: tuple[str, ...], *, prefix: bool) -> tuple[str, bool]:
     for w in sorted(words, key=len, reverse=True):
         if prefix and text.lower().startswith(w):
-            return text[len(w):].strip(), True
+            return text[len(w) :].strip(), True
         if not prefix and text.lower().endswith(w):
             return text[: len(text) - len(w)].strip(), True
     return text, False
@@ -100,7 +100,9 @@ def parse_typed_number(text: object, unit: str | None = None) -> ParsedNumber | 
         return None
     s = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     if _PLAIN.match(s):
-        return ParsedNumber(float(s), repaired=s != raw, approximate=False, note="full-width digits" if s != raw else "")
+        return ParsedNumber(
+            float(s), repaired=s != raw, approximate=False, note="full-width digits" if s != raw else ""
+        )
     notes: list[str] = []
     s, approx_pre = _strip_any(s, _APPROX_PREFIX, prefix=True)
     suffixes, unit_size, magnitudes_ok = UNITS.get(unit, ((), 1.0, False)) if unit else ((), 1.0, False)

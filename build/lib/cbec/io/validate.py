@@ -36,8 +36,17 @@ from cbec.io.instrument import Field, Instrument, load_instrument
 from cbec.io.safe_text import to_csv_for_people
 from cbec.io.typed_numbers import parse_typed_number
 
-REASONS = ("invalid", "unknown_option", "missing_required", "duplicate_id", "duplicate_answers", "speeder", "straightliner",
-           "attention_fail", "too_many_missing")
+REASONS = (
+    "invalid",
+    "unknown_option",
+    "missing_required",
+    "duplicate_id",
+    "duplicate_answers",
+    "speeder",
+    "straightliner",
+    "attention_fail",
+    "too_many_missing",
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +85,12 @@ class ValidationResult:
         and ``report.json`` into ``out_dir``."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"clean": out / "clean.parquet", "quarantine": out / "quarantine.csv",
-                 "quarantine_raw": out / "quarantine.parquet", "report": out / "report.json"}
+        paths = {
+            "clean": out / "clean.parquet",
+            "quarantine": out / "quarantine.csv",
+            "quarantine_raw": out / "quarantine.parquet",
+            "report": out / "report.json",
+        }
         self.clean.to_parquet(paths["clean"], index=False)
         q = self.quarantine
         q.astype({c: "string" for c in q.columns if c != SOURCE_ROW}).to_parquet(paths["quarantine_raw"], index=False)
@@ -91,8 +104,9 @@ def build_schema(inst: Instrument) -> pa.DataFrameSchema:
     cols: dict[str, pa.Column] = {}
     k = inst.likert_points
     for c in inst.likert_ids:
-        cols[c] = pa.Column("Float64", pa.Check.isin([float(v) for v in range(1, k + 1)]), nullable=True,
-                            required=False)
+        cols[c] = pa.Column(
+            "Float64", pa.Check.isin([float(v) for v in range(1, k + 1)]), nullable=True, required=False
+        )
     for f in inst.fields:
         nullable = not f.required or f.derived
         if f.kind == "category":
@@ -104,7 +118,7 @@ def build_schema(inst: Instrument) -> pa.DataFrameSchema:
             if f.max is not None:
                 checks.append(pa.Check.le(f.max))
             if f.kind == "integer":
-                checks.append(pa.Check(lambda s: (s.dropna() % 1 == 0), element_wise=False, name="integer"))
+                checks.append(pa.Check(lambda s: s.dropna() % 1 == 0, element_wise=False, name="integer"))
             cols[f.id] = pa.Column("Float64", checks, nullable=nullable, required=False)
         else:
             cols[f.id] = pa.Column("string", nullable=nullable, required=False)
@@ -131,18 +145,21 @@ class CoercionLog:
         self.details.setdefault(i, []).append(detail)
 
 
-def _blank_missing_markers(raw: pd.Series, col: str, markers: dict[str, str], rows: pd.Series,
-                           log: CoercionLog) -> pd.Series:
+def _blank_missing_markers(
+    raw: pd.Series, col: str, markers: dict[str, str], rows: pd.Series, log: CoercionLog
+) -> pd.Series:
     """Cells that say "no answer" in the export's own words become missing; each is logged with why."""
     hit = raw.isin(list(markers))
     for i in np.flatnonzero(hit.to_numpy()):
-        log.missing.append({"row": int(rows.iloc[i]), "column": col, "value": str(raw.iloc[i]),
-                            "reason": markers[str(raw.iloc[i])]})
+        log.missing.append(
+            {"row": int(rows.iloc[i]), "column": col, "value": str(raw.iloc[i]), "reason": markers[str(raw.iloc[i])]}
+        )
     return raw.mask(hit)
 
 
-def _unknown_cells(raw: pd.Series, unknown: pd.Series, col: str, path: str, rows: pd.Series,
-                   log: CoercionLog, allowed: str) -> None:
+def _unknown_cells(
+    raw: pd.Series, unknown: pd.Series, col: str, path: str, rows: pd.Series, log: CoercionLog, allowed: str
+) -> None:
     """A few unknown options cost their rows; a column of mostly unknown options stops the run."""
     if not unknown.any():
         return
@@ -152,18 +169,22 @@ def _unknown_cells(raw: pd.Series, unknown: pd.Series, col: str, path: str, rows
         listed = ", ".join(f"{v!r} ({n}×)" for v, n in common.items())
         i = int(np.flatnonzero(unknown.to_numpy())[0])
         raise SurveyInputError(
-            path, f"{share:.0%} of the answers in this column are not options of the questionnaire "
-                  f"(most common: {listed}); more than {MAX_UNKNOWN_OPTION_SHARE:.0%} means the column is "
-                  "mapped to the wrong question or uses another scale",
-            row=int(rows.iloc[i]), column=col,
+            path,
+            f"{share:.0%} of the answers in this column are not options of the questionnaire "
+            f"(most common: {listed}); more than {MAX_UNKNOWN_OPTION_SHARE:.0%} means the column is "
+            "mapped to the wrong question or uses another scale",
+            row=int(rows.iloc[i]),
+            column=col,
             hint=f"allowed: {allowed}. Check the mapping of this column; if the export uses other wordings, "
-                 "add them under likert.aliases (or the field's levels) in the instrument file")
+            "add them under likert.aliases (or the field's levels) in the instrument file",
+        )
     for i in np.flatnonzero(unknown.to_numpy()):
         log.reject(int(i), f"unknown_option:{col}", f"{col}: {raw.iloc[i]!r}")
 
 
-def _coerce_likert(out: pd.DataFrame, c: str, inst: Instrument, path: str, markers: dict[str, str],
-                   log: CoercionLog) -> None:
+def _coerce_likert(
+    out: pd.DataFrame, c: str, inst: Instrument, path: str, markers: dict[str, str], log: CoercionLog
+) -> None:
     rows = out[SOURCE_ROW]
     raw = _blank_missing_markers(out[c].astype("string").str.strip(), c, markers, rows, log)
     num = pd.to_numeric(raw.str.replace(r"分$", "", regex=True), errors="coerce")
@@ -188,8 +209,16 @@ def _coerce_number(out: pd.DataFrame, f: Field, markers: dict[str, str], log: Co
             values.append(None)
             continue
         if parsed.repaired:
-            log.repairs.append({"row": int(rows.iloc[i]), "column": f.id, "original": str(text),
-                                "parsed": parsed.value, "approximate": parsed.approximate, "note": parsed.note})
+            log.repairs.append(
+                {
+                    "row": int(rows.iloc[i]),
+                    "column": f.id,
+                    "original": str(text),
+                    "parsed": parsed.value,
+                    "approximate": parsed.approximate,
+                    "note": parsed.note,
+                }
+            )
         values.append(parsed.value)
     out[f.id] = pd.array(values, dtype="Float64")
 
@@ -207,8 +236,9 @@ def _level_lookup(f: Field) -> dict[str, str]:
     return lookup
 
 
-def _coerce_category(out: pd.DataFrame, f: Field, path: str, markers: dict[str, str], option_numbers: bool,
-                     log: CoercionLog) -> None:
+def _coerce_category(
+    out: pd.DataFrame, f: Field, path: str, markers: dict[str, str], option_numbers: bool, log: CoercionLog
+) -> None:
     rows = out[SOURCE_ROW]
     raw = _blank_missing_markers(out[f.id].astype("string").str.strip(), f.id, markers, rows, log)
     mapped = raw.str.lower().map(_level_lookup(f))
@@ -219,12 +249,13 @@ def _coerce_category(out: pd.DataFrame, f: Field, path: str, markers: dict[str, 
         by_number = mapped.isna() & pos.between(1, len(f.levels)) & (pos % 1 == 0)
         if by_number.any():
             values = f.level_values
-            mapped = mapped.where(~by_number, pos.where(by_number).map(
-                lambda k: values[int(k) - 1] if pd.notna(k) else pd.NA))
+            mapped = mapped.where(
+                ~by_number, pos.where(by_number).map(lambda k: values[int(k) - 1] if pd.notna(k) else pd.NA)
+            )
             log.option_numbers.append(f.id)
     unknown = raw.notna() & mapped.isna()
     allowed = ", ".join(f.level_values) + " (or their Chinese/English labels in the instrument"
-    allowed += "; in a 按选项序号 download, option numbers 1–%d)" % len(f.levels) if option_numbers else ")"
+    allowed += f"; in a 按选项序号 download, option numbers 1–{len(f.levels)})" if option_numbers else ")"
     _unknown_cells(raw, unknown, f.id, path, rows, log, allowed)
     out[f.id] = mapped.astype("string")
 
@@ -287,8 +318,10 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
     answers = df[scale_cols].astype("Float64")
     vals = df[factor_cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     n_answered = (~np.isnan(vals)).sum(axis=1)
-    zero_var = (np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1)
-                == np.nanmin(np.where(np.isnan(vals), np.inf, vals), axis=1)) & (n_answered >= 2)
+    zero_var = (
+        np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1)
+        == np.nanmin(np.where(np.isnan(vals), np.inf, vals), axis=1)
+    ) & (n_answered >= 2)
     # Identical answer vectors under another id: a re-submission. Only rows that answered most items
     # and do vary count: two near-empty rows, or two straight-liners, are identical by accident.
     answered = (answers.notna().mean(axis=1) >= 0.9) & ~zero_var
@@ -313,7 +346,7 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
         flags["attention_fail"] = False
     miss_share = answers.isna().mean(axis=1)
     too_many = miss_share > t.max_missing_share
-    for code, ids_ in inst.factor_items.items():
+    for ids_ in inst.factor_items.values():
         present = [c for c in ids_ if c in df.columns]
         if present:
             too_many |= df[present].isna().mean(axis=1) > t.max_impute_share_per_factor
@@ -344,8 +377,9 @@ def _impute_within_factor(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFr
     return out, filled
 
 
-def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
-                   thresholds: QualityThresholds | None = None) -> ValidationResult:
+def validate_frame(
+    raw: pd.DataFrame, inst: Instrument, source: str = "<table>", thresholds: QualityThresholds | None = None
+) -> ValidationResult:
     """Validate an already-loaded table (see :func:`cbec.ingest.read_survey`).
 
     Parameters
@@ -371,9 +405,12 @@ def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
     required = [f.id for f in inst.fields if f.required and not f.derived]
     missing_cols = [c for c in required if c not in raw.columns]
     if missing_cols:
-        raise SurveyInputError(source, f"required columns are missing: {', '.join(missing_cols)}",
-                               column=missing_cols[0],
-                               hint="add them to the export, or map the export's columns to these ids with --mapping")
+        raise SurveyInputError(
+            source,
+            f"required columns are missing: {', '.join(missing_cols)}",
+            column=missing_cols[0],
+            hint="add them to the export, or map the export's columns to these ids with --mapping",
+        )
     df, log = _coerce(raw, inst, source)
     if "size_class" not in df.columns or df["size_class"].isna().any():
         derived = inst.derive_size_class(df["employees"], df["revenue_band"] if "revenue_band" in df.columns else None)
@@ -438,13 +475,15 @@ def validate_frame(raw: pd.DataFrame, inst: Instrument, source: str = "<table>",
         "cells_repaired": log.repairs,
         "missing_answers": {"by_reason": _count(m["reason"] for m in log.missing), "cells": log.missing},
         "option_numbers_mapped": log.option_numbers,
-        "item_missing_share": {c: round(float(df.loc[~rejected, c].isna().mean()), 6)
-                               for c in inst.likert_ids if c in df.columns},
+        "item_missing_share": {
+            c: round(float(df.loc[~rejected, c].isna().mean()), 6) for c in inst.likert_ids if c in df.columns
+        },
     }
     if report["rows_in"] != report["rows_clean"] + report["rows_quarantined"]:
         raise AssertionError("row accounting broken: rows_in != rows_clean + rows_quarantined")
-    return ValidationResult(clean=clean.reset_index(drop=True), quarantine=quarantine.reset_index(drop=True),
-                            report=report)
+    return ValidationResult(
+        clean=clean.reset_index(drop=True), quarantine=quarantine.reset_index(drop=True), report=report
+    )
 
 
 def _count(values) -> dict[str, int]:
@@ -454,9 +493,13 @@ def _count(values) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def validate_survey(path: str | Path, instrument: Instrument | None = None, fmt: str | None = None,
-                    mapping: str | Path | None = None, thresholds: QualityThresholds | None = None,
-                    ) -> ValidationResult:
+def validate_survey(
+    path: str | Path,
+    instrument: Instrument | None = None,
+    fmt: str | None = None,
+    mapping: str | Path | None = None,
+    thresholds: QualityThresholds | None = None,
+) -> ValidationResult:
     """Load and validate a survey export (see :func:`validate_frame`); the file is only read."""
     inst = instrument or load_instrument()
     raw, used_fmt = read_survey(path, inst, fmt=fmt, mapping=mapping)
@@ -469,24 +512,26 @@ def validate_survey(path: str | Path, instrument: Instrument | None = None, fmt:
 REASON_RULES = {
     "invalid": "a value outside the questionnaire's range or options, or text where a number belongs",
     "unknown_option": "an answer that is not one of the question's options (a few such cells cost their rows; "
-                      "more than 20% of a column stops the run)",
+    "more than 20% of a column stops the run)",
     "missing_required": "a required profile field (employees, business model, market, years, stage) is empty",
     "duplicate_id": "the respondent id was already seen in an earlier row (the first row is kept)",
     "duplicate_answers": "every answer (and the IP address, when the export has one) equals an earlier row's",
     "speeder": "completion time below {speeder_fraction:.0%} of the median completion time",
     "straightliner": "the same answer to at least {longstring_fraction:.0%} of the factor items in a row, or one "
-                     "answer to all of them",
+    "answer to all of them",
     "attention_fail": "the attention-check item was not answered as instructed",
     "too_many_missing": "more than {max_missing_share:.0%} of the scale items, or more than "
-                        "{max_impute_share_per_factor:.0%} of one factor's items, left unanswered",
+    "{max_impute_share_per_factor:.0%} of one factor's items, left unanswered",
 }
 
 
 def reason_table(report: dict) -> pd.DataFrame:
     """Rows flagged by each screen, with the rule and threshold that flagged them."""
     th = report["thresholds"]
-    rows = [{"reason": r, "rows_flagged": report["by_reason"].get(r, 0), "rule": REASON_RULES[r].format(**th)}
-            for r in REASONS]
+    rows = [
+        {"reason": r, "rows_flagged": report["by_reason"].get(r, 0), "rule": REASON_RULES[r].format(**th)}
+        for r in REASONS
+    ]
     return pd.DataFrame(rows)
 
 
@@ -502,9 +547,13 @@ def screen_recovery(quarantine: pd.DataFrame, truth: dict) -> pd.DataFrame:
     """For simulated data: of the rows planted with each problem, how many did the screens catch?"""
     dirt = truth.get("dirty_rows") or {}
     caught = set(quarantine["respondent_id"].astype(str))
-    expected_reason = {"speeder": "speeder", "straightliner": "straightliner", "attention_fail": "attention_fail",
-                       "heavy_missing": "too_many_missing"}
-    reasons = dict(zip(quarantine["respondent_id"].astype(str), quarantine["reasons"].astype(str)))
+    expected_reason = {
+        "speeder": "speeder",
+        "straightliner": "straightliner",
+        "attention_fail": "attention_fail",
+        "heavy_missing": "too_many_missing",
+    }
+    reasons = dict(zip(quarantine["respondent_id"].astype(str), quarantine["reasons"].astype(str), strict=False))
     rows = []
     for kind, ids in dirt.items():
         if kind not in expected_reason:
@@ -515,6 +564,11 @@ def screen_recovery(quarantine: pd.DataFrame, truth: dict) -> pd.DataFrame:
     dups = dirt.get("duplicates") or []
     dup_rows = quarantine.loc[quarantine["reasons"].str.contains("duplicate"), SOURCE_ROW].astype(int)
     caught_rows = set(dup_rows.tolist())
-    rows.append({"planted_problem": "duplicates", "rows_planted": len(dups),
-                 "caught_for_that_reason": sum(1 for d in dups if d["row"] + 2 in caught_rows)})
+    rows.append(
+        {
+            "planted_problem": "duplicates",
+            "rows_planted": len(dups),
+            "caught_for_that_reason": sum(1 for d in dups if d["row"] + 2 in caught_rows),
+        }
+    )
     return pd.DataFrame(rows)

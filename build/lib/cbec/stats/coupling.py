@@ -130,10 +130,16 @@ def classify_d(d) -> pd.Series:
 
 
 def _indices_frame(u: np.ndarray, index) -> pd.DataFrame:
-    return pd.DataFrame({
-        "C": coupling_degree(u), "C_revised": coupling_degree_revised(u), "T": comprehensive_index(u),
-        "D": coordination_degree(u), "D_revised": coordination_degree(u, revised=True),
-    }, index=index)
+    return pd.DataFrame(
+        {
+            "C": coupling_degree(u),
+            "C_revised": coupling_degree_revised(u),
+            "T": comprehensive_index(u),
+            "D": coordination_degree(u),
+            "D_revised": coordination_degree(u, revised=True),
+        },
+        index=index,
+    )
 
 
 def pair_indices(indices: pd.DataFrame, a: str, b: str) -> pd.DataFrame:

@@ -25,6 +25,7 @@ NORMALISATION_RULES = ("scale", "minmax", "minmax_0.01_0.99")
 
 # --- reliability ---------------------------------------------------------------------------------
 
+
 def cronbach_alpha(items: pd.DataFrame, confidence: float = 0.95) -> pd.Series:
     """Cronbach's alpha with Feldt's F-based confidence interval.
 
@@ -110,6 +111,7 @@ def omega_total(items: pd.DataFrame) -> float:
 
 # --- CFA -----------------------------------------------------------------------------------------
 
+
 @dataclass
 class CFAResult:
     """A fitted CFA: tidy estimates, fit indices, latent correlations, and the semopy model."""
@@ -125,7 +127,8 @@ class CFAResult:
         """Standardised loadings with standard errors: ``factor, item, std_loading, estimate, std_error, z, p``."""
         e = self.estimates[self.estimates["op"] == "=~"]
         return e.rename(columns={"lhs": "factor", "rhs": "item"})[
-            ["factor", "item", "std_loading", "estimate", "std_error", "z", "p_value"]].reset_index(drop=True)
+            ["factor", "item", "std_loading", "estimate", "std_error", "z", "p_value"]
+        ].reset_index(drop=True)
 
 
 def cfa_syntax(blocks: dict[str, list[str]], second_order: str | None = None) -> str:
@@ -169,17 +172,19 @@ def fit_cfa(data: pd.DataFrame, blocks: dict[str, list[str]], second_order: str 
         model.fit(x, obj="MLW", solver="BFGS")
         ins = model.inspect(std_est=True)
     ops = {"~": "=~", "~~": "~~"}
-    est = pd.DataFrame({
-        # semopy writes a loading as "item ~ factor"; turn it round to lavaan's "factor =~ item".
-        "lhs": np.where(ins["op"] == "~", ins["rval"], ins["lval"]),
-        "op": ins["op"].map(ops),
-        "rhs": np.where(ins["op"] == "~", ins["lval"], ins["rval"]),
-        "estimate": pd.to_numeric(ins["Estimate"], errors="coerce"),
-        "std_loading": pd.to_numeric(ins["Est. Std"], errors="coerce"),
-        "std_error": pd.to_numeric(ins["Std. Err"], errors="coerce"),
-        "z": pd.to_numeric(ins["z-value"], errors="coerce"),
-        "p_value": pd.to_numeric(ins["p-value"], errors="coerce"),
-    })
+    est = pd.DataFrame(
+        {
+            # semopy writes a loading as "item ~ factor"; turn it round to lavaan's "factor =~ item".
+            "lhs": np.where(ins["op"] == "~", ins["rval"], ins["lval"]),
+            "op": ins["op"].map(ops),
+            "rhs": np.where(ins["op"] == "~", ins["lval"], ins["rval"]),
+            "estimate": pd.to_numeric(ins["Estimate"], errors="coerce"),
+            "std_loading": pd.to_numeric(ins["Est. Std"], errors="coerce"),
+            "std_error": pd.to_numeric(ins["Std. Err"], errors="coerce"),
+            "z": pd.to_numeric(ins["z-value"], errors="coerce"),
+            "p_value": pd.to_numeric(ins["p-value"], errors="coerce"),
+        }
+    )
     fit = fit_indices(model, n=len(x))
     latents = list(blocks)
     lat_cov = _latent_covariance(est, latents)
@@ -249,16 +254,31 @@ def fit_indices(model: semopy.Model, n: int) -> pd.Series:
     implied = model.calc_sigma()[0]
     # semopy keeps the ML (divide-by-n) sample covariance, the one lavaan's SRMR uses.
     sample = model.mx_cov
-    return pd.Series({
-        "n": n, "chi2": chi2, "df": df, "chi2_df": chi2 / df if df > 0 else np.nan, "p_value": float(st["chi2 p-value"]),
-        "cfi": float(st["CFI"]), "tli": float(st["TLI"]), "rmsea": rmsea, "rmsea_ci_low": lo,
-        "rmsea_ci_high": hi, "srmr": srmr(sample, implied),
-    })
+    return pd.Series(
+        {
+            "n": n,
+            "chi2": chi2,
+            "df": df,
+            "chi2_df": chi2 / df if df > 0 else np.nan,
+            "p_value": float(st["chi2 p-value"]),
+            "cfi": float(st["CFI"]),
+            "tli": float(st["TLI"]),
+            "rmsea": rmsea,
+            "rmsea_ci_low": lo,
+            "rmsea_ci_high": hi,
+            "srmr": srmr(sample, implied),
+        }
+    )
 
 
 #: Conventional cut-offs (Hu & Bentler 1999; chi2/df after Kline 2016).
-FIT_CUTOFFS = {"chi2_df": ("<=", 3.0), "cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06),
-               "srmr": ("<=", 0.08)}
+FIT_CUTOFFS = {
+    "chi2_df": ("<=", 3.0),
+    "cfi": (">=", 0.95),
+    "tli": (">=", 0.95),
+    "rmsea": ("<=", 0.06),
+    "srmr": ("<=", 0.08),
+}
 
 
 def fit_table(fits: dict[str, pd.Series]) -> pd.DataFrame:
@@ -284,8 +304,12 @@ def compare_nested(restricted: CFAResult, full: CFAResult) -> pd.Series:
 
 # --- validity ------------------------------------------------------------------------------------
 
-def reliability_table(data: pd.DataFrame, cfa: CFAResult, sub_blocks: dict[str, list[str]] | None = None,
-                      ) -> pd.DataFrame:
+
+def reliability_table(
+    data: pd.DataFrame,
+    cfa: CFAResult,
+    sub_blocks: dict[str, list[str]] | None = None,
+) -> pd.DataFrame:
     """Alpha (with CI), omega, CR and AVE for every factor and, optionally, every sub-dimension.
 
     CR and AVE use the standardised loadings of ``cfa`` (a sub-dimension uses its items' loadings on
@@ -297,10 +321,19 @@ def reliability_table(data: pd.DataFrame, cfa: CFAResult, sub_blocks: dict[str, 
     for level, blocks in (("factor", cfa.blocks), ("subdimension", sub_blocks or {})):
         for name, ids in blocks.items():
             a = cronbach_alpha(data[ids])
-            rows.append({"level": level, "scale": name, "k": len(ids), "alpha": a["alpha"],
-                         "alpha_ci_low": a["ci_low"], "alpha_ci_high": a["ci_high"],
-                         "omega": omega_total(data[ids]), "cr": composite_reliability(load[ids]),
-                         "ave": average_variance_extracted(load[ids])})
+            rows.append(
+                {
+                    "level": level,
+                    "scale": name,
+                    "k": len(ids),
+                    "alpha": a["alpha"],
+                    "alpha_ci_low": a["ci_low"],
+                    "alpha_ci_high": a["ci_high"],
+                    "omega": omega_total(data[ids]),
+                    "cr": composite_reliability(load[ids]),
+                    "ave": average_variance_extracted(load[ids]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -356,7 +389,7 @@ def htmt(data: pd.DataFrame, blocks: dict[str, list[str]]) -> pd.DataFrame:
 
     out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             hetero = r.loc[blocks[a], blocks[b]].to_numpy().mean()
             out.loc[a, b] = out.loc[b, a] = hetero / np.sqrt(mono(blocks[a]) * mono(blocks[b]))
     return out
@@ -365,9 +398,17 @@ def htmt(data: pd.DataFrame, blocks: dict[str, list[str]]) -> pd.DataFrame:
 def htmt_flags(matrix: pd.DataFrame, strict: float = 0.85, lenient: float = 0.90) -> pd.DataFrame:
     """Tidy pairs of an HTMT matrix with flags above the strict and lenient thresholds."""
     names = list(matrix.index)
-    rows = [{"scale_a": a, "scale_b": b, "htmt": matrix.loc[a, b], f"above_{strict}": matrix.loc[a, b] > strict,
-             f"above_{lenient}": matrix.loc[a, b] > lenient}
-            for i, a in enumerate(names) for b in names[i + 1:]]
+    rows = [
+        {
+            "scale_a": a,
+            "scale_b": b,
+            "htmt": matrix.loc[a, b],
+            f"above_{strict}": matrix.loc[a, b] > strict,
+            f"above_{lenient}": matrix.loc[a, b] > lenient,
+        }
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
     return pd.DataFrame(rows)
 
 
@@ -379,8 +420,9 @@ def sampling_adequacy(data: pd.DataFrame) -> pd.Series:
     chi2, p = calculate_bartlett_sphericity(x)
     _, kmo = calculate_kmo(x)
     k = x.shape[1]
-    return pd.Series({"kmo": float(kmo), "bartlett_chi2": float(chi2), "bartlett_df": k * (k - 1) // 2,
-                      "bartlett_p": float(p)})
+    return pd.Series(
+        {"kmo": float(kmo), "bartlett_chi2": float(chi2), "bartlett_df": k * (k - 1) // 2, "bartlett_p": float(p)}
+    )
 
 
 def common_factor_comparison(data: pd.DataFrame, cfa: CFAResult) -> pd.Series:
@@ -410,6 +452,7 @@ def harman_single_factor(data: pd.DataFrame) -> pd.Series:
 
 
 # --- scores ----------------------------------------------------------------------------------------
+
 
 def mean_scores(data: pd.DataFrame, blocks: dict[str, list[str]]) -> pd.DataFrame:
     """Mean of each block's items per respondent (reverse items must already be recoded)."""
@@ -470,8 +513,13 @@ def compare_with_truth(cfa: CFAResult, truth_loadings: dict[str, float], z: floa
     return ld[["factor", "item", "std_loading", "std_se", "ci_low", "ci_high", "truth", "covered"]]
 
 
-def scale_verdicts(reliability: pd.DataFrame, fl_holds: pd.Series, htmt_matrix: pd.DataFrame,
-                   names: dict[str, str], htmt_cut: float = 0.85) -> pd.DataFrame:
+def scale_verdicts(
+    reliability: pd.DataFrame,
+    fl_holds: pd.Series,
+    htmt_matrix: pd.DataFrame,
+    names: dict[str, str],
+    htmt_cut: float = 0.85,
+) -> pd.DataFrame:
     """One plain-language verdict per factor, built from its numbers (alpha, CR, AVE, FL, HTMT)."""
     rows = []
     fac = reliability[reliability["level"] == "factor"].set_index("scale")
@@ -481,16 +529,32 @@ def scale_verdicts(reliability: pd.DataFrame, fl_holds: pd.Series, htmt_matrix: 
         ok_conv = r["ave"] >= 0.50
         ok_disc = bool(fl_holds.get(f, False)) and bool(h.max() <= htmt_cut)
         verdict = "holds" if (ok_rel and ok_conv and ok_disc) else ("holds with caveats" if ok_rel else "fails")
-        text = (f"**{names.get(f, f)} ({f})** — alpha {r['alpha']:.2f} (95% CI {r['alpha_ci_low']:.2f}–"
-                f"{r['alpha_ci_high']:.2f}), CR {r['cr']:.2f}, AVE {r['ave']:.2f}; highest HTMT {h.max():.2f} "
-                f"(with {h.idxmax()}). ")
-        text += ("Reliable; " if ok_rel else "Not reliable enough (alpha or CR below 0.70); ")
-        text += ("the items share most of their variance with the factor; " if ok_conv else
-                 "the factor explains less than half of its items' variance (AVE < 0.50); ")
-        text += ("and it is distinct from the other factors." if ok_disc else
-                 "and it is not clearly distinct from every other factor.")
-        rows.append({"factor": f, "verdict": verdict, "reliable": ok_rel, "convergent": ok_conv,
-                     "discriminant": ok_disc, "text": text})
+        text = (
+            f"**{names.get(f, f)} ({f})** — alpha {r['alpha']:.2f} (95% CI {r['alpha_ci_low']:.2f}–"
+            f"{r['alpha_ci_high']:.2f}), CR {r['cr']:.2f}, AVE {r['ave']:.2f}; highest HTMT {h.max():.2f} "
+            f"(with {h.idxmax()}). "
+        )
+        text += "Reliable; " if ok_rel else "Not reliable enough (alpha or CR below 0.70); "
+        text += (
+            "the items share most of their variance with the factor; "
+            if ok_conv
+            else "the factor explains less than half of its items' variance (AVE < 0.50); "
+        )
+        text += (
+            "and it is distinct from the other factors."
+            if ok_disc
+            else "and it is not clearly distinct from every other factor."
+        )
+        rows.append(
+            {
+                "factor": f,
+                "verdict": verdict,
+                "reliable": ok_rel,
+                "convergent": ok_conv,
+                "discriminant": ok_disc,
+                "text": text,
+            }
+        )
     return pd.DataFrame(rows)
 
 

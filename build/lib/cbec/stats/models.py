@@ -26,7 +26,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from cbec.stats import coupling
-from cbec.stats.regression import fit_ols
+from cbec.stats.regression import bootstrap_ols, fit_ols
 
 CONTROL_COLUMNS = ("size_class", "business_model", "main_market", "years_cbec", "stage")
 
@@ -57,8 +57,13 @@ def prepare(data: pd.DataFrame, inst, normalisation: str = "scale") -> AnalysisD
     from cbec.stats import measurement as ms
 
     scores = ms.mean_scores(data, ms.factor_blocks(inst))
-    return AnalysisData(data=data, scores=scores, indices=ms.normalise(scores, normalisation, inst.likert_points),
-                        y=performance_score(data, inst.performance_item_ids), controls=control_matrix(data))
+    return AnalysisData(
+        data=data,
+        scores=scores,
+        indices=ms.normalise(scores, normalisation, inst.likert_points),
+        y=performance_score(data, inst.performance_item_ids),
+        controls=control_matrix(data),
+    )
 
 
 def performance_score(data: pd.DataFrame, items: list[str]) -> pd.Series:
@@ -73,19 +78,24 @@ def standardise(x: pd.DataFrame) -> pd.DataFrame:
 
 def _fit(y: pd.Series, x: pd.DataFrame):
     return sm.OLS(y.to_numpy(dtype=float), sm.add_constant(x, has_constant="add").to_numpy(dtype=float)).fit(
-        cov_type="HC3")
+        cov_type="HC3"
+    )
 
 
-def _bootstrap_coef(y: np.ndarray, x: np.ndarray, col: int, n_boot: int, rng: np.random.Generator,
-                    contrast: np.ndarray | None = None) -> np.ndarray:
-    """Case-resampling bootstrap of one coefficient (or a linear contrast) by least squares."""
+def _bootstrap_coef(
+    y: np.ndarray, x: np.ndarray, col: int, n_boot: int, rng: np.random.Generator, contrast: np.ndarray | None = None
+) -> np.ndarray:
+    """Case-resampling bootstrap of one coefficient (or a linear contrast), every draw solved at once.
+
+    ``x`` includes the constant. The draws' row indices are taken from ``rng`` in one block, which gives the
+    same indices as drawing them one resample at a time; :func:`cbec.stats.regression.bootstrap_ols` then
+    solves all resamples' normal equations together (measured in ``make bench`` against a refit loop).
+    """
     n = len(y)
-    out = np.empty(n_boot)
-    for r in range(n_boot):
-        idx = rng.integers(0, n, size=n)
-        beta, *_ = np.linalg.lstsq(x[idx], y[idx], rcond=None)
-        out[r] = beta @ contrast if contrast is not None else beta[col]
-    return out
+    idx = rng.integers(0, n, size=(n_boot, n))
+    cols = [f"x{j}" for j in range(x.shape[1] - 1)]
+    beta = bootstrap_ols(pd.Series(y), pd.DataFrame(x[:, 1:], columns=cols), n_boot, indices=idx).to_numpy()
+    return beta @ contrast if contrast is not None else beta[:, col]
 
 
 def _percentile_ci(draws: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -103,8 +113,13 @@ def interaction_model(y: pd.Series, z: pd.DataFrame, a: str, b: str, controls: p
     return _fit(y, x), x
 
 
-def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame,
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def rsa_model(
+    y: pd.Series,
+    centred: pd.DataFrame,
+    a: str,
+    b: str,
+    controls: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Polynomial regression y ~ a + b + a^2 + ab + b^2 + controls and its response-surface tests.
 
     With ``b1..b5`` the coefficients of a, b, a^2, ab, b^2 (predictors centred at the scale midpoint):
@@ -122,12 +137,25 @@ def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.
     Shanock, L. R. et al. (2010). Journal of Business and Psychology 25, 543–554.
     """
     pa, pb = centred[a], centred[b]
-    x = pd.concat([pa.rename(a), pb.rename(b), (pa**2).rename(f"{a}^2"), (pa * pb).rename(f"{a}x{b}"),
-                   (pb**2).rename(f"{b}^2"), controls], axis=1)
+    x = pd.concat(
+        [
+            pa.rename(a),
+            pb.rename(b),
+            (pa**2).rename(f"{a}^2"),
+            (pa * pb).rename(f"{a}x{b}"),
+            (pb**2).rename(f"{b}^2"),
+            controls,
+        ],
+        axis=1,
+    )
     res = _fit(y, x)
     k = len(res.params)
-    contrasts = {"a1": [0, 1, 1, 0, 0, 0], "a2": [0, 0, 0, 1, 1, 1], "a3": [0, 1, -1, 0, 0, 0],
-                 "a4": [0, 0, 0, 1, -1, 1]}
+    contrasts = {
+        "a1": [0, 1, 1, 0, 0, 0],
+        "a2": [0, 0, 0, 1, 1, 1],
+        "a3": [0, 1, -1, 0, 0, 0],
+        "a4": [0, 0, 0, 1, -1, 1],
+    }
     rows = []
     for name, c in contrasts.items():
         vec = np.zeros(k)
@@ -135,13 +163,28 @@ def rsa_model(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.
         est = float(vec @ res.params)
         se = float(np.sqrt(vec @ res.cov_params() @ vec))
         t = est / se
-        rows.append({"term": name, "estimate": est, "std_error": se, "t": t,
-                     "p_value": float(2 * stats.norm.sf(abs(t))), "contrast": vec})
+        rows.append(
+            {
+                "term": name,
+                "estimate": est,
+                "std_error": se,
+                "t": t,
+                "p_value": float(2 * stats.norm.sf(abs(t))),
+                "contrast": vec,
+            }
+        )
     return pd.DataFrame(rows), x
 
 
-def rsa_surface(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame,
-                half_width: float = 2.0, steps: int = 41) -> pd.DataFrame:
+def rsa_surface(
+    y: pd.Series,
+    centred: pd.DataFrame,
+    a: str,
+    b: str,
+    controls: pd.DataFrame,
+    half_width: float = 2.0,
+    steps: int = 41,
+) -> pd.DataFrame:
     """Predicted performance over a grid of the two factors (centred at the scale midpoint), controls at
     their means: the fitted response surface of :func:`rsa_model`."""
     _, x = rsa_model(y, centred, a, b, controls)
@@ -150,13 +193,20 @@ def rsa_surface(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: p
     ctrl = float(np.asarray(controls.mean()) @ beta[6:]) if controls.shape[1] else 0.0
     g = np.linspace(-half_width, half_width, steps)
     ga, gb = np.meshgrid(g, g, indexing="ij")
-    pred = (beta[0] + beta[1] * ga + beta[2] * gb + beta[3] * ga**2 + beta[4] * ga * gb + beta[5] * gb**2 + ctrl)
+    pred = beta[0] + beta[1] * ga + beta[2] * gb + beta[3] * ga**2 + beta[4] * ga * gb + beta[5] * gb**2 + ctrl
     return pd.DataFrame({a: ga.ravel(), b: gb.ravel(), "predicted": pred.ravel()})
 
 
-def fit_all_pairs(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
-                  controls: pd.DataFrame, n_boot: int = 999, seed: int = 2026, points: int = 7,
-                  level: float = 0.95) -> pd.DataFrame:
+def fit_all_pairs(
+    indices: pd.DataFrame,
+    scores: pd.DataFrame,
+    y: pd.Series,
+    controls: pd.DataFrame,
+    n_boot: int = 999,
+    seed: int = 2026,
+    points: int = 7,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Estimate every method for every pair; one tidy row per (pair, method).
 
     Parameters
@@ -185,8 +235,11 @@ def fit_all_pairs(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
     rows = []
     for a, b in pair_list(scores.columns):
         pi = coupling.pair_indices(indices, a, b)
-        for method, regressor in (("coordination_D", pi["D"]), ("coordination_D_revised", pi["D_revised"]),
-                                  ("coupling_C", pi["C"])):
+        for method, regressor in (
+            ("coordination_D", pi["D"]),
+            ("coordination_D_revised", pi["D_revised"]),
+            ("coupling_C", pi["C"]),
+        ):
             # D grows with the pair's level as much as with its balance: without the two main effects
             # it ranks the pair with the largest main effects first even when no coupling exists.
             x = pd.concat([standardise(regressor.to_frame(method)), z[[a, b]], controls], axis=1)
@@ -194,28 +247,46 @@ def fit_all_pairs(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
             rows.append(_row(a, b, method, res, 1, x, y, n_boot, rng, zcrit))
         res, x = interaction_model(y, z, a, b, controls)
         row = _row(a, b, "interaction", res, 3, x, y, n_boot, rng, zcrit)
-        row["vif_max"] = float(max(variance_inflation_factor(sm.add_constant(x[[a, b, f"{a}x{b}"]]).to_numpy(), i)
-                                   for i in (1, 2, 3)))
+        row["vif_max"] = float(
+            max(variance_inflation_factor(sm.add_constant(x[[a, b, f"{a}x{b}"]]).to_numpy(), i) for i in (1, 2, 3))
+        )
         rows.append(row)
         rsa, x_rsa = rsa_model(y, centred, a, b, controls)
         rsa = rsa.set_index("term")
         a4 = rsa.loc["a4"]
         xr = sm.add_constant(x_rsa, has_constant="add").to_numpy(float)
-        boot = (_bootstrap_coef(y.to_numpy(float), xr, 0, n_boot, rng, contrast=a4["contrast"])
-                if n_boot else np.array([np.nan]))
+        boot = (
+            _bootstrap_coef(y.to_numpy(float), xr, 0, n_boot, rng, contrast=a4["contrast"])
+            if n_boot
+            else np.array([np.nan])
+        )
         blo, bhi = _percentile_ci(boot, level) if n_boot else (np.nan, np.nan)
-        rows.append({"factor_a": a, "factor_b": b, "method": "rsa_a4", "estimate": a4["estimate"],
-                     "std_error": a4["std_error"], "t": a4["t"], "p_value": a4["p_value"],
-                     "ci_low": a4["estimate"] - zcrit * a4["std_error"],
-                     "ci_high": a4["estimate"] + zcrit * a4["std_error"], "boot_ci_low": blo, "boot_ci_high": bhi,
-                     "a1": rsa.loc["a1", "estimate"], "a2": rsa.loc["a2", "estimate"],
-                     "a3": rsa.loc["a3", "estimate"], "a3_p": rsa.loc["a3", "p_value"]})
+        rows.append(
+            {
+                "factor_a": a,
+                "factor_b": b,
+                "method": "rsa_a4",
+                "estimate": a4["estimate"],
+                "std_error": a4["std_error"],
+                "t": a4["t"],
+                "p_value": a4["p_value"],
+                "ci_low": a4["estimate"] - zcrit * a4["std_error"],
+                "ci_high": a4["estimate"] + zcrit * a4["std_error"],
+                "boot_ci_low": blo,
+                "boot_ci_high": bhi,
+                "a1": rsa.loc["a1", "estimate"],
+                "a2": rsa.loc["a2", "estimate"],
+                "a3": rsa.loc["a3", "estimate"],
+                "a3_p": rsa.loc["a3", "p_value"],
+            }
+        )
     joint = joint_interaction_model(scores, y, controls, level=level)
     return pd.concat([adjust_and_rank(pd.DataFrame(rows)), joint], ignore_index=True)
 
 
-def coordination_unconditional(indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series,
-                               controls: pd.DataFrame) -> pd.DataFrame:
+def coordination_unconditional(
+    indices: pd.DataFrame, scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame
+) -> pd.DataFrame:
     """Revised D of every pair with and without the pair's main effects, side by side.
 
     The unconditional regression is what coupling-coordination studies usually report; it is shown once,
@@ -230,9 +301,16 @@ def coordination_unconditional(indices: pd.DataFrame, scores: pd.DataFrame, y: p
         d = standardise(coupling.pair_indices(indices, a, b)["D_revised"].to_frame("D"))
         un = fit_ols(y, pd.concat([d, controls], axis=1))
         co = fit_ols(y, pd.concat([d, z[[a, b]], controls], axis=1))
-        rows.append({"factor_a": a, "factor_b": b, "estimate_unconditional": un.params["D"],
-                     "p_unconditional": un.pvalues["D"], "estimate_conditional": co.params["D"],
-                     "p_conditional": co.pvalues["D"]})
+        rows.append(
+            {
+                "factor_a": a,
+                "factor_b": b,
+                "estimate_unconditional": un.params["D"],
+                "p_unconditional": un.pvalues["D"],
+                "estimate_conditional": co.params["D"],
+                "p_conditional": co.pvalues["D"],
+            }
+        )
     out = pd.DataFrame(rows)
     out["p_holm_unconditional"] = holm(out["p_unconditional"])
     out["p_holm_conditional"] = holm(out["p_conditional"])
@@ -248,9 +326,19 @@ def _row(a, b, method, res, col, x, y, n_boot, rng, zcrit) -> dict:
         blo, bhi = _percentile_ci(_bootstrap_coef(y.to_numpy(float), xm, col, n_boot, rng))
     else:
         blo = bhi = np.nan
-    return {"factor_a": a, "factor_b": b, "method": method, "estimate": est, "std_error": se,
-            "t": float(res.tvalues[col]), "p_value": float(res.pvalues[col]), "ci_low": est - zcrit * se,
-            "ci_high": est + zcrit * se, "boot_ci_low": blo, "boot_ci_high": bhi}
+    return {
+        "factor_a": a,
+        "factor_b": b,
+        "method": method,
+        "estimate": est,
+        "std_error": se,
+        "t": float(res.tvalues[col]),
+        "p_value": float(res.pvalues[col]),
+        "ci_low": est - zcrit * se,
+        "ci_high": est + zcrit * se,
+        "boot_ci_low": blo,
+        "boot_ci_high": bhi,
+    }
 
 
 def holm(p_values) -> np.ndarray:
@@ -287,8 +375,12 @@ def adjust_and_rank(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def joint_interaction_model(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, level: float = 0.95,
-                            ) -> pd.DataFrame:
+def joint_interaction_model(
+    scores: pd.DataFrame,
+    y: pd.Series,
+    controls: pd.DataFrame,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """All seven standardised factors and all 21 products in one model (HC3): partial coupling effects.
 
     Fitting one pair at a time leaves the other products out, and products that share a factor are
@@ -307,14 +399,25 @@ def joint_interaction_model(scores: pd.DataFrame, y: pd.Series, controls: pd.Dat
     for k, (a, b) in enumerate(pairs):
         i = first + k
         est, se = float(res.params[i]), float(res.bse[i])
-        rows.append({"factor_a": a, "factor_b": b, "method": "interaction_joint", "estimate": est, "std_error": se,
-                     "t": float(res.tvalues[i]), "p_value": float(res.pvalues[i]), "ci_low": est - zc * se,
-                     "ci_high": est + zc * se})
+        rows.append(
+            {
+                "factor_a": a,
+                "factor_b": b,
+                "method": "interaction_joint",
+                "estimate": est,
+                "std_error": se,
+                "t": float(res.tvalues[i]),
+                "p_value": float(res.pvalues[i]),
+                "ci_low": est - zc * se,
+                "ci_high": est + zc * se,
+            }
+        )
     return adjust_and_rank(pd.DataFrame(rows))
 
 
-def baseline_and_increment(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame,
-                           system_d: pd.Series) -> dict[str, pd.DataFrame]:
+def baseline_and_increment(
+    scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, system_d: pd.Series
+) -> dict[str, pd.DataFrame]:
     """Main-effects baseline; level² added; the seven-factor D added over level and level²; all 21
     interactions added over the baseline.
 
@@ -325,8 +428,14 @@ def baseline_and_increment(scores: pd.DataFrame, y: pd.Series, controls: pd.Data
     base_x = pd.concat([z, controls], axis=1)
     base = fit_ols(y, base_x)
     f = list(scores.columns)
-    coefs = pd.DataFrame({"term": f, "estimate": base.params[f].to_numpy(), "std_error": base.bse[f].to_numpy(),
-                          "p_value": base.pvalues[f].to_numpy()})
+    coefs = pd.DataFrame(
+        {
+            "term": f,
+            "estimate": base.params[f].to_numpy(),
+            "std_error": base.bse[f].to_numpy(),
+            "p_value": base.pvalues[f].to_numpy(),
+        }
+    )
     # Seven-factor D is nearly a function of the mean level (r = 0.98): it is judged against a baseline
     # that already holds the curvature of level (level itself is in the span of the main effects).
     level = standardise(scores.mean(axis=1).to_frame("level"))["level"]
@@ -335,23 +444,42 @@ def baseline_and_increment(scores: pd.DataFrame, y: pd.Series, controls: pd.Data
     inter = pd.concat([z[a] * z[b] for a, b in pair_list(scores.columns)], axis=1)
     inter.columns = [f"{a}x{b}" for a, b in pair_list(scores.columns)]
     full_x = pd.concat([base_x, inter], axis=1)
-    rows = [{"model": "main effects + controls", "r2": base.rsquared, "added_terms": 0, "delta_r2": np.nan,
-             "wald_chi2": np.nan, "wald_df": np.nan, "p_value": np.nan}]
+    rows = [
+        {
+            "model": "main effects + controls",
+            "r2": base.rsquared,
+            "added_terms": 0,
+            "delta_r2": np.nan,
+            "wald_chi2": np.nan,
+            "wald_df": np.nan,
+            "p_value": np.nan,
+        }
+    ]
     level_fit = fit_ols(y, level_x)
-    for name, x, added, ref in (("+ curvature of the mean level (level²)", level_x, ["level_sq"], base),
-                                ("+ seven-factor coordination D, given level and level²", d_x, ["system_D"],
-                                 level_fit),
-                                ("+ all 21 pairwise interactions", full_x, list(inter.columns), base)):
+    for name, x, added, ref in (
+        ("+ curvature of the mean level (level²)", level_x, ["level_sq"], base),
+        ("+ seven-factor coordination D, given level and level²", d_x, ["system_D"], level_fit),
+        ("+ all 21 pairwise interactions", full_x, list(inter.columns), base),
+    ):
         res = fit_ols(y, x)
         w = res.wald_test(", ".join(f"{t} = 0" for t in added), scalar=True)
-        rows.append({"model": name, "r2": res.rsquared, "added_terms": len(added),
-                     "delta_r2": res.rsquared - ref.rsquared, "wald_chi2": float(w.statistic),
-                     "wald_df": len(added), "p_value": float(w.pvalue)})
+        rows.append(
+            {
+                "model": name,
+                "r2": res.rsquared,
+                "added_terms": len(added),
+                "delta_r2": res.rsquared - ref.rsquared,
+                "wald_chi2": float(w.statistic),
+                "wald_df": len(added),
+                "p_value": float(w.pvalue),
+            }
+        )
     return {"baseline": coefs, "comparison": pd.DataFrame(rows)}
 
 
-def simple_slopes(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a: str, b: str,
-                  at=(-1.0, 0.0, 1.0), level: float = 0.95) -> pd.DataFrame:
+def simple_slopes(
+    scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a: str, b: str, at=(-1.0, 0.0, 1.0), level: float = 0.95
+) -> pd.DataFrame:
     """Slope of standardised ``a`` at standardised levels of ``b``, from the joint model (all factors and all
     21 products held fixed; HC3). Probing the pair that ranked first is post-selection: these slopes
     describe the selected pair, they do not test it again."""
@@ -362,8 +490,16 @@ def simple_slopes(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a:
     for v in at:
         t = res.t_test(f"{a} + {v} * {prod} = 0")
         slope, se = float(np.squeeze(t.effect)), float(np.squeeze(t.sd))
-        rows.append({"moderator_level_sd": v, "slope": slope, "std_error": se, "ci_low": slope - zc * se,
-                     "ci_high": slope + zc * se, "p_value": 2 * stats.norm.sf(abs(slope / se))})
+        rows.append(
+            {
+                "moderator_level_sd": v,
+                "slope": slope,
+                "std_error": se,
+                "ci_low": slope - zc * se,
+                "ci_high": slope + zc * se,
+                "p_value": 2 * stats.norm.sf(abs(slope / se)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -372,8 +508,9 @@ def _product_name(scores: pd.DataFrame, a: str, b: str) -> str:
     return f"{a}x{b}" if order.index(a) < order.index(b) else f"{b}x{a}"
 
 
-def johnson_neyman(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a: str, b: str,
-                   level: float = 0.95) -> dict:
+def johnson_neyman(
+    scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a: str, b: str, level: float = 0.95
+) -> dict:
     """Johnson–Neyman bounds in the joint model: the values of standardised ``b`` where the slope of ``a``
     is significant, reported only inside the observed range of ``b``.
 
@@ -394,17 +531,9 @@ def johnson_neyman(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a
     sig = qa * grid**2 + qb * grid + qc > 0
     disc = qb**2 - 4 * qa * qc
     roots = [] if disc < 0 or qa == 0 else sorted(float((-qb + s * np.sqrt(disc)) / (2 * qa)) for s in (-1, 1))
-    regions = []
-    start = None
-    for v, flag in zip(grid, sig):
-        if flag and start is None:
-            start = v
-        if not flag and start is not None:
-            regions.append((float(start), float(prev)))
-            start = None
-        prev = v
-    if start is not None:
-        regions.append((float(start), float(grid[-1])))
+    # Runs of consecutive grid points where the slope is significant.
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], sig.astype(int), [0]])))
+    regions = [(float(grid[s]), float(grid[e - 1])) for s, e in zip(edges[::2], edges[1::2], strict=True)]
     if not regions:
         text = f"the slope of {a} is not significant anywhere in the observed range of {b} ({lo:+.2f} to {hi:+.2f} SD)"
     elif regions == [(lo, hi)]:
@@ -415,8 +544,9 @@ def johnson_neyman(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, a
     return {"roots": roots, "observed_range": (lo, hi), "significant_regions": regions, "text": text}
 
 
-def normalisation_sensitivity(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, rules,
-                              points: int = 7, a: str = "MI", b: str = "SC") -> pd.DataFrame:
+def normalisation_sensitivity(
+    scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, rules, points: int = 7, a: str = "MI", b: str = "SC"
+) -> pd.DataFrame:
     """Re-fit the D models under each normalisation rule; report the (a, b) estimate, rank and the top pair."""
     from cbec.stats.measurement import normalise
 
@@ -427,8 +557,15 @@ def normalisation_sensitivity(scores: pd.DataFrame, y: pd.Series, controls: pd.D
             g = t[t["method"] == method]
             target = g[(g["factor_a"] == a) & (g["factor_b"] == b)].iloc[0]
             best = g[g["rank"] == 1].iloc[0]
-            rows.append({"rule": rule, "method": method, f"{a}x{b}_estimate": target["estimate"],
-                         f"{a}x{b}_rank": int(target["rank"]), "top_pair": f"{best['factor_a']}x{best['factor_b']}"})
+            rows.append(
+                {
+                    "rule": rule,
+                    "method": method,
+                    f"{a}x{b}_estimate": target["estimate"],
+                    f"{a}x{b}_rank": int(target["rank"]),
+                    "top_pair": f"{best['factor_a']}x{best['factor_b']}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -456,11 +593,18 @@ def rank_verdict(table: pd.DataFrame) -> dict:
     rivals = table[(table["rank_low"] == 1) & (table.index != top.name)]
     names = [f"{r.factor_a} × {r.factor_b}" for r in rivals.itertuples()]
     established = int(top["rank_low"]) == 1 and int(top["rank_high"]) == 1
-    return {"top_pair": f"{top['factor_a']} × {top['factor_b']}", "established": established,
-            "rank_low": int(top["rank_low"]), "rank_high": int(top["rank_high"]),
-            "not_separated_from": names,
-            "text": ("established as the strongest coupling (its rank confidence set is {1})" if established else
-                     "the largest point estimate, not separated from " + _join(names, len(table) - 1))}
+    return {
+        "top_pair": f"{top['factor_a']} × {top['factor_b']}",
+        "established": established,
+        "rank_low": int(top["rank_low"]),
+        "rank_high": int(top["rank_high"]),
+        "not_separated_from": names,
+        "text": (
+            "established as the strongest coupling (its rank confidence set is {1})"
+            if established
+            else "the largest point estimate, not separated from " + _join(names, len(table) - 1)
+        ),
+    }
 
 
 def _join(names: list[str], n_others: int) -> str:
@@ -473,8 +617,15 @@ def _join(names: list[str], n_others: int) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def joint_rank_inference(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, n_boot: int = 999,
-                         seed: int = 2026, coverage: float = 0.95, n_draws: int = 1000) -> RankInference:
+def joint_rank_inference(
+    scores: pd.DataFrame,
+    y: pd.Series,
+    controls: pd.DataFrame,
+    n_boot: int = 999,
+    seed: int = 2026,
+    coverage: float = 0.95,
+    n_draws: int = 1000,
+) -> RankInference:
     """Rank the 21 couplings of the joint model and say how sure the ranking is.
 
     For every pair: the HC3 estimate, its point rank, the simultaneous 95% rank confidence set of
@@ -489,15 +640,24 @@ def joint_rank_inference(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFr
     res = fit_ols(y, x)
     names = [f"{a}x{b}" for a, b in pair_list(scores.columns)]
     est = res.params[names]
-    sets = rank_confidence_sets(est, res.cov_params().loc[names, names], coverage=coverage, n_draws=n_draws,
-                                seed=seed)
+    sets = rank_confidence_sets(est, res.cov_params().loc[names, names], coverage=coverage, n_draws=n_draws, seed=seed)
     draws = bootstrap_ols(y, x, n_boot, seed=seed)[names]
     dist, gap = rank_distribution(draws, est, level=coverage)
     r2 = res.rsquared
     drop_r2 = pd.Series({n: r2 - fit_ols(y, x.drop(columns=n), cov_type="nonrobust").rsquared for n in names})
     pairs = pd.DataFrame(pair_list(scores.columns), columns=["factor_a", "factor_b"], index=names)
-    table = pd.concat([pairs, sets, res.bse[names].rename("std_error"), res.pvalues[names].rename("p_value"),
-                       dist, drop_r2.rename("delta_r2"), (drop_r2 / (1 - r2)).rename("cohen_f2")], axis=1)
+    table = pd.concat(
+        [
+            pairs,
+            sets,
+            res.bse[names].rename("std_error"),
+            res.pvalues[names].rename("p_value"),
+            dist,
+            drop_r2.rename("delta_r2"),
+            (drop_r2 / (1 - r2)).rename("cohen_f2"),
+        ],
+        axis=1,
+    )
     zc = stats.norm.ppf(0.5 + coverage / 2)
     table["ci_low"] = table["estimate"] - zc * table["std_error"]
     table["ci_high"] = table["estimate"] + zc * table["std_error"]
@@ -523,12 +683,32 @@ def rsa_parameters(b: pd.DataFrame | pd.Series) -> pd.DataFrame:
         x0 = (b2 * b4 - 2 * b1 * b5) / den
         y0 = (b1 * b4 - 2 * b2 * b3) / den
         p11 = (b5 - b3 + np.sqrt((b3 - b5) ** 2 + b4**2)) / b4
-    return pd.DataFrame({"a1": b1 + b2, "a2": b3 + b4 + b5, "a3": b1 - b2, "a4": b3 - b4 + b5, "a5": b3 - b5,
-                         "X0": x0, "Y0": y0, "p10": y0 - p11 * x0, "p11": p11}, index=frame.index)
+    return pd.DataFrame(
+        {
+            "a1": b1 + b2,
+            "a2": b3 + b4 + b5,
+            "a3": b1 - b2,
+            "a4": b3 - b4 + b5,
+            "a5": b3 - b5,
+            "X0": x0,
+            "Y0": y0,
+            "p10": y0 - p11 * x0,
+            "p11": p11,
+        },
+        index=frame.index,
+    )
 
 
-def rsa_fit_pattern(y: pd.Series, centred: pd.DataFrame, a: str, b: str, controls: pd.DataFrame,
-                    n_boot: int = 999, seed: int = 2026, level: float = 0.95) -> tuple[pd.DataFrame, dict]:
+def rsa_fit_pattern(
+    y: pd.Series,
+    centred: pd.DataFrame,
+    a: str,
+    b: str,
+    controls: pd.DataFrame,
+    n_boot: int = 999,
+    seed: int = 2026,
+    level: float = 0.95,
+) -> tuple[pd.DataFrame, dict]:
     """The response-surface parameters with percentile bootstrap intervals, and the fit-pattern verdict.
 
     The rule (fixed in the methods chapter): the data show a **congruence** (fit) pattern only when the
@@ -555,8 +735,15 @@ def rsa_fit_pattern(y: pd.Series, centred: pd.DataFrame, a: str, b: str, control
     # The five equality conditions are one joint null ("this is a congruence surface"), so each is judged
     # with a Bonferroni interval (99% for five at a 5% family-wise level); a4 < 0 uses the ordinary one.
     joint_tail = (1 - level) / 2 / 5
-    table = pd.DataFrame({"estimate": est, "ci_low": draws.quantile(tail), "ci_high": draws.quantile(1 - tail),
-                          "joint_ci_low": draws.quantile(joint_tail), "joint_ci_high": draws.quantile(1 - joint_tail)})
+    table = pd.DataFrame(
+        {
+            "estimate": est,
+            "ci_low": draws.quantile(tail),
+            "ci_high": draws.quantile(1 - tail),
+            "joint_ci_low": draws.quantile(joint_tail),
+            "joint_ci_high": draws.quantile(1 - joint_tail),
+        }
+    )
     table.index.name = "parameter"
     has = lambda p, v: bool(table.loc[p, "joint_ci_low"] <= v <= table.loc[p, "joint_ci_high"])  # noqa: E731
     ridge = table.loc["a4", "ci_high"] < 0 and has("p10", 0.0) and has("p11", 1.0) and has("a3", 0.0)

@@ -40,8 +40,9 @@ def point_ranks(estimates) -> np.ndarray:
     return 1 + (x[None, :] > x[:, None]).sum(axis=1)
 
 
-def _difference_bounds(x: np.ndarray, cov: np.ndarray, coverage: float, draws: np.ndarray,
-                       stepdown: bool, only: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _difference_bounds(
+    x: np.ndarray, cov: np.ndarray, coverage: float, draws: np.ndarray, stepdown: bool, only: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Simultaneous bounds for all differences x_j - x_k (csdiffmeans, symmetric request).
 
     Returns ``lower, upper`` (p x p). With ``stepdown`` the symmetric request is turned into lower bounds
@@ -77,8 +78,15 @@ def _difference_bounds(x: np.ndarray, cov: np.ndarray, coverage: float, draws: n
     return lower, upper
 
 
-def rank_confidence_sets(estimates: pd.Series, cov, coverage: float = 0.95, n_draws: int = 1000,
-                         seed: int = 0, stepdown: bool = True, simultaneous: bool = True) -> pd.DataFrame:
+def rank_confidence_sets(
+    estimates: pd.Series,
+    cov,
+    coverage: float = 0.95,
+    n_draws: int = 1000,
+    seed: int = 0,
+    stepdown: bool = True,
+    simultaneous: bool = True,
+) -> pd.DataFrame:
     """Simultaneous confidence sets for the ranks of ``estimates`` (rank 1 = largest).
 
     With ``Sigma`` the covariance of the estimates, ``s_jk = sqrt(S_jj + S_kk - 2 S_jk)`` and ``c`` the
@@ -115,9 +123,11 @@ def rank_confidence_sets(estimates: pd.Series, cov, coverage: float = 0.95, n_dr
     Two independent estimates one standard error apart cannot be ordered; five apart they can:
 
     >>> import pandas as pd, numpy as np
-    >>> rank_confidence_sets(pd.Series({"a": 1.0, "b": 0.0}), np.eye(2) / 2)[["rank_low", "rank_high"]].to_numpy().tolist()
+    >>> sets = rank_confidence_sets(pd.Series({"a": 1.0, "b": 0.0}), np.eye(2) / 2)
+    >>> sets[["rank_low", "rank_high"]].to_numpy().tolist()
     [[1, 2], [1, 2]]
-    >>> rank_confidence_sets(pd.Series({"a": 5.0, "b": 0.0}), np.eye(2) / 2)[["rank_low", "rank_high"]].to_numpy().tolist()
+    >>> sets = rank_confidence_sets(pd.Series({"a": 5.0, "b": 0.0}), np.eye(2) / 2)
+    >>> sets[["rank_low", "rank_high"]].to_numpy().tolist()
     [[1, 1], [2, 2]]
     """
     x = np.asarray(estimates, dtype=float)
@@ -134,8 +144,10 @@ def rank_confidence_sets(estimates: pd.Series, cov, coverage: float = 0.95, n_dr
         for j in range(p):
             a, b = _counts(*_difference_bounds(x, sigma, coverage, draws, stepdown, only=j), stepdown)
             n_above[j], n_below[j] = a[j], b[j]
-    return pd.DataFrame({"estimate": x, "rank": point_ranks(x), "rank_low": 1 + n_above, "rank_high": p - n_below},
-                        index=estimates.index)
+    return pd.DataFrame(
+        {"estimate": x, "rank": point_ranks(x), "rank_low": 1 + n_above, "rank_high": p - n_below},
+        index=estimates.index,
+    )
 
 
 def _counts(lower: np.ndarray, upper: np.ndarray, stepdown: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -153,15 +165,23 @@ def rank_distribution(draws: pd.DataFrame, estimates: pd.Series, level: float = 
     """
     r = np.apply_along_axis(point_ranks, 1, draws.to_numpy(float))
     tail = (1 - level) / 2
-    table = pd.DataFrame({
-        "p_first": (r == 1).mean(axis=0),
-        "boot_rank_low": np.quantile(r, tail, axis=0, method="inverted_cdf"),
-        "boot_rank_median": np.quantile(r, 0.5, axis=0, method="inverted_cdf"),
-        "boot_rank_high": np.quantile(r, 1 - tail, axis=0, method="inverted_cdf"),
-    }, index=draws.columns)
+    table = pd.DataFrame(
+        {
+            "p_first": (r == 1).mean(axis=0),
+            "boot_rank_low": np.quantile(r, tail, axis=0, method="inverted_cdf"),
+            "boot_rank_median": np.quantile(r, 0.5, axis=0, method="inverted_cdf"),
+            "boot_rank_high": np.quantile(r, 1 - tail, axis=0, method="inverted_cdf"),
+        },
+        index=draws.columns,
+    )
     order = estimates.sort_values(ascending=False).index
     top, second = order[0], order[1]
     gap = draws[top] - draws[second]
-    summary = {"top": top, "runner_up": second, "gap": float(estimates[top] - estimates[second]),
-               "gap_ci_low": float(np.quantile(gap, tail)), "gap_ci_high": float(np.quantile(gap, 1 - tail))}
+    summary = {
+        "top": top,
+        "runner_up": second,
+        "gap": float(estimates[top] - estimates[second]),
+        "gap_ci_low": float(np.quantile(gap, tail)),
+        "gap_ci_high": float(np.quantile(gap, 1 - tail)),
+    }
     return table, summary

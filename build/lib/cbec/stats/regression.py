@@ -33,8 +33,8 @@ def fit_ols(y: pd.Series, x: pd.DataFrame, cov_type: str = "HC3"):
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
-    >>> x = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
-    >>> y = pd.Series(1 + 2 * x["a"] - x["b"] + rng.normal(size=200))
+    >>> x = pd.DataFrame({"a": rng.normal(size=2000), "b": rng.normal(size=2000)})
+    >>> y = pd.Series(1 + 2 * x["a"] - x["b"] + rng.normal(size=2000))
     >>> res = fit_ols(y, x)
     >>> round(float(res.params["a"]), 1), res.cov_type
     (2.0, 'HC3')
@@ -47,12 +47,16 @@ def contrast(res, hypothesis: str) -> dict[str, float]:
     """Estimate, standard error and two-sided p-value of a named linear combination, e.g.
     ``"spread + spread_x_sme = 0"`` (the left side is the quantity estimated)."""
     t = res.t_test(hypothesis)
-    return {"estimate": float(np.squeeze(t.effect)), "std_error": float(np.squeeze(t.sd)),
-            "p_value": float(np.squeeze(t.pvalue))}
+    return {
+        "estimate": float(np.squeeze(t.effect)),
+        "std_error": float(np.squeeze(t.sd)),
+        "p_value": float(np.squeeze(t.pvalue)),
+    }
 
 
-def bootstrap_ols(y: pd.Series, x: pd.DataFrame, n_boot: int, seed: int = 2026,
-                  indices: np.ndarray | None = None) -> pd.DataFrame:
+def bootstrap_ols(
+    y: pd.Series, x: pd.DataFrame, n_boot: int, seed: int = 2026, indices: np.ndarray | None = None
+) -> pd.DataFrame:
     """Case-resampling bootstrap of OLS coefficients (constant included), all draws in one pass.
 
     A resampled fit weights each firm by the number of times it was drawn, ``w``, so its normal equations

@@ -62,10 +62,18 @@ def factor_scores(cases: dict) -> pd.DataFrame:
         for code in FACTOR_CODES:
             f = firm["factors"][code]
             n_p, n_o = len(f.get("practices", [])), len(f.get("claims", []))
-            rows.append({"firm": firm["name"], "firm_id": firm["id"], "factor": code, "practices": n_p,
-                         "quantified_outcomes": n_o, "score": rubric_score(n_p, n_o),
-                         "practice_list": "; ".join(f.get("practices", [])),
-                         "claims": ", ".join(f.get("claims", []))})
+            rows.append(
+                {
+                    "firm": firm["name"],
+                    "firm_id": firm["id"],
+                    "factor": code,
+                    "practices": n_p,
+                    "quantified_outcomes": n_o,
+                    "score": rubric_score(n_p, n_o),
+                    "practice_list": "; ".join(f.get("practices", [])),
+                    "claims": ", ".join(f.get("claims", [])),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -76,8 +84,9 @@ def facts_table(cases: dict, claims: pd.DataFrame) -> pd.DataFrame:
     for firm in cases["firms"]:
         for cid in firm.get("facts", []):
             r = c.loc[cid]
-            rows.append({"firm": firm["name"], "claim_id": cid, "measure": r["measure"], "value": r["value"],
-                         "unit": r["unit"]})
+            rows.append(
+                {"firm": firm["name"], "claim_id": cid, "measure": r["measure"], "value": r["value"], "unit": r["unit"]}
+            )
     return pd.DataFrame(rows)
 
 

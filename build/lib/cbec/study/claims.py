@@ -16,16 +16,33 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from cbec.study import groups
-from cbec.stats import models
 from cbec.io.instrument import Instrument
 from cbec.resources import resource
+from cbec.stats import models
+from cbec.study import groups
 
 CLAIMS_CSV = resource("claims.csv")
 KINDS = ("market_statistic", "firm_fact", "effect_claim")
-COLUMNS = ("claim_id", "section", "kind", "about", "measure", "value", "value_low", "value_high", "unit",
-           "statement", "testable", "estimator", "band_low", "band_high", "band_alt_low", "band_alt_high",
-           "band_reason", "part_of")
+COLUMNS = (
+    "claim_id",
+    "section",
+    "kind",
+    "about",
+    "measure",
+    "value",
+    "value_low",
+    "value_high",
+    "unit",
+    "statement",
+    "testable",
+    "estimator",
+    "band_low",
+    "band_high",
+    "band_alt_low",
+    "band_alt_high",
+    "band_reason",
+    "part_of",
+)
 #: The verdicts of the tested-claims table, and nothing else.
 VERDICTS = ("matches", "differs", "inconclusive")
 _NUMERIC = ("value", "value_low", "value_high", "band_low", "band_high", "band_alt_low", "band_alt_high")
@@ -35,12 +52,28 @@ class ClaimsError(ValueError):
     """The claims register is malformed."""
 
 
+class NotTestable(Exception):
+    """The run's questionnaire lacks what an estimator needs (a field, a factor, a sub-dimension)."""
+
+
+def _need(ctx: dict, fields=(), factors=(), subdimensions=()) -> None:
+    lacks = [f"the {f} question" for f in fields if f not in ctx["data"].columns]
+    lacks += [f"the factor {f}" for f in factors if f not in ctx["scores"].columns]
+    lacks += [f"the sub-dimension {s}" for s in subdimensions if s not in ctx["instrument"].subdimension_items]
+    if lacks:
+        raise NotTestable("this questionnaire lacks " + ", ".join(lacks))
+
+
 def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
     """Read and check the register: columns, unique ids, a section and a known kind on every row, and an
     existing estimator on every testable row."""
     path = Path(path)
-    df = pd.read_csv(path, dtype={"claim_id": str, "section": str, "estimator": str, "part_of": str},
-                     keep_default_na=False, na_values={c: [""] for c in _NUMERIC})
+    df = pd.read_csv(
+        path,
+        dtype={"claim_id": str, "section": str, "estimator": str, "part_of": str},
+        keep_default_na=False,
+        na_values={c: [""] for c in _NUMERIC},
+    )
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ClaimsError(f"{path}: missing columns {missing}")
@@ -56,15 +89,21 @@ def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
             raise ClaimsError(f"{where}: testable must be yes or no")
         if r["testable"] == "yes" and r["estimator"] not in ESTIMATORS:
             raise ClaimsError(f"{where}: unknown estimator {r['estimator']!r}")
-        if r["testable"] == "yes" and pd.notna(r["value"]) and (pd.isna(r["band_low"]) or pd.isna(r["band_high"])
-                                                              or not str(r["band_reason"]).strip()):
+        if (
+            r["testable"] == "yes"
+            and pd.notna(r["value"])
+            and (pd.isna(r["band_low"]) or pd.isna(r["band_high"]) or not str(r["band_reason"]).strip())
+        ):
             raise ClaimsError(f"{where}: a tested numeric claim needs band_low, band_high and band_reason")
+        if r["conflicts_with"] and r["conflicts_with"] not in set(df["claim_id"]):
+            raise ClaimsError(f"{where}: conflicts_with names unknown claim {r['conflicts_with']!r}")
         if r["part_of"] and r["part_of"] not in set(df["claim_id"]):
             raise ClaimsError(f"{where}: part_of names unknown claim {r['part_of']!r}")
     return df
 
 
 # --- estimators ------------------------------------------------------------------------------------
+
 
 def _ols_coef(y: pd.Series, x: pd.DataFrame, term: str) -> tuple[float, float]:
     ok = y.notna() & x.notna().all(axis=1)
@@ -83,15 +122,19 @@ def _tercile_groups(score: pd.Series) -> tuple[pd.Series, pd.Series]:
     return score >= hi, score <= lo
 
 
-def _boot_ratio(values: pd.Series, top: pd.Series, bottom: pd.Series, n_boot: int, seed: int,
-                transform: Callable[[float], float]) -> dict:
+def _boot_ratio(
+    values: pd.Series, top: pd.Series, bottom: pd.Series, n_boot: int, seed: int, transform: Callable[[float], float]
+) -> dict:
     """Ratio of group means (top / bottom), transformed, with a percentile bootstrap interval that
     resamples firms within each group."""
     a, b = values[top].dropna().to_numpy(float), values[bottom].dropna().to_numpy(float)
     rng = np.random.default_rng(seed)
     draws = [transform(rng.choice(a, len(a)).mean() / rng.choice(b, len(b)).mean()) for _ in range(n_boot)]
-    return {"estimate": transform(a.mean() / b.mean()), "ci_low": float(np.percentile(draws, 2.5)),
-            "ci_high": float(np.percentile(draws, 97.5))}
+    return {
+        "estimate": transform(a.mean() / b.mean()),
+        "ci_low": float(np.percentile(draws, 2.5)),
+        "ci_high": float(np.percentile(draws, 97.5)),
+    }
 
 
 def _adjusters(ctx: dict) -> pd.DataFrame:
@@ -104,6 +147,7 @@ def _adjusters(ctx: dict) -> pd.DataFrame:
 def margin_per_inventory_day(ctx: dict) -> dict:
     """Net margin (pp) gained per day less of inventory turnover: minus the OLS slope of net margin on
     inventory days, holding the factor levels and the survey controls fixed (HC3)."""
+    _need(ctx, fields=("inventory_days", "net_margin_pct"))
     d = ctx["data"]
     x = pd.concat([d["inventory_days"].astype(float), _adjusters(ctx)], axis=1)
     est, se = _ols_coef(d["net_margin_pct"].astype(float), x, "inventory_days")
@@ -113,6 +157,7 @@ def margin_per_inventory_day(ctx: dict) -> dict:
 def niche_margin_gap(ctx: dict) -> dict:
     """Net-margin difference (pp) of niche-focused over broad-range firms, holding the factor levels and the
     survey controls fixed (HC3)."""
+    _need(ctx, fields=("category_strategy", "net_margin_pct"))
     d = ctx["data"]
     niche = (d["category_strategy"] == "niche").astype(float).rename("niche")
     x = pd.concat([niche, _adjusters(ctx)], axis=1)
@@ -123,15 +168,18 @@ def niche_margin_gap(ctx: dict) -> dict:
 def flexible_cycle_reduction(ctx: dict) -> dict:
     """Order cycle of the most flexible third of firms (flexible-production sub-dimension SC1) relative to
     the least flexible third, as % shorter; bootstrap interval."""
+    _need(ctx, fields=("order_cycle_days",), subdimensions=("SC1",))
     d, inst = ctx["data"], ctx["instrument"]
     flex = d[inst.subdimension_items["SC1"]].astype(float).mean(axis=1)
     top, bottom = _tercile_groups(flex)
-    return _boot_ratio(d["order_cycle_days"].astype(float), top, bottom, ctx["n_boot"], ctx["seed"],
-                       lambda r: 100 * (1 - r))
+    return _boot_ratio(
+        d["order_cycle_days"].astype(float), top, bottom, ctx["n_boot"], ctx["seed"], lambda r: 100 * (1 - r)
+    )
 
 
 def experience_repurchase_ratio(ctx: dict) -> dict:
     """Repurchase rate of the best third of firms on customer experience over the worst third (times)."""
+    _need(ctx, fields=("repurchase_pct",), factors=("CX",))
     d = ctx["data"]
     top, bottom = _tercile_groups(ctx["scores"]["CX"])
     return _boot_ratio(d["repurchase_pct"].astype(float), top, bottom, ctx["n_boot"], ctx["seed"], lambda r: r)
@@ -140,19 +188,66 @@ def experience_repurchase_ratio(ctx: dict) -> dict:
 def coupling_rank_mi_sc(ctx: dict) -> dict:
     """MI x SC product coefficient in the joint interaction model, with its rank among the 21 pairs and its
     simultaneous 95% rank confidence set (Mogstad et al. 2024)."""
+    _need(ctx, factors=("MI", "SC"))
     ri = models.joint_rank_inference(ctx["scores"], ctx["y"], ctx["controls"], n_boot=ctx["n_boot"], seed=ctx["seed"])
     r = ri.table.set_index("term").loc["MIxSC"]
     se = float(r["std_error"])
-    return {**_wald(float(r["estimate"]), se), "rank": int(r["rank"]), "rank_low": int(r["rank_low"]),
-            "rank_high": int(r["rank_high"])}
+    return {
+        **_wald(float(r["estimate"]), se),
+        "rank": int(r["rank"]),
+        "rank_low": int(r["rank_low"]),
+        "rank_high": int(r["rank_high"]),
+    }
+
+
+#: The article's ranking of the factors (its conclusions): the core engine, the growth levers, the foundations.
+FACTOR_TIERS = {"core": ("MI", "SC"), "growth": ("CX", "MK"), "foundation": ("TP", "RC", "TO")}
+
+
+def factor_tiers(ctx: dict) -> dict:
+    """Main effects of the seven factors in the joint model (all 21 products and the controls held fixed),
+    ranked with simultaneous rank confidence sets; the estimate is the mean core main effect minus the mean
+    foundation main effect (HC3)."""
+    _need(ctx, factors=tuple(f for fs in FACTOR_TIERS.values() for f in fs))
+    from cbec.stats.ranks import rank_confidence_sets
+    from cbec.stats.regression import contrast, fit_ols
+
+    res = fit_ols(ctx["y"], models.joint_design(ctx["scores"], ctx["controls"]))
+    f = list(ctx["scores"].columns)
+    sets = rank_confidence_sets(res.params[f], res.cov_params().loc[f, f], n_draws=2000, seed=ctx["seed"])
+    core, found = FACTOR_TIERS["core"], FACTOR_TIERS["foundation"]
+    c = contrast(res, f"({' + '.join(core)}) / {len(core)} - ({' + '.join(found)}) / {len(found)} = 0")
+    separated = all(sets.loc[a, "rank_high"] < sets.loc[b, "rank_low"] for a in core for b in found)
+    reversed_ = any(sets.loc[b, "rank_high"] < sets.loc[a, "rank_low"] for a in core for b in found)
+    return {
+        **_wald(c["estimate"], c["std_error"]),
+        "tiers_separated": separated,
+        "tiers_reversed": reversed_,
+        "ranks": "; ".join(
+            f"{k} {int(r['rank'])} [{int(r['rank_low'])}–{int(r['rank_high'])}]" for k, r in sets.iterrows()
+        ),
+    }
+
+
+def _tier_verdict(res: dict) -> str:
+    """*matches* when every core factor's rank set lies above every foundation factor's; *differs* when some
+    foundation factor's set lies above a core factor's; *inconclusive* otherwise."""
+    return "matches" if res["tiers_separated"] else ("differs" if res["tiers_reversed"] else "inconclusive")
 
 
 def _size_slope(ctx: dict, measure: str, term: str, sign: int) -> dict:
-    t = groups.balance_focus_by_size(ctx["profile"], ctx["y"], ctx["sme"], ctx["controls"]).set_index(["measure", "term"])
+    t = groups.balance_focus_by_size(ctx["profile"], ctx["y"], ctx["sme"], ctx["controls"]).set_index(
+        ["measure", "term"]
+    )
     r = t.loc[(measure, term)]
     z = float(r["estimate"]) / float(r["std_error"])
-    return {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-            "p_predicted": float(stats.norm.sf(sign * z)), "p_opposite": float(stats.norm.cdf(sign * z))}
+    return {
+        "estimate": r["estimate"],
+        "ci_low": r["ci_low"],
+        "ci_high": r["ci_high"],
+        "p_predicted": float(stats.norm.sf(sign * z)),
+        "p_opposite": float(stats.norm.cdf(sign * z)),
+    }
 
 
 def spread_slope_large(ctx: dict) -> dict:
@@ -169,18 +264,36 @@ def focus_slope_sme(ctx: dict) -> dict:
 
 def stage_fit(ctx: dict) -> dict:
     """Performance per SD of stage fit (advised factors' lead over the others), profile and controls fixed."""
+    missing = groups.stage_test_missing(ctx["data"], ctx["indices"])
+    if missing:
+        raise NotTestable(f"this questionnaire lacks {missing}")
     fit = groups.stage_fit(ctx["indices"], ctx["data"]["stage"])
-    t = groups.stage_fit_model(fit, ctx["profile"], ctx["y"], ctx["controls"], sme=ctx["sme"],
-                               scores=ctx["scores"]).iloc[0]
+    t = groups.stage_fit_model(
+        fit, ctx["profile"], ctx["y"], ctx["controls"], sme=ctx["sme"], scores=ctx["scores"]
+    ).iloc[0]
     z = float(t["estimate"]) / float(t["std_error"])
-    return {"estimate": t["estimate"], "ci_low": t["ci_low"], "ci_high": t["ci_high"],
-            "p_predicted": float(stats.norm.sf(z)), "p_opposite": float(stats.norm.cdf(z))}
+    return {
+        "estimate": t["estimate"],
+        "ci_low": t["ci_low"],
+        "ci_high": t["ci_high"],
+        "p_predicted": float(stats.norm.sf(z)),
+        "p_opposite": float(stats.norm.cdf(z)),
+    }
 
 
 ESTIMATORS: dict[str, Callable[[dict], dict]] = {
-    f.__name__: f for f in (margin_per_inventory_day, niche_margin_gap, flexible_cycle_reduction,
-                            experience_repurchase_ratio, coupling_rank_mi_sc, spread_slope_large, focus_slope_sme,
-                            stage_fit)
+    f.__name__: f
+    for f in (
+        margin_per_inventory_day,
+        niche_margin_gap,
+        flexible_cycle_reduction,
+        experience_repurchase_ratio,
+        coupling_rank_mi_sc,
+        spread_slope_large,
+        focus_slope_sme,
+        stage_fit,
+        factor_tiers,
+    )
 }
 
 
@@ -223,11 +336,14 @@ def _article_value(r: pd.Series) -> str:
         return f"{r['value_low']:g}–{r['value_high']:g}"
     if pd.notna(r["value"]):
         return f"{r['value']:g}"
-    return "strongest pair" if r["estimator"] == "coupling_rank_mi_sc" else "direction"
+    return {"coupling_rank_mi_sc": "strongest pair", "factor_tiers": "core > growth > foundation"}.get(
+        r["estimator"], "direction"
+    )
 
 
-def estimate_claims(data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, alpha: float = 0.05,
-                    n_boot: int = 999, seed: int = 2026) -> pd.DataFrame:
+def estimate_claims(
+    data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, alpha: float = 0.05, n_boot: int = 999, seed: int = 2026
+) -> pd.DataFrame:
     """Run the estimator of every testable claim on clean survey data and apply the stated verdict rules.
 
     Rules (the methods chapter states them before any result): a numeric claim *matches* when our 95%
@@ -242,21 +358,44 @@ def estimate_claims(data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, 
     ``verdict_alt, p_holm, rank, rank_low, rank_high, part_of``.
     """
     a = models.prepare(data, inst)
-    ctx = {"data": data, "instrument": inst, "scores": a.scores, "indices": a.indices, "y": a.y,
-           "controls": a.controls, "profile": groups.balance_focus(a.indices), "sme": groups.group_dummy(data, "size"),
-           "n_boot": n_boot, "seed": seed}
-    rows = []
+    ctx = {
+        "data": data,
+        "instrument": inst,
+        "scores": a.scores,
+        "indices": a.indices,
+        "y": a.y,
+        "controls": a.controls,
+        "profile": groups.balance_focus(a.indices),
+        "sme": groups.group_dummy(data, "size"),
+        "n_boot": n_boot,
+        "seed": seed,
+    }
+    rows, untested = [], []
     for _, r in claims[claims["testable"] == "yes"].iterrows():
-        res = ESTIMATORS[r["estimator"]](ctx)
-        row = {"claim_id": r["claim_id"], "section": r["section"], "statement": r["statement"],
-               "article_value": _article_value(r), "unit": r["unit"], "band_low": r["band_low"],
-               "band_high": r["band_high"], "part_of": r["part_of"] or pd.NA, **res}
+        try:
+            res = ESTIMATORS[r["estimator"]](ctx)
+        except NotTestable as exc:
+            untested.append({"claim_id": r["claim_id"], "statement": r["statement"], "reason": str(exc)})
+            continue
+        row = {
+            "claim_id": r["claim_id"],
+            "section": r["section"],
+            "statement": r["statement"],
+            "article_value": _article_value(r),
+            "unit": r["unit"],
+            "band_low": r["band_low"],
+            "band_high": r["band_high"],
+            "part_of": r["part_of"] or pd.NA,
+            **res,
+        }
         if pd.notna(r["band_low"]):
             row["verdict"] = band_verdict(res["ci_low"], res["ci_high"], r["band_low"], r["band_high"])
         if pd.notna(r["band_alt_low"]):
             row["verdict_alt"] = band_verdict(res["ci_low"], res["ci_high"], r["band_alt_low"], r["band_alt_high"])
         if r["estimator"] == "coupling_rank_mi_sc":
             row["verdict"] = _rank_claim_verdict(res)
+        if r["estimator"] == "factor_tiers":
+            row["verdict"] = _tier_verdict(res)
         rows.append(row)
     out = pd.DataFrame(rows)
     for col in ("p_predicted", "p_opposite", "p_holm", "verdict", "verdict_alt"):
@@ -265,15 +404,30 @@ def estimate_claims(data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, 
     direction = _direction_verdicts(out, alpha)
     out["verdict"] = out["verdict"].where(out["verdict"].notna(), direction)
     out = pd.concat([out, _compound_rows(out, claims)], ignore_index=True)
-    return out.drop(columns=["p_predicted", "p_opposite"])
+    out = out.drop(columns=["p_predicted", "p_opposite"])
+    out.attrs["not_testable"] = pd.DataFrame(untested, columns=["claim_id", "statement", "reason"])
+    return out
 
 
 def _compound_rows(tested: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for cid, parts in tested.dropna(subset=["part_of"]).groupby("part_of"):
         r = claims.set_index("claim_id").loc[cid]
-        v = ("matches" if (parts["verdict"] == "matches").all() else
-             "differs" if (parts["verdict"] == "differs").any() else "inconclusive")
-        rows.append({"claim_id": cid, "section": r["section"], "statement": r["statement"],
-                     "article_value": "all parts: " + ", ".join(parts["claim_id"]), "unit": r["unit"], "verdict": v})
+        v = (
+            "matches"
+            if (parts["verdict"] == "matches").all()
+            else "differs"
+            if (parts["verdict"] == "differs").any()
+            else "inconclusive"
+        )
+        rows.append(
+            {
+                "claim_id": cid,
+                "section": r["section"],
+                "statement": r["statement"],
+                "article_value": "all parts: " + ", ".join(parts["claim_id"]),
+                "unit": r["unit"],
+                "verdict": v,
+            }
+        )
     return pd.DataFrame(rows)

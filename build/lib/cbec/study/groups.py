@@ -44,13 +44,19 @@ def _joint_design(z: pd.DataFrame, g: pd.Series, controls: pd.DataFrame) -> pd.D
     prods = pd.concat([(z[a] * z[b]).rename(f"{a}x{b}") for a, b in pairs], axis=1)
     base = pd.concat([z, prods], axis=1)
     inter = base.mul(g, axis=0).add_suffix(f"_x_{g.name}")
-    ctrl = controls.drop(columns=[c for c in controls.columns if c.startswith(GROUPINGS[g.name][0])],
-                         errors="ignore")
+    ctrl = controls.drop(columns=[c for c in controls.columns if c.startswith(GROUPINGS[g.name][0])], errors="ignore")
     return pd.concat([base, g, inter, ctrl], axis=1)
 
 
-def group_coupling_difference(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, g: pd.Series,
-                              n_boot: int = 0, seed: int = 2026, level: float = 0.95) -> pd.DataFrame:
+def group_coupling_difference(
+    scores: pd.DataFrame,
+    y: pd.Series,
+    controls: pd.DataFrame,
+    g: pd.Series,
+    n_boot: int = 0,
+    seed: int = 2026,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Difference in each pair's coupling between the focal group and the rest.
 
     Fits ``y ~ Z + products + G + G x (Z + products) + controls`` with standardised factors ``Z`` (HC3). The
@@ -73,10 +79,20 @@ def group_coupling_difference(scores: pd.DataFrame, y: pd.Series, controls: pd.D
     for a, b in models.pair_list(scores.columns):
         i_ref, i_diff = names.index(f"{a}x{b}"), names.index(f"{a}x{b}_x_{g.name}")
         d, se = float(res.params[i_diff]), float(res.bse[i_diff])
-        rows.append({"factor_a": a, "factor_b": b, "coupling_reference": float(res.params[i_ref]),
-                     "coupling_focal": float(res.params[i_ref] + res.params[i_diff]), "difference": d,
-                     "std_error": se, "p_value": float(res.pvalues[i_diff]), "ci_low": d - zc * se,
-                     "ci_high": d + zc * se, "_col": i_diff})
+        rows.append(
+            {
+                "factor_a": a,
+                "factor_b": b,
+                "coupling_reference": float(res.params[i_ref]),
+                "coupling_focal": float(res.params[i_ref] + res.params[i_diff]),
+                "difference": d,
+                "std_error": se,
+                "p_value": float(res.pvalues[i_diff]),
+                "ci_low": d - zc * se,
+                "ci_high": d + zc * se,
+                "_col": i_diff,
+            }
+        )
     out = pd.DataFrame(rows)
     out["p_holm"] = models.holm(out["p_value"])
     if n_boot:
@@ -104,12 +120,15 @@ def balance_focus(indices: pd.DataFrame) -> pd.DataFrame:
     """
     u = indices.to_numpy(float)
     srt = np.sort(u, axis=1)
-    return pd.DataFrame({
-        "level": u.mean(axis=1),
-        "spread": u.std(axis=1),
-        "system_D": coupling.coordination_degree(u),
-        "focus": srt[:, -2:].mean(axis=1) - srt[:, :-2].mean(axis=1),
-    }, index=indices.index)
+    return pd.DataFrame(
+        {
+            "level": u.mean(axis=1),
+            "spread": u.std(axis=1),
+            "system_D": coupling.coordination_degree(u),
+            "focus": srt[:, -2:].mean(axis=1) - srt[:, :-2].mean(axis=1),
+        },
+        index=indices.index,
+    )
 
 
 def _profile_design(profile: pd.DataFrame, measure: str, sme: pd.Series) -> pd.DataFrame:
@@ -120,12 +139,15 @@ def _profile_design(profile: pd.DataFrame, measure: str, sme: pd.Series) -> pd.D
     (measured: the large-firm slope on D moved from −0.58 to −0.20 when level² entered).
     """
     zm = models.standardise(profile[[measure, "level"]])
-    return pd.concat([zm, (zm["level"] ** 2).rename("level_sq"), sme.rename("sme"),
-                      (zm[measure] * sme).rename(f"{measure}_x_sme")], axis=1)
+    return pd.concat(
+        [zm, (zm["level"] ** 2).rename("level_sq"), sme.rename("sme"), (zm[measure] * sme).rename(f"{measure}_x_sme")],
+        axis=1,
+    )
 
 
-def balance_focus_by_size(profile: pd.DataFrame, y: pd.Series, sme: pd.Series, controls: pd.DataFrame,
-                          level: float = 0.95) -> pd.DataFrame:
+def balance_focus_by_size(
+    profile: pd.DataFrame, y: pd.Series, sme: pd.Series, controls: pd.DataFrame, level: float = 0.95
+) -> pd.DataFrame:
     """Is spread, focus or seven-factor D associated with performance differently in SMEs and large firms?
 
     For each measure ``m`` in (spread, focus, system_D): ``y ~ m + level + level² + SME + m x SME + controls``
@@ -138,18 +160,30 @@ def balance_focus_by_size(profile: pd.DataFrame, y: pd.Series, sme: pd.Series, c
     rows = []
     for m in ("spread", "focus", "system_D"):
         res = fit_ols(y, pd.concat([_profile_design(profile, m, sme), ctrl], axis=1))
-        terms = {"slope_large": contrast(res, f"{m} = 0"),
-                 "slope_sme": contrast(res, f"{m} + {m}_x_sme = 0"),
-                 "difference_sme_minus_large": contrast(res, f"{m}_x_sme = 0")}
+        terms = {
+            "slope_large": contrast(res, f"{m} = 0"),
+            "slope_sme": contrast(res, f"{m} + {m}_x_sme = 0"),
+            "difference_sme_minus_large": contrast(res, f"{m}_x_sme = 0"),
+        }
         for term, c in terms.items():
             est, se = c["estimate"], c["std_error"]
-            rows.append({"measure": m, "term": term, "estimate": est, "std_error": se,
-                         "ci_low": est - zc * se, "ci_high": est + zc * se, "p_value": c["p_value"]})
+            rows.append(
+                {
+                    "measure": m,
+                    "term": term,
+                    "estimate": est,
+                    "std_error": se,
+                    "ci_low": est - zc * se,
+                    "ci_high": est + zc * se,
+                    "p_value": c["p_value"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def predicted_by_size(profile: pd.DataFrame, y: pd.Series, sme: pd.Series, measure: str,
-                      grid: np.ndarray | None = None) -> pd.DataFrame:
+def predicted_by_size(
+    profile: pd.DataFrame, y: pd.Series, sme: pd.Series, measure: str, grid: np.ndarray | None = None
+) -> pd.DataFrame:
     """Predicted performance against a profile measure (in SD units) for large firms and SMEs, level at its
     mean: the data behind the size-paths figure."""
     res = fit_ols(y, _profile_design(profile, measure, sme), cov_type="nonrobust")
@@ -158,8 +192,17 @@ def predicted_by_size(profile: pd.DataFrame, y: pd.Series, sme: pd.Series, measu
     rows = []
     for label, s in (("large", 0.0), ("sme", 1.0)):
         pred = b["const"] + b[measure] * grid + b["sme"] * s + b[f"{measure}_x_sme"] * grid * s
-        rows += [{"group": label, measure: v, "predicted": p} for v, p in zip(grid, pred)]
+        rows += [{"group": label, measure: v, "predicted": p} for v, p in zip(grid, pred, strict=False)]
     return pd.DataFrame(rows)
+
+
+def stage_test_missing(data: pd.DataFrame, indices: pd.DataFrame) -> str:
+    """What a questionnaire lacks for the stage test ("" when it can be run)."""
+    needed = sorted({f for fs in STAGE_ADVICE.values() for f in fs} - set(indices.columns))
+    parts = (["a stage question"] if "stage" not in data.columns else []) + (
+        [f"the factors {', '.join(needed)}"] if needed else []
+    )
+    return " and ".join(parts)
 
 
 def stage_fit(indices: pd.DataFrame, stage: pd.Series) -> pd.Series:
@@ -173,9 +216,15 @@ def stage_fit(indices: pd.DataFrame, stage: pd.Series) -> pd.Series:
     return out
 
 
-def stage_fit_model(fit: pd.Series, profile: pd.DataFrame, y: pd.Series, controls: pd.DataFrame,
-                    sme: pd.Series | None = None, level_ci: float = 0.95,
-                    scores: pd.DataFrame | None = None) -> pd.DataFrame:
+def stage_fit_model(
+    fit: pd.Series,
+    profile: pd.DataFrame,
+    y: pd.Series,
+    controls: pd.DataFrame,
+    sme: pd.Series | None = None,
+    level_ci: float = 0.95,
+    scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Performance on stage fit (standardised), holding the firm's profile (level, spread, focus) and the
     controls fixed. Without spread and focus, a firm whose advised factors lead is simply a focused firm,
     and the size paths' payoff to focus would pass for a stage effect. Because that payoff differs by size,
@@ -198,5 +247,16 @@ def stage_fit_model(fit: pd.Series, profile: pd.DataFrame, y: pd.Series, control
     res = fit_ols(y[ok], x[ok])
     zc = stats.norm.ppf(0.5 + level_ci / 2)
     est, se = float(res.params["stage_fit"]), float(res.bse["stage_fit"])
-    return pd.DataFrame([{"term": "stage_fit", "estimate": est, "std_error": se, "ci_low": est - zc * se,
-                          "ci_high": est + zc * se, "p_value": float(res.pvalues["stage_fit"]), "n": int(ok.sum())}])
+    return pd.DataFrame(
+        [
+            {
+                "term": "stage_fit",
+                "estimate": est,
+                "std_error": se,
+                "ci_low": est - zc * se,
+                "ci_high": est + zc * se,
+                "p_value": float(res.pvalues["stage_fit"]),
+                "n": int(ok.sum()),
+            }
+        ]
+    )

@@ -136,6 +136,23 @@ def _split_front_matter(text: str) -> tuple[dict | None, str, str]:
 MAX_TRANSCRIPT_BYTES = 5 * 2**20
 
 
+def _turns(body: str) -> list[tuple[int, str, str]]:
+    """(turn number, interviewer | respondent, text) of each turn; continuation lines join their turn."""
+    out: list[tuple[int, str, str]] = []
+    turn, speaker, buf = 0, None, []
+    for line in [*body.splitlines(), None]:
+        m = _TURN.match(line) if line is not None else None
+        if (m or line is None) and speaker is not None and buf:
+            out.append((turn, speaker, " ".join(buf).strip()))
+        if m:
+            turn += 1
+            speaker = "interviewer" if m.group(1) in INTERVIEWER else "respondent"
+            buf = [m.group(2)]
+        elif line is not None and line.strip() and speaker is not None:
+            buf.append(line.strip())
+    return out
+
+
 def read_transcripts(folder: str | Path) -> Corpus:
     """Read every ``*.md``/``*.txt`` transcript in ``folder`` (README files excepted).
 
@@ -146,8 +163,9 @@ def read_transcripts(folder: str | Path) -> Corpus:
         turn, speaker, text``); ``files``: one row per file read; ``skipped``: ``file, reason``.
     """
     folder = Path(folder)
-    paths = sorted(p for p in folder.iterdir()
-                   if p.suffix.lower() in (".md", ".txt") and not p.name.lower().startswith("readme"))
+    paths = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in (".md", ".txt") and not p.name.lower().startswith("readme")
+    )
     pseudo = Pseudonymiser()
     good: list[tuple[Path, dict, str]] = []
     skipped = []
@@ -195,36 +213,46 @@ def read_transcripts(folder: str | Path) -> Corpus:
     for p, meta, body in good:
         names = [str(n) for n in meta.get("names") or []]
         companies = [str(c) for c in meta.get("companies") or []]
-        turn, speaker, buf = 0, None, []
-
-        def flush():
-            if speaker is not None and buf:
-                rows.append({"file": p.name, "firm": str(meta["firm"]), "size_class": str(meta["size_class"]),
-                             "main_market": str(meta["main_market"]), "language": str(meta["language"]),
-                             "turn": turn, "speaker": speaker,
-                             "text": pseudo.apply(" ".join(buf).strip(), names, companies)})
-
-        for line in body.splitlines():
-            m = _TURN.match(line)
-            if m:
-                flush()
-                turn += 1
-                speaker = "interviewer" if m.group(1) in INTERVIEWER else "respondent"
-                buf = [m.group(2)]
-            elif line.strip() and speaker is not None:
-                buf.append(line.strip())
-        flush()
-        files.append({"file": p.name, "firm": str(meta["firm"]), "size_class": str(meta["size_class"]),
-                      "main_market": str(meta["main_market"]), "language": str(meta["language"]),
-                      "role": str(meta.get("role", "")), "date": str(meta.get("date", "")),
-                      "turns": turn})
-    seg = pd.DataFrame(rows, columns=["file", "firm", "size_class", "main_market", "language", "turn", "speaker", "text"])
-    seg.insert(0, "segment_id", [f"{f.split('.')[0]}#{t}" for f, t in zip(seg["file"], seg["turn"])])
-    return Corpus(segments=seg, files=pd.DataFrame(files),
-                  skipped=pd.DataFrame(skipped, columns=["file", "reason"]), placeholders=dict(pseudo.mapping))
+        turns = _turns(body)
+        for turn, speaker, text in turns:
+            rows.append(
+                {
+                    "file": p.name,
+                    "firm": str(meta["firm"]),
+                    "size_class": str(meta["size_class"]),
+                    "main_market": str(meta["main_market"]),
+                    "language": str(meta["language"]),
+                    "turn": turn,
+                    "speaker": speaker,
+                    "text": pseudo.apply(text, names, companies),
+                }
+            )
+        files.append(
+            {
+                "file": p.name,
+                "firm": str(meta["firm"]),
+                "size_class": str(meta["size_class"]),
+                "main_market": str(meta["main_market"]),
+                "language": str(meta["language"]),
+                "role": str(meta.get("role", "")),
+                "date": str(meta.get("date", "")),
+                "turns": turns[-1][0] if turns else 0,
+            }
+        )
+    seg = pd.DataFrame(
+        rows, columns=["file", "firm", "size_class", "main_market", "language", "turn", "speaker", "text"]
+    )
+    seg.insert(0, "segment_id", [f"{f.split('.')[0]}#{t}" for f, t in zip(seg["file"], seg["turn"], strict=False)])
+    return Corpus(
+        segments=seg,
+        files=pd.DataFrame(files),
+        skipped=pd.DataFrame(skipped, columns=["file", "reason"]),
+        placeholders=dict(pseudo.mapping),
+    )
 
 
 # --- coding ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Codebook:
@@ -240,7 +268,9 @@ def load_codebook(path: str | Path = CODEBOOK_YAML) -> Codebook:
         names[code] = f["name"]
         for sd, t in f["subdimensions"].items():
             terms[sd] = {k: [str(x) for x in t.get(k, [])] for k in ("zh", "en", "regex")}
-    return Codebook(terms=terms, factor_names=names, domain_dictionary=[str(w) for w in raw.get("domain_dictionary", [])])
+    return Codebook(
+        terms=terms, factor_names=names, domain_dictionary=[str(w) for w in raw.get("domain_dictionary", [])]
+    )
 
 
 def _latin_word(term: str) -> re.Pattern:
@@ -266,7 +296,7 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, speaker: str = "re
     rows = []
     for r in segments[segments["speaker"] == speaker].itertuples(index=False):
         toks = _tokens(r.text, jieba)
-        grams = {"".join(toks[i:i + k]) for k in range(1, 5) for i in range(len(toks) - k + 1)}
+        grams = {"".join(toks[i : i + k]) for k in range(1, 5) for i in range(len(toks) - k + 1)}
         low = r.text.lower()
         for sd, t in codebook.terms.items():
             hits = []
@@ -280,11 +310,33 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, speaker: str = "re
             hits += [term for term in t["en"] if _latin_word(term.lower()).search(low)]
             hits += [rx for rx in t["regex"] if re.search(rx, r.text)]
             if hits:
-                rows.append({"segment_id": r.segment_id, "file": r.file, "firm": r.firm, "size_class": r.size_class,
-                             "speaker": r.speaker, "text": r.text, "factor": sd[:2], "subdimension": sd,
-                             "matched_terms": "; ".join(dict.fromkeys(hits))})
-    return pd.DataFrame(rows, columns=["segment_id", "file", "firm", "size_class", "speaker", "text", "factor",
-                                       "subdimension", "matched_terms"])
+                rows.append(
+                    {
+                        "segment_id": r.segment_id,
+                        "file": r.file,
+                        "firm": r.firm,
+                        "size_class": r.size_class,
+                        "speaker": r.speaker,
+                        "text": r.text,
+                        "factor": sd[:2],
+                        "subdimension": sd,
+                        "matched_terms": "; ".join(dict.fromkeys(hits)),
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "segment_id",
+            "file",
+            "firm",
+            "size_class",
+            "speaker",
+            "text",
+            "factor",
+            "subdimension",
+            "matched_terms",
+        ],
+    )
 
 
 def presence_matrix(coded: pd.DataFrame, segment_ids) -> pd.DataFrame:
@@ -316,8 +368,14 @@ def cooccurrence_pairs(co: pd.DataFrame) -> pd.DataFrame:
     for a, b in combinations(co.index, 2):
         both = co.loc[a, b]
         either = co.loc[a, a] + co.loc[b, b] - both
-        rows.append({"factor_a": a, "factor_b": b, "segments_together": int(both),
-                     "jaccard": float(both / either) if either else 0.0})
+        rows.append(
+            {
+                "factor_a": a,
+                "factor_b": b,
+                "segments_together": int(both),
+                "jaccard": float(both / either) if either else 0.0,
+            }
+        )
     return pd.DataFrame(rows).sort_values(["segments_together", "jaccard"], ascending=False).reset_index(drop=True)
 
 
@@ -326,15 +384,19 @@ def exemplar_quotes(coded: pd.DataFrame, per_factor: int = 2, max_chars: int = 2
     c = coded.copy()
     c["n_terms"] = c["matched_terms"].str.count(";") + 1
     c["length"] = c["text"].str.len()
-    best = (c.groupby(["factor", "segment_id"], as_index=False)
-            .agg(n_terms=("n_terms", "sum"), length=("length", "first"), firm=("firm", "first"), text=("text", "first"))
-            .sort_values(["factor", "n_terms", "length"], ascending=[True, False, True])
-            .groupby("factor").head(per_factor))
+    best = (
+        c.groupby(["factor", "segment_id"], as_index=False)
+        .agg(n_terms=("n_terms", "sum"), length=("length", "first"), firm=("firm", "first"), text=("text", "first"))
+        .sort_values(["factor", "n_terms", "length"], ascending=[True, False, True])
+        .groupby("factor")
+        .head(per_factor)
+    )
     best["quote"] = [t if len(t) <= max_chars else t[:max_chars].rstrip() + "…" for t in best["text"]]
     return best[["factor", "firm", "segment_id", "quote"]].reset_index(drop=True)
 
 
 # --- agreement ------------------------------------------------------------------------------------
+
 
 def read_coding(path: str | Path) -> pd.DataFrame:
     """A hand-coded file: columns ``segment_id`` and ``factors`` (codes separated by ';', empty = none)."""
@@ -347,7 +409,7 @@ def read_coding(path: str | Path) -> pd.DataFrame:
 
 def coding_to_matrix(coding: pd.DataFrame) -> pd.DataFrame:
     m = pd.DataFrame(0, index=pd.Index(coding["segment_id"], name="segment_id"), columns=list(FACTOR_CODES))
-    for sid, codes in zip(coding["segment_id"], coding["factors"]):
+    for sid, codes in zip(coding["segment_id"], coding["factors"], strict=False):
         for c in filter(None, (x.strip() for x in codes.split(";"))):
             if c not in m.columns:
                 raise ValueError(f"segment {sid}: unknown factor code {c!r}")
@@ -371,11 +433,19 @@ def kappa_table(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         k = np.nan if (x.sum() + y.sum() == 0) else float(cohen_kappa_score(x, y))
         if not np.isnan(k) and len(set(x)) == 1 and len(set(y)) == 1:
             k = 1.0 if (x == y).all() else np.nan  # both constant: agreement is perfect or undefined
-        rows.append({"factor": f, "kappa": k, "agreement": float((x == y).mean()), "n_a": int(x.sum()),
-                     "n_b": int(y.sum())})
+        rows.append(
+            {"factor": f, "kappa": k, "agreement": float((x == y).mean()), "n_a": int(x.sum()), "n_b": int(y.sum())}
+        )
     xa, xb = a.to_numpy().ravel(), b.to_numpy().ravel()
-    rows.append({"factor": "pooled", "kappa": float(cohen_kappa_score(xa, xb)), "agreement": float((xa == xb).mean()),
-                 "n_a": int(xa.sum()), "n_b": int(xb.sum())})
+    rows.append(
+        {
+            "factor": "pooled",
+            "kappa": float(cohen_kappa_score(xa, xb)),
+            "agreement": float((xa == xb).mean()),
+            "n_a": int(xa.sum()),
+            "n_b": int(xb.sum()),
+        }
+    )
     out = pd.DataFrame(rows)
     out.attrs["segments"] = len(common)
     return out
@@ -385,19 +455,29 @@ def joint_display(survey_effects: pd.DataFrame, interview_salience: pd.Series) -
     """Per factor: the survey's main effect and the interviews' salience side by side, with a stated reading.
 
     ``survey_effects`` has ``term, estimate, p_value`` (standardised main effects); salience is the share of
-    answer segments mentioning the factor. Ranks are compared: a factor in the top three of both is
-    "agreement (both strong)", in the bottom three of both "agreement (both weak)", in the top three of one
-    and the bottom three of the other "tension", otherwise "mixed".
+    answer segments mentioning the factor. Ranks are compared over the factors both sources cover: a factor in
+    the top three (of seven; in proportion for fewer) of both is "agreement (both strong)", in the bottom three
+    of both "agreement (both weak)", in the top of one and the bottom of the other "tension", otherwise
+    "mixed".
     """
-    s = survey_effects.set_index("term")[["estimate", "p_value"]].reindex(list(FACTOR_CODES))
-    df = pd.DataFrame({"survey_effect": s["estimate"], "survey_p": s["p_value"],
-                       "interview_salience": interview_salience.reindex(list(FACTOR_CODES))})
+    # Only factors both sources cover (a user's questionnaire may keep fewer than the codebook's seven).
+    factors = [f for f in survey_effects["term"] if f in interview_salience.index]
+    s = survey_effects.set_index("term")[["estimate", "p_value"]].reindex(factors)
+    df = pd.DataFrame(
+        {
+            "survey_effect": s["estimate"],
+            "survey_p": s["p_value"],
+            "interview_salience": interview_salience.reindex(factors),
+        }
+    )
     df["survey_rank"] = df["survey_effect"].rank(ascending=False, method="min").astype(int)
     df["interview_rank"] = df["interview_salience"].rank(ascending=False, method="min").astype(int)
+    n = len(df)
+    top = round(3 * n / 7)  # the top three and bottom three of seven, in proportion for fewer factors
 
     def reading(r):
-        top_s, top_i = r.survey_rank <= 3, r.interview_rank <= 3
-        low_s, low_i = r.survey_rank >= 5, r.interview_rank >= 5
+        top_s, top_i = r.survey_rank <= top, r.interview_rank <= top
+        low_s, low_i = r.survey_rank > n - top, r.interview_rank > n - top
         if top_s and top_i:
             return "agreement (both strong)"
         if low_s and low_i:

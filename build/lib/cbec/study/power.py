@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cbec.stats import models
 from cbec.io.instrument import Instrument, load_instrument
+from cbec.stats import models
 from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
@@ -29,9 +29,15 @@ def _one_rep(inst: Instrument, n: int, gamma: float, pair: str, seed: int, alpha
     return bool(row["p_holm"] < alpha), bool(row["rank"] == 1)
 
 
-def power_curve(sample_sizes=(200, 400, 600, 1000), gammas=(0.10, 0.15, 0.20, 0.25), reps: int = 100,
-                pair: str = "MI*SC", alpha: float = 0.05, seed: int = 2026,
-                instrument: Instrument | None = None) -> pd.DataFrame:
+def power_curve(
+    sample_sizes=(200, 400, 600, 1000),
+    gammas=(0.10, 0.15, 0.20, 0.25),
+    reps: int = 100,
+    pair: str = "MI*SC",
+    alpha: float = 0.05,
+    seed: int = 2026,
+    instrument: Instrument | None = None,
+) -> pd.DataFrame:
     """Simulated power of the joint interaction model to find one planted coupling.
 
     Parameters
@@ -52,11 +58,20 @@ def power_curve(sample_sizes=(200, 400, 600, 1000), gammas=(0.10, 0.15, 0.20, 0.
     rows = []
     for i, n in enumerate(sample_sizes):
         for j, g in enumerate(gammas):
-            hits = np.array([_one_rep(inst, n, g, pair, seed + 100_000 * i + 1_000 * j + r, alpha)
-                             for r in range(reps)])
+            hits = np.array(
+                [_one_rep(inst, n, g, pair, seed + 100_000 * i + 1_000 * j + r, alpha) for r in range(reps)]
+            )
             p = hits[:, 0].mean()
-            rows.append({"n": n, "gamma": g, "reps": reps, "power_holm": p, "rank1_share": hits[:, 1].mean(),
-                         "mc_se": float(np.sqrt(p * (1 - p) / reps))})
+            rows.append(
+                {
+                    "n": n,
+                    "gamma": g,
+                    "reps": reps,
+                    "power_holm": p,
+                    "rank1_share": hits[:, 1].mean(),
+                    "mc_se": float(np.sqrt(p * (1 - p) / reps)),
+                }
+            )
     return pd.DataFrame(rows)
 
 

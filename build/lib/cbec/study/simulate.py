@@ -133,8 +133,10 @@ def _pairs_from_config(couplings: dict[str, float]) -> list[tuple[str, str, floa
     return out
 
 
-def simulate_survey(config: SimulationConfig | None = None, instrument: Instrument | None = None,
-                    ) -> tuple[pd.DataFrame, dict]:
+def simulate_survey(
+    config: SimulationConfig | None = None,
+    instrument: Instrument | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """Draw one simulated survey in the tidy data contract.
 
     Parameters
@@ -204,8 +206,13 @@ def simulate_survey(config: SimulationConfig | None = None, instrument: Instrume
     focus = srt[:, -2:].mean(axis=1) - srt[:, :-2].mean(axis=1)
     perf += np.where(large, -cfg.delta_balance_large * spread, cfg.delta_focus_sme * focus)
     ce = cfg.control_effects
-    perf += (ce["large"] * large + ce["factory"] * factory + ce["eu_na"] * (market == "eu_na")
-             + ce["years"] * years + ce["mature"] * (stage == "mature"))
+    perf += (
+        ce["large"] * large
+        + ce["factory"] * factory
+        + ce["eu_na"] * (market == "eu_na")
+        + ce["years"] * years
+        + ce["mature"] * (stage == "mature")
+    )
     perf += cfg.noise_sd * rng.standard_normal(n)
     perf_std = (perf - perf.mean()) / perf.std()
     perf_loadings: dict[str, float] = {}
@@ -219,36 +226,48 @@ def simulate_survey(config: SimulationConfig | None = None, instrument: Instrume
     i_sc, i_mi, i_cx, i_tp = (codes.index(c) for c in ("SC", "MI", "CX", "TP"))
     inventory = 45.0 * np.exp(-0.12 * eta[:, i_sc] - 0.04 * eta[:, i_tp] + 0.15 * rng.standard_normal(n))
     niche = rng.random(n) < stats.norm.cdf(0.8 * eta[:, i_mi] - 0.2)
-    margin = (4.0 + 2.0 * perf_std + cfg.margin_niche_premium * niche
-              + cfg.margin_per_inventory_day * (inventory - 45.0) + 2.5 * rng.standard_normal(n))
+    margin = (
+        4.0
+        + 2.0 * perf_std
+        + cfg.margin_niche_premium * niche
+        + cfg.margin_per_inventory_day * (inventory - 45.0)
+        + 2.5 * rng.standard_normal(n)
+    )
     cycle = 20.0 * np.exp(cfg.cycle_log_effect_sc * eta[:, i_sc] + 0.25 * rng.standard_normal(n))
-    repurchase = np.clip(15.0 * np.exp(cfg.repurchase_log_effect_cx * eta[:, i_cx] + 0.10 * perf_std
-                                       + 0.25 * rng.standard_normal(n)), 0, 95)
+    repurchase = np.clip(
+        15.0 * np.exp(cfg.repurchase_log_effect_cx * eta[:, i_cx] + 0.10 * perf_std + 0.25 * rng.standard_normal(n)),
+        0,
+        95,
+    )
     growth = 15.0 + 12.0 * perf_std + 10.0 * rng.standard_normal(n)
     band_mid = {"lt5m": 2.5, "5m_20m": 12.0, "20m_100m": 55.0, "100m_200m": 150.0, "ge200m": 400.0}
     revenue = np.array([band_mid[b] for b in band]) * np.exp(0.3 * rng.standard_normal(n))
-    channels = {c: (rng.random(n) < p).astype(np.int64) for c, p in
-                (("ch_marketplace", 0.9), ("ch_independent_site", 0.45), ("ch_social", 0.40), ("ch_b2b", 0.30))}
+    channels = {
+        c: (rng.random(n) < p).astype(np.int64)
+        for c, p in (("ch_marketplace", 0.9), ("ch_independent_site", 0.45), ("ch_social", 0.40), ("ch_b2b", 0.30))
+    }
 
-    df = pd.DataFrame({
-        "respondent_id": [f"R{i:05d}" for i in range(1, n + 1)],
-        "duration_s": np.round(600 * np.exp(0.35 * rng.standard_normal(n))).astype(np.int64),
-        "employees": employees,
-        "revenue_band": band,
-        "size_class": np.where(large, "large", "sme"),
-        "business_model": np.where(factory, "factory", "operations"),
-        "main_market": market,
-        **channels,
-        "years_cbec": years.astype(np.int64),
-        "stage": stage,
-        "category_strategy": np.where(niche, "niche", "broad"),
-        "cross_border_revenue_m": np.round(revenue, 2),
-        "revenue_growth_pct": np.round(growth, 1),
-        "net_margin_pct": np.round(margin, 1),
-        "inventory_days": np.round(inventory, 1),
-        "repurchase_pct": np.round(repurchase, 1),
-        "order_cycle_days": np.round(cycle, 1),
-    })
+    df = pd.DataFrame(
+        {
+            "respondent_id": [f"R{i:05d}" for i in range(1, n + 1)],
+            "duration_s": np.round(600 * np.exp(0.35 * rng.standard_normal(n))).astype(np.int64),
+            "employees": employees,
+            "revenue_band": band,
+            "size_class": np.where(large, "large", "sme"),
+            "business_model": np.where(factory, "factory", "operations"),
+            "main_market": market,
+            **channels,
+            "years_cbec": years.astype(np.int64),
+            "stage": stage,
+            "category_strategy": np.where(niche, "niche", "broad"),
+            "cross_border_revenue_m": np.round(revenue, 2),
+            "revenue_growth_pct": np.round(growth, 1),
+            "net_margin_pct": np.round(margin, 1),
+            "inventory_days": np.round(inventory, 1),
+            "repurchase_pct": np.round(repurchase, 1),
+            "order_cycle_days": np.round(cycle, 1),
+        }
+    )
     for col in inst.likert_ids:
         df[col] = pd.array(items[col], dtype="Int64")
 
@@ -265,19 +284,22 @@ def simulate_survey(config: SimulationConfig | None = None, instrument: Instrume
         "loadings_latent": loadings,
         "loadings_observed_implied": {i: round(implied_observed_loading(v), 6) for i, v in loadings.items()},
         "performance_loadings_latent": perf_loadings,
-        "main_effects": dict(zip(codes, beta.tolist())),
+        "main_effects": dict(zip(codes, beta.tolist(), strict=False)),
         "couplings": {f"{a}*{b}": g for a, b, g in _pairs_from_config(cfg.couplings)},
         "strongest_coupling": max(cfg.couplings, key=cfg.couplings.get) if cfg.couplings else None,
-        "size_paths": {"large": {"balance_penalty_per_sd_spread": cfg.delta_balance_large},
-                       "sme": {"focus_gain_per_unit_top2_lead": cfg.delta_focus_sme}},
+        "size_paths": {
+            "large": {"balance_penalty_per_sd_spread": cfg.delta_balance_large},
+            "sme": {"focus_gain_per_unit_top2_lead": cfg.delta_focus_sme},
+        },
         "dirty_rows": truth_dirt,
         "n_rows": int(len(df)),
     }
     return df, truth
 
 
-def _add_dirt(df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument,
-              rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+def _add_dirt(
+    df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Plant the problems a real export has, each kind on its own respondents."""
     n = len(df)
     likert = inst.factor_item_ids + inst.performance_item_ids
@@ -291,7 +313,7 @@ def _add_dirt(df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument,
     picked: dict[str, np.ndarray] = {}
     start = 0
     for kind, c in counts.items():
-        picked[kind] = order[start:start + c]
+        picked[kind] = order[start : start + c]
         start += c
 
     df = df.copy()
@@ -299,7 +321,8 @@ def _add_dirt(df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument,
     median_duration = float(df["duration_s"].median())
     rows = picked["speeder"]
     df.iloc[rows, df.columns.get_loc("duration_s")] = np.round(
-        median_duration * rng.uniform(0.08, 0.2, size=len(rows))).astype(np.int64)
+        median_duration * rng.uniform(0.08, 0.2, size=len(rows))
+    ).astype(np.int64)
     for c in cols:
         df.iloc[rows, c] = rng.integers(1, inst.likert_points + 1, size=len(rows))
     for r in picked["straightliner"]:
@@ -311,13 +334,13 @@ def _add_dirt(df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument,
         df.iat[r, att] = int(rng.choice([v for v in range(1, inst.likert_points + 1) if v != inst.attention_expected]))
     for r in picked["heavy_missing"]:
         drop = rng.random(len(cols)) < cfg.heavy_missing_rate
-        for c, d in zip(cols, drop):
+        for c, d in zip(cols, drop, strict=False):
             if d:
                 df.iat[r, c] = pd.NA
     # Scattered item non-response on everyone else.
     clean_rows = order[start:]
     mask = rng.random((len(clean_rows), len(cols))) < cfg.missing_cell_rate
-    for ri, ci in zip(*np.nonzero(mask)):
+    for ri, ci in zip(*np.nonzero(mask), strict=False):
         df.iat[clean_rows[ri], cols[ci]] = pd.NA
 
     # Duplicate submissions: half re-submitted under the same id, half under a new id.
@@ -332,14 +355,17 @@ def _add_dirt(df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument,
 
     ids = df["respondent_id"]
     truth = {kind: sorted(ids.iloc[rows].tolist()) for kind, rows in picked.items()}
-    truth["duplicates"] = [{"row": n + i, "respondent_id": new, "copy_of": old} for i, (new, old) in
-                           enumerate(zip(dups["respondent_id"], df["respondent_id"].iloc[src]))]
+    truth["duplicates"] = [
+        {"row": n + i, "respondent_id": new, "copy_of": old}
+        for i, (new, old) in enumerate(zip(dups["respondent_id"], df["respondent_id"].iloc[src], strict=False))
+    ]
     truth["item_missing_cells"] = int(mask.sum())
     return df, truth
 
 
-def write_simulation(out_dir: str | Path, n: int = 600, seed: int = 2026,
-                     config: SimulationConfig | None = None) -> tuple[Path, Path]:
+def write_simulation(
+    out_dir: str | Path, n: int = 600, seed: int = 2026, config: SimulationConfig | None = None
+) -> tuple[Path, Path]:
     """Simulate and write ``survey_simulated.csv`` and ``ground_truth.json`` (byte-stable for a seed)."""
     cfg = config or SimulationConfig(n=n, seed=seed)
     df, truth = simulate_survey(cfg)
@@ -362,22 +388,33 @@ def truth_tables(truth: dict, instrument: Instrument | None = None) -> dict[str,
     inst = instrument or load_instrument()
     # ground_truth.json is written with sorted keys; show factors in the questionnaire's order.
     order = [c for c in inst.factor_codes if c in truth["main_effects"]]
-    effects = pd.DataFrame({
-        "factor": order,
-        "name": [inst.factor(c).en for c in order],
-        "beta": [truth["main_effects"][c] for c in order],
-    })
+    effects = pd.DataFrame(
+        {
+            "factor": order,
+            "name": [inst.factor(c).en for c in order],
+            "beta": [truth["main_effects"][c] for c in order],
+        }
+    )
     couplings = pd.DataFrame(
-        [{"pair": k.replace("*", " x "), "gamma": v} for k, v in truth["couplings"].items()],
-        columns=["pair", "gamma"])
+        [{"pair": k.replace("*", " x "), "gamma": v} for k, v in truth["couplings"].items()], columns=["pair", "gamma"]
+    )
     lat, obs = truth["loadings_latent"], truth["loadings_observed_implied"]
-    loadings = pd.DataFrame({"item": list(lat), "factor": [i[:2] for i in lat],
-                             "loading_latent": list(lat.values()),
-                             "loading_on_7_point_scale": [obs[i] for i in lat]})
+    loadings = pd.DataFrame(
+        {
+            "item": list(lat),
+            "factor": [i[:2] for i in lat],
+            "loading_latent": list(lat.values()),
+            "loading_on_7_point_scale": [obs[i] for i in lat],
+        }
+    )
     dirt = truth.get("dirty_rows") or {}
     planted = pd.DataFrame(
         [{"problem": k, "rows": len(v)} for k, v in dirt.items() if isinstance(v, list)]
-        + ([{"problem": "scattered missing cells", "rows": dirt["item_missing_cells"]}]
-           if "item_missing_cells" in dirt else []),
-        columns=["problem", "rows"])
+        + (
+            [{"problem": "scattered missing cells", "rows": dirt["item_missing_cells"]}]
+            if "item_missing_cells" in dirt
+            else []
+        ),
+        columns=["problem", "rows"],
+    )
     return {"main_effects": effects, "couplings": couplings, "loadings": loadings, "dirt": planted}

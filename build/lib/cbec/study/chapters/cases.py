@@ -15,10 +15,18 @@ def cases_chapter(cfg: RunConfig) -> ChapterResult:
     r = ChapterResult("cases")
     r.table("profiles", cases.profile_table(data), "The two case firms", index=True, save=False)
     r.table("facts", cases.facts_table(data, register), "Headline figures (claims register ids)", save=False)
-    r.table("factor_scores", scores, "Practices per factor and the resulting score",
-            columns=["firm", "factor", "practices", "quantified_outcomes", "score", "practice_list", "claims"])
-    r.figure("comparison", "case_comparison", scores,
-             alt="Bar chart of the rubric score of each factor for the two case firms.")
+    r.table(
+        "factor_scores",
+        scores,
+        "Practices per factor and the resulting score",
+        columns=["firm", "factor", "practices", "quantified_outcomes", "score", "practice_list", "claims"],
+    )
+    r.figure(
+        "comparison",
+        "case_comparison",
+        scores,
+        alt="Bar chart of the rubric score of each factor for the two case firms.",
+    )
     piv = scores.pivot(index="factor", columns="firm_id", values="score")
     r.value(cs_same=int((piv.iloc[:, 0] == piv.iloc[:, 1]).sum()), cs_min=int(scores["score"].min()))
     return r

@@ -5,8 +5,21 @@ from __future__ import annotations
 from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
 from cbec.study.claims import estimate_claims, load_claims
 
-TESTED_COLUMNS = ["claim_id", "statement", "article_value", "unit", "estimate", "ci_low", "ci_high", "band_low",
-                  "band_high", "p_holm", "verdict", "verdict_alt"]
+#: The verdict stands next to the claim's id, so it is visible on any screen; the statement comes last.
+TESTED_COLUMNS = [
+    "claim_id",
+    "verdict",
+    "verdict_alt",
+    "article_value",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "band_low",
+    "band_high",
+    "p_holm",
+    "unit",
+    "statement",
+]
 
 
 def claims_chapter(cfg: RunConfig) -> ChapterResult:
@@ -16,22 +29,43 @@ def claims_chapter(cfg: RunConfig) -> ChapterResult:
     register = load_claims()
     tested = estimate_claims(st.clean, st.instrument, register, alpha=cfg.alpha, n_boot=cfg.n_boot, seed=cfg.seed)
     r = ChapterResult("claims")
-    r.table("register", register, "The claims register: every numeric statement of the article, in our words",
-            columns=["claim_id", "section", "kind", "about", "statement", "value", "unit"])
-    r.table("by_section", register.groupby(["section", "kind"]).size().unstack(fill_value=0),
-            "Statements by section and kind", index=True, save=False)
-    r.table("tested", tested, "The article's effect claims against our estimates",
-            columns=[c for c in TESTED_COLUMNS if c in tested.columns])
+    r.table(
+        "register",
+        register,
+        "The claims register: every numeric statement of the article, in our words",
+        columns=["claim_id", "section", "kind", "about", "statement", "value", "unit"],
+    )
+    r.table(
+        "by_section",
+        register.groupby(["section", "kind"]).size().unstack(fill_value=0),
+        "Statements by section and kind",
+        index=True,
+        save=False,
+    )
+    r.table(
+        "tested",
+        tested,
+        "The article's effect claims against our estimates",
+        columns=[c for c in TESTED_COLUMNS if c in tested.columns],
+    )
+    r.table("not_testable", tested.attrs["not_testable"], "Claims this questionnaire cannot test, and why")
     kinds = register["kind"].value_counts()
     counts = tested["verdict"].value_counts()
-    r.value(cl_n=len(register), cl_market=int(kinds.get("market_statistic", 0)),
-            cl_firm=int(kinds.get("firm_fact", 0)), cl_effect=int(kinds.get("effect_claim", 0)),
-            cl_tested=len(tested), cl_matches=int(counts.get("matches", 0)), cl_differs=int(counts.get("differs", 0)),
-            cl_inconclusive=int(counts.get("inconclusive", 0)))
+    r.value(
+        cl_n=len(register),
+        cl_market=int(kinds.get("market_statistic", 0)),
+        cl_firm=int(kinds.get("firm_fact", 0)),
+        cl_effect=int(kinds.get("effect_claim", 0)),
+        cl_tested=len(tested),
+        cl_matches=int(counts.get("matches", 0)),
+        cl_differs=int(counts.get("differs", 0)),
+        cl_inconclusive=int(counts.get("inconclusive", 0)),
+    )
     if cfg.simulated:
         r.notes["truth"] = (
             "**What this shows on the shipped data.** The survey is simulated and the simulation was written to "
             "contain several of these effects, sometimes at a different size than the article reports (for "
             "instance the supply-chain effect on order cycles). A verdict here says whether the method recovers "
-            "what the simulation holds — nothing about real firms. The simulation plants no stage effect.")
+            "what the simulation holds — nothing about real firms. The simulation plants no stage effect."
+        )
     return r

@@ -20,10 +20,12 @@ def interviews_chapter(cfg: RunConfig) -> ChapterResult:
     folder = Path(cfg.interviews_dir)
     corpus = iv.read_transcripts(folder)
     if (folder / iv.ILLUSTRATIVE_MARK).exists():
-        r.notes["illustrative"] = (":::{warning}\n**Illustrative transcripts.** The interviews analysed here were "
-                                   "written for this project as illustrative material; the firms and people are "
-                                   "fictional, and the hand-coded sample was written by the project too, so the "
-                                   "agreement below is optimistic.\n:::")
+        r.notes["illustrative"] = (
+            ":::{warning}\n**Illustrative transcripts.** The interviews analysed here were "
+            "written for this project as illustrative material; the firms and people are "
+            "fictional, and the hand-coded sample was written by the project too, so the "
+            "agreement below is optimistic.\n:::"
+        )
     coded = iv.code_segments(corpus.segments, iv.load_codebook())
     r.table("coded_segments", coded, "", save=True)
     r.table("files", corpus.files.drop(columns=["date"]), "Transcripts read", save=False)
@@ -42,7 +44,11 @@ def interviews_chapter(cfg: RunConfig) -> ChapterResult:
     if gold_path.exists():
         gold = iv.coding_to_matrix(iv.read_coding(gold_path))
         kappa = iv.kappa_table(iv.presence_matrix(coded, gold.index), gold)
-        r.table("kappa_auto_vs_gold", kappa, f"Automatic coder against the hand-coded sample ({kappa.attrs['segments']} segments)")
+        r.table(
+            "kappa_auto_vs_gold",
+            kappa,
+            f"Automatic coder against the hand-coded sample ({kappa.attrs['segments']} segments)",
+        )
         r.value(iv_kappa=kappa.set_index("factor").loc["pooled", "kappa"], iv_gold=True)
         if cfg.second_coder_path:
             k2 = iv.kappa_table(gold, iv.coding_to_matrix(iv.read_coding(cfg.second_coder_path)))
@@ -50,15 +56,35 @@ def interviews_chapter(cfg: RunConfig) -> ChapterResult:
     else:
         r.table("kappa_auto_vs_gold", pd.DataFrame(columns=["factor", "kappa", "agreement"]), "No hand-coded sample")
         r.value(iv_kappa=float("nan"), iv_gold=False)
-        r.notes["no_gold"] = ("No hand-coded sample was found (`coding_gold.csv` in the transcripts folder, or "
-                              "`--gold`), so the automatic coding is not checked against a person's.")
+        r.notes["no_gold"] = (
+            "No hand-coded sample was found (`coding_gold.csv` in the transcripts folder, or "
+            "`--gold`), so the automatic coding is not checked against a person's."
+        )
     by_file = iv.salience(coded, corpus.segments, "file").rename(index=lambda f: f.rsplit(".", 1)[0])
-    r.figure("salience", "matrix_heatmap", by_file, "Share of each transcript's answers mentioning a factor",
-             fmt=".2f", cmap="mako_r", alt="Heatmap: for each transcript, the share of its answers that mention each factor.")
-    r.figure("cooccurrence", "matrix_heatmap", co,
-             "Answers in which two factors are coded together (diagonal: all answers per factor)", fmt=".0f",
-             cmap="mako_r", alt="Heatmap of how often two factors are mentioned in the same answer.")
-    r.figure("network", "cooccurrence_network", co, alt="Network of the seven factors; thicker links: mentioned together more often.")
+    r.figure(
+        "salience",
+        "matrix_heatmap",
+        by_file,
+        "Share of each transcript's answers mentioning a factor",
+        fmt=".2f",
+        cmap="mako_r",
+        alt="Heatmap: for each transcript, the share of its answers that mention each factor.",
+    )
+    r.figure(
+        "cooccurrence",
+        "matrix_heatmap",
+        co,
+        "Answers in which two factors are coded together (diagonal: all answers per factor)",
+        fmt=".0f",
+        cmap="mako_r",
+        alt="Heatmap of how often two factors are mentioned in the same answer.",
+    )
+    r.figure(
+        "network",
+        "cooccurrence_network",
+        co,
+        alt="Network of the seven factors; thicker links: mentioned together more often.",
+    )
     quotes = iv.exemplar_quotes(coded)
     r.table("quotes", quotes, "", save=True)  # shown as block quotes (ShownChapter.quotes), never as Markdown
     st = load_study(cfg)
@@ -68,26 +94,55 @@ def interviews_chapter(cfg: RunConfig) -> ChapterResult:
     r.table("joint_display", joint, "Survey association and interview salience per factor")
     top = pairs.iloc[0]
     misc = pairs[(pairs["factor_a"] == "MI") & (pairs["factor_b"] == "SC")]
-    r.value(iv_present=True, iv_read=len(corpus.files), iv_skipped=len(corpus.skipped), iv_segments=len(answers),
-            iv_coded=coded["segment_id"].nunique(), iv_large=int((corpus.files["size_class"] == "large").sum()),
-            iv_sme=int((corpus.files["size_class"] == "sme").sum()),
-            iv_top_pair=f"{top['factor_a']} × {top['factor_b']}", iv_top_n=int(top["segments_together"]),
-            iv_misc_n=int(misc["segments_together"].iloc[0]) if len(misc) else 0,
-            iv_misc_rank=int(misc.index[0]) + 1 if len(misc) else 0)
+    r.value(
+        iv_present=True,
+        iv_read=len(corpus.files),
+        iv_skipped=len(corpus.skipped),
+        iv_segments=len(answers),
+        iv_coded=coded["segment_id"].nunique(),
+        iv_large=int((corpus.files["size_class"] == "large").sum()),
+        iv_sme=int((corpus.files["size_class"] == "sme").sum()),
+        iv_top_pair=f"{top['factor_a']} × {top['factor_b']}",
+        iv_top_n=int(top["segments_together"]),
+        iv_misc_n=int(misc["segments_together"].iloc[0]) if len(misc) else 0,
+        iv_misc_rank=int(misc.index[0]) + 1 if len(misc) else 0,
+    )
     return r
 
 
 #: Tables the chapter's display cells show, and the values its prose quotes, when no transcripts are given.
-_SHOWN = ("files", "skipped", "kappa_auto_vs_gold", "salience_by_firm", "salience_by_size", "cooccurrence_top",
-          "quotes", "joint_display")
+_SHOWN = (
+    "files",
+    "skipped",
+    "kappa_auto_vs_gold",
+    "salience_by_firm",
+    "salience_by_size",
+    "cooccurrence_top",
+    "quotes",
+    "joint_display",
+)
 
 
 def _absent(r: ChapterResult) -> ChapterResult:
     r.absent = True
-    r.notes["absent"] = ("This run was given no interview transcripts (`cbec run --interviews DIR`): the sections "
-                         "below are empty.")
+    r.notes["absent"] = (
+        "This run was given no interview transcripts (`cbec run --interviews DIR`): the sections below are empty."
+    )
     for name in _SHOWN:
         r.table(name, pd.DataFrame(columns=["quote", "factor", "firm"] if name == "quotes" else []), "", save=False)
-    r.value(iv_present=False, iv_read=0, iv_skipped=0, iv_segments=0, iv_coded=0, iv_large=0, iv_sme=0,
-            iv_kappa=float("nan"), iv_gold=False, iv_top_pair="—", iv_top_n=0, iv_misc_n=0, iv_misc_rank=0)
+    r.value(
+        iv_present=False,
+        iv_read=0,
+        iv_skipped=0,
+        iv_segments=0,
+        iv_coded=0,
+        iv_large=0,
+        iv_sme=0,
+        iv_kappa=float("nan"),
+        iv_gold=False,
+        iv_top_pair="—",
+        iv_top_n=0,
+        iv_misc_n=0,
+        iv_misc_rank=0,
+    )
     return r

@@ -24,48 +24,97 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
     harman = ms.harman_single_factor(clean[inst.factor_item_ids])
     common = ms.common_factor_comparison(clean, cfa)
     nested = ms.compare_nested(cfa2, cfa)
-    verdicts = ms.scale_verdicts(rel, ms.fornell_larcker_holds(cfa), htmt, {f.code: md_text(f.en) for f in inst.factors})
+    verdicts = ms.scale_verdicts(
+        rel, ms.fornell_larcker_holds(cfa), htmt, {f.code: md_text(f.en) for f in inst.factors}
+    )
     indices = st.analysis.indices
     r = ChapterResult("measurement")
-    r.table("adequacy", pd.DataFrame({
-        "measure": ["Kaiser–Meyer–Olkin", "Bartlett chi-square", "Bartlett df", "Bartlett p-value"],
-        "value": [f"{adequacy['kmo']:.3f}", f"{adequacy['bartlett_chi2']:,.1f}", f"{int(adequacy['bartlett_df'])}",
-                  "< 0.001" if adequacy["bartlett_p"] < 0.001 else f"{adequacy['bartlett_p']:.3f}"]}),
-        "Sampling adequacy", save=False)
+    r.table(
+        "adequacy",
+        pd.DataFrame(
+            {
+                "measure": ["Kaiser–Meyer–Olkin", "Bartlett chi-square", "Bartlett df", "Bartlett p-value"],
+                "value": [
+                    f"{adequacy['kmo']:.3f}",
+                    f"{adequacy['bartlett_chi2']:,.1f}",
+                    f"{int(adequacy['bartlett_df'])}",
+                    "< 0.001" if adequacy["bartlett_p"] < 0.001 else f"{adequacy['bartlett_p']:.3f}",
+                ],
+            }
+        ),
+        "Sampling adequacy",
+        save=False,
+    )
     r.table("fit", ms.fit_table({"seven_factor": cfa.fit, "second_order": cfa2.fit}), "Fit indices against cut-offs")
     r.table("reliability", rel, "Reliability by factor and sub-dimension")
     r.table("item_total", ms.item_total_table(clean, blocks), "Item-total statistics", save=True)
     r.table("loadings", cfa.loadings, "Standardised loadings of the seven-factor CFA")
     r.table("htmt", htmt, "HTMT ratios", index=True)
-    r.table("fornell_larcker", ms.fornell_larcker(cfa),
-            "Fornell–Larcker: square root of AVE on the diagonal, latent correlations off it", index=True)
+    r.table(
+        "fornell_larcker",
+        ms.fornell_larcker(cfa),
+        "Fornell–Larcker: square root of AVE on the diagonal, latent correlations off it",
+        index=True,
+    )
     r.table("verdicts", verdicts.drop(columns="text"), "Verdict per factor")
     r.notes["verdicts"] = "\n\n".join(verdicts["text"])
-    r.table("indices_summary", indices.describe().T[["mean", "std", "min", "max"]], "Factor indices U in [0, 1]",
-            index=True, save=False)
+    r.table(
+        "indices_summary",
+        indices.describe().T[["mean", "std", "min", "max"]],
+        "Factor indices U in [0, 1]",
+        index=True,
+        save=False,
+    )
     ids = clean["respondent_id"]
     r.table("factor_indices", indices.assign(respondent_id=ids), "", save=True)
     r.table("factor_scores_cfa", ms.cfa_scores(cfa, clean).assign(respondent_id=ids), "", save=True)
     r.table("factor_scores_mean", ms.mean_scores(clean, blocks).assign(respondent_id=ids), "", save=True)
-    rec = ms.compare_with_truth(cfa, load_ground_truth(cfg.ground_truth_path)["loadings_observed_implied"]
-                                if cfg.simulated else {})
+    rec = ms.compare_with_truth(
+        cfa, load_ground_truth(cfg.ground_truth_path)["loadings_observed_implied"] if cfg.simulated else {}
+    )
     if cfg.simulated:
         r.table("loading_recovery", rec, "Loadings against the planted values")
-        r.notes["recovery"] = (f"Because the data are simulated, each interval can be checked against the loading "
-                               f"that was planted (crosses, on the seven-point scale). {rec['covered'].mean():.0%} "
-                               f"of the {len(rec)} intervals contain the planted value; about 95% is expected.")
+        r.notes["recovery"] = (
+            f"Because the data are simulated, each interval can be checked against the loading "
+            f"that was planted (crosses, on the seven-point scale). {rec['covered'].mean():.0%} "
+            f"of the {len(rec)} intervals contain the planted value; about 95% is expected."
+        )
     r.figure("loadings", "loadings_plot", rec, alt="Standardised loading of each item with its 95% interval.")
-    r.figure("htmt", "matrix_heatmap", htmt, "HTMT ratios (red outline: above 0.85)", threshold=0.85,
-             alt="Heatmap of heterotrait-monotrait ratios between the seven factors.")
+    r.figure(
+        "htmt",
+        "matrix_heatmap",
+        htmt,
+        "HTMT ratios (red outline: above 0.85)",
+        threshold=0.85,
+        alt="Heatmap of heterotrait-monotrait ratios between the seven factors.",
+    )
     f, fr = cfa.fit, rel[rel["level"] == "factor"]
-    r.value(m_n=int(f["n"]), m_chi2=f["chi2"], m_df=int(f["df"]), m_cfi=f["cfi"], m_tli=f["tli"], m_rmsea=f["rmsea"],
-            m_rmsea_lo=f["rmsea_ci_low"], m_rmsea_hi=f["rmsea_ci_high"], m_srmr=f["srmr"],
-            m_alpha_min=fr["alpha"].min(), m_alpha_max=fr["alpha"].max(), m_cr_min=fr["cr"].min(),
-            m_ave_min=fr["ave"].min(), m_ave_min_f=fr.loc[fr["ave"].idxmin(), "scale"],
-            m_htmt_max=ms.htmt_flags(htmt)["htmt"].max(), m_kmo=adequacy["kmo"],
-            m_harman=harman["first_factor_share"], m_single_dchi2=common["delta_chi2"],
-            m_single_ddf=int(common["delta_df"]), m_2nd_dchi2=nested["delta_chi2"], m_2nd_ddf=int(nested["delta_df"]),
-            m_2nd_p=nested["p_value"], m_2nd_p_text=("< 0.001" if nested["p_value"] < 0.001 else f"{nested['p_value']:.3f}"),
-            m_2nd_worse="fits significantly worse" if nested["p_value"] < cfg.alpha else "does not fit significantly worse",
-            m_n_hold=int((verdicts["verdict"] == "holds").sum()), m_rule=cfg.normalisation)
+    r.value(
+        m_n=int(f["n"]),
+        m_chi2=f["chi2"],
+        m_df=int(f["df"]),
+        m_cfi=f["cfi"],
+        m_tli=f["tli"],
+        m_rmsea=f["rmsea"],
+        m_rmsea_lo=f["rmsea_ci_low"],
+        m_rmsea_hi=f["rmsea_ci_high"],
+        m_srmr=f["srmr"],
+        m_alpha_min=fr["alpha"].min(),
+        m_alpha_max=fr["alpha"].max(),
+        m_cr_min=fr["cr"].min(),
+        m_ave_min=fr["ave"].min(),
+        m_ave_min_f=fr.loc[fr["ave"].idxmin(), "scale"],
+        m_htmt_max=ms.htmt_flags(htmt)["htmt"].max(),
+        m_kmo=adequacy["kmo"],
+        m_harman=harman["first_factor_share"],
+        m_single_dchi2=common["delta_chi2"],
+        m_single_ddf=int(common["delta_df"]),
+        m_2nd_dchi2=nested["delta_chi2"],
+        m_2nd_ddf=int(nested["delta_df"]),
+        m_2nd_p=nested["p_value"],
+        m_2nd_p_text=("< 0.001" if nested["p_value"] < 0.001 else f"{nested['p_value']:.3f}"),
+        m_2nd_worse="fits significantly worse" if nested["p_value"] < cfg.alpha else "does not fit significantly worse",
+        m_n_hold=int((verdicts["verdict"] == "holds").sum()),
+        m_rule=cfg.normalisation,
+    )
     return r

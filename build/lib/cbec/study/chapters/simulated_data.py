@@ -17,12 +17,23 @@ def simulated_data_chapter(cfg: RunConfig) -> ChapterResult:
     r.table("couplings", tables["couplings"], "Planted couplings (all other pairs: zero)")
     r.table("dirt", tables["dirt"], "Planted data problems")
     top = truth["strongest_coupling"]
-    r.value(sim_n=c["n"], sim_seed=c["seed"], sim_rows=truth["n_rows"], sim_phi=c["factor_correlation"],
-            sim_gamma_top=truth["couplings"].get(top, 0.0) if top else 0.0,
-            sim_top_pair=(top or "none").replace("*", " × "), sim_noise=c["noise_sd"],
-            sim_delta_large=c["delta_balance_large"], sim_delta_sme=c["delta_focus_sme"],
-            sim_share_large=c["share_large"], sim_lam_lo=c["loading_low"], sim_lam_hi=c["loading_high"])
+    r.value(
+        sim_n=c["n"],
+        sim_seed=c["seed"],
+        sim_rows=truth["n_rows"],
+        sim_phi=c["factor_correlation"],
+        sim_gamma_top=truth["couplings"].get(top, 0.0) if top else 0.0,
+        sim_top_pair=(top or "none").replace("*", " × "),
+        sim_noise=c["noise_sd"],
+        sim_delta_large=c["delta_balance_large"],
+        sim_delta_sme=c["delta_focus_sme"],
+        sim_share_large=c["share_large"],
+        sim_lam_lo=c["loading_low"],
+        sim_lam_hi=c["loading_high"],
+    )
     if not cfg.simulated:
-        r.notes["yours"] = ("This run analyses your data. The model below generated the example data shipped "
-                            "with the book; nothing in it describes your firms.")
+        r.notes["yours"] = (
+            "This run analyses your data. The model below generated the example data shipped "
+            "with the book; nothing in it describes your firms."
+        )
     return r

@@ -6,7 +6,7 @@ import pandas as pd
 
 from cbec.stats import models
 from cbec.study import groups
-from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, load_study
 from cbec.study.simulate import load_ground_truth
 
 
@@ -20,54 +20,119 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
     sme = groups.group_dummy(clean, "size")
     bf = groups.balance_focus_by_size(profile, a.y, sme, a.controls)
     r.table("balance_focus", bf, "Spread, focus and seven-factor D by size (standardised; level and level² held fixed)")
-    r.figure("spread", "predicted_by_group", groups.predicted_by_size(profile, a.y, sme, "spread"), "spread",
-             "spread of the seven factors",
-             alt="Predicted performance against the spread of the seven factors, one line for large firms, one for SMEs.")
-    r.figure("focus", "predicted_by_group", groups.predicted_by_size(profile, a.y, sme, "focus"), "focus",
-             "focus on the top two factors",
-             alt="Predicted performance against focus on the top two factors, one line per size group.")
+    r.figure(
+        "spread",
+        "predicted_by_group",
+        groups.predicted_by_size(profile, a.y, sme, "spread"),
+        "spread",
+        "spread of the seven factors",
+        alt="Predicted performance against the spread of the seven factors, one line for large firms, one for SMEs.",
+    )
+    r.figure(
+        "focus",
+        "predicted_by_group",
+        groups.predicted_by_size(profile, a.y, sme, "focus"),
+        "focus",
+        "focus on the top two factors",
+        alt="Predicted performance against focus on the top two factors, one line per size group.",
+    )
     diffs = []
-    for name in groups.GROUPINGS:
-        t = groups.group_coupling_difference(a.scores, a.y, a.controls, groups.group_dummy(clean, name),
-                                             n_boot=cfg.n_boot, seed=cfg.seed, level=1 - cfg.alpha)
+    present = [name for name, (col, _, _) in groups.GROUPINGS.items() if col in clean.columns]
+    for name in present:
+        t = groups.group_coupling_difference(
+            a.scores,
+            a.y,
+            a.controls,
+            groups.group_dummy(clean, name),
+            n_boot=cfg.n_boot,
+            seed=cfg.seed,
+            level=1 - cfg.alpha,
+        )
         diffs.append(t.assign(grouping=name)[["grouping", *t.columns]])
     allg = pd.concat(diffs, ignore_index=True)
     # One family: the 3 groupings x 21 pairs are 63 tests of the same question ("does this coupling differ?").
     allg["p_holm_within_grouping"] = allg["p_holm"]
     allg["p_holm"] = models.holm(allg["p_value"])
-    r.table("group_coupling_differences", allg, "Largest group differences in coupling (Holm across all 63 tests)",
-            columns=["grouping", "factor_a", "factor_b", "coupling_reference", "coupling_focal", "difference",
-                     "ci_low", "ci_high", "p_value", "p_holm"])
-    r.table("group_coupling_differences_top", allg.sort_values("p_value").head(8),
-            "Largest group differences in coupling (Holm across all 63 tests)", save=False,
-            columns=r.tables["group_coupling_differences"].columns)
-    for name in groups.GROUPINGS:
-        r.figure(f"diff_{name}", "group_difference_forest", allg[allg["grouping"] == name],
-                 f"Coupling difference: {groups.GROUPINGS[name][2]}",
-                 alt=f"Difference in each pair's coupling between groups ({groups.GROUPINGS[name][2]}), with intervals.")
-    fit = groups.stage_fit(a.indices, clean["stage"])
-    stage = groups.stage_fit_model(fit, profile, a.y, a.controls, sme=sme, scores=a.scores, level_ci=1 - cfg.alpha)
+    r.table(
+        "group_coupling_differences",
+        allg,
+        "Largest group differences in coupling (Holm across all 63 tests)",
+        columns=[
+            "grouping",
+            "factor_a",
+            "factor_b",
+            "coupling_reference",
+            "coupling_focal",
+            "difference",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_holm",
+        ],
+    )
+    r.table(
+        "group_coupling_differences_top",
+        allg.sort_values("p_value").head(8),
+        "Largest group differences in coupling (Holm across all 63 tests)",
+        save=False,
+        columns=r.tables["group_coupling_differences"].columns,
+    )
+    for name in present:
+        r.figure(
+            f"diff_{name}",
+            "group_difference_forest",
+            allg[allg["grouping"] == name],
+            f"Coupling difference: {groups.GROUPINGS[name][2]}",
+            alt=f"Difference in each pair's coupling between groups ({groups.GROUPINGS[name][2]}), with intervals.",
+        )
+    missing = groups.stage_test_missing(clean, a.indices)
+    if missing:
+        stage = pd.DataFrame(columns=["term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "n"])
+        r.value(sp_stage_sentence=f"The stage advice cannot be tested with this questionnaire: it lacks {missing}.")
+    else:
+        fit = groups.stage_fit(a.indices, clean["stage"])
+        stage = groups.stage_fit_model(fit, profile, a.y, a.controls, sme=sme, scores=a.scores, level_ci=1 - cfg.alpha)
+        s0 = stage.iloc[0]
+        r.value(
+            sp_stage_sentence=(
+                f"One standard deviation more fit goes with a difference in performance of {s0['estimate']:.3f} SD "
+                f"(95% CI {s0['ci_low']:.3f} to {s0['ci_high']:.3f}, p {format_p(s0['p_value'])})."
+            )
+        )
     r.table("stage_fit", stage, "Stage fit and performance (profile, factors and their products held fixed)")
     b = bf.set_index(["measure", "term"])
     for m in ("spread", "focus", "system_D"):
         for term, key in (("slope_large", "l"), ("slope_sme", "s"), ("difference_sme_minus_large", "d")):
             x = b.loc[(m, term)]
-            r.value(**{f"sp_{m}_{key}": x["estimate"], f"sp_{m}_{key}_lo": x["ci_low"],
-                       f"sp_{m}_{key}_hi": x["ci_high"], f"sp_{m}_{key}_p": x["p_value"]})
-    d = allg[allg["grouping"] == "size"].set_index(["factor_a", "factor_b"]).loc[("MI", "SC")]
-    s0 = stage.iloc[0]
-    r.value(sp_n_sme=int(sme.sum()), sp_n_large=int(len(clean) - sme.sum()), sp_stage=s0["estimate"],
-            sp_stage_lo=s0["ci_low"], sp_stage_hi=s0["ci_high"], sp_stage_p=s0["p_value"],
-            sp_misc_large=d["coupling_reference"], sp_misc_sme=d["coupling_focal"], sp_misc_diff=d["difference"],
-            sp_misc_blo=d.get("boot_ci_low", float("nan")), sp_misc_bhi=d.get("boot_ci_high", float("nan")),
-            sp_n_sig_diff=int((allg["p_holm"] < cfg.alpha).sum()))
+            r.value(
+                **{
+                    f"sp_{m}_{key}": x["estimate"],
+                    f"sp_{m}_{key}_lo": x["ci_low"],
+                    f"sp_{m}_{key}_hi": x["ci_high"],
+                    f"sp_{m}_{key}_p": x["p_value"],
+                }
+            )
+    size = allg[allg["grouping"] == "size"].set_index(["factor_a", "factor_b"])
+    d = size.loc[("MI", "SC")] if ("MI", "SC") in size.index else size.iloc[0]
+    r.value(
+        sp_n_sme=int(sme.sum()),
+        sp_n_large=int(len(clean) - sme.sum()),
+        sp_misc_large=d["coupling_reference"],
+        sp_misc_sme=d["coupling_focal"],
+        sp_misc_diff=d["difference"],
+        sp_misc_blo=d.get("boot_ci_low", float("nan")),
+        sp_misc_bhi=d.get("boot_ci_high", float("nan")),
+        sp_n_sig_diff=int((allg["p_holm"] < cfg.alpha).sum()),
+    )
     if cfg.simulated:
         sp = load_ground_truth(cfg.ground_truth_path)["size_paths"]
         r.notes["truth"] = (
             f"**Against the truth.** The simulation planted a balance penalty of "
-            f"{sp['large']['balance_penalty_per_sd_spread']:.2f} per unit of spread for large firms and a focus gain of "
+            f"{sp['large']['balance_penalty_per_sd_spread']:.2f} per unit of spread for large firms and a focus "
+            "gain of "
             f"{sp['sme']['focus_gain_per_unit_top2_lead']:.2f} per unit of lead for SMEs, the same couplings in every "
             "group, and **no stage effect**. With the factors and their products held fixed, the stage test came out "
             "significant (one-sided, 5%) in 7 of 100 simulated samples with no stage effect: read a marginal stage "
-            "result with care.")
+            "result with care."
+        )
     return r

@@ -1,0 +1,255 @@
+"""Pages written at build time from the run's results: findings at a glance, downloads, provenance.
+
+Nothing on these pages is typed: every number comes from the run's result tables, every hash from the files
+themselves. Text from data is escaped (:func:`cbec.io.safe_text.md_text`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+import zipfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
+from cbec.io.safe_text import md_text, to_csv_for_people
+from cbec.resources import resource
+from cbec.study.chapters.base import RunConfig, format_p
+
+#: Packages whose versions the provenance page records.
+PACKAGES = (
+    "cbec",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "semopy",
+    "factor_analyzer",
+    "pandera",
+    "matplotlib",
+    "seaborn",
+    "jieba",
+    "papermill",
+    "myst-nb",
+    "jupyter-book",
+    "sphinx",
+)
+
+#: The findings table: register claim, what it is about, how the estimate is shown.
+FINDINGS = (
+    ("C03", "MI × SC is the strongest coupling"),
+    ("C80", "Positioning and supply chain lead, team, technology and compliance follow"),
+    ("C78a", "Large firms: balance goes with performance"),
+    ("C78b", "SMEs: focus goes with performance"),
+    ("C79", "Stage-matched priorities go with performance"),
+    ("C25", "Each day less inventory: +0.5 points of margin"),
+    ("C13", "Niche focus: 15–20 points more margin"),
+    ("C54", "Good customer experience doubles repurchase"),
+    ("C14", "Flexible supply chains: order cycles 60% shorter"),
+)
+#: What the simulator plants for the claims it encodes (read from ground_truth.json's config).
+PLANTED = {
+    "C03": lambda t: f"γ = {t['couplings'].get('MI*SC', 0):.2f} (latent)",
+    "C25": lambda t: f"{-t['config']['margin_per_inventory_day']:.2f}",
+    "C13": lambda t: f"{t['config']['margin_niche_premium']:.1f}",
+    "C79": lambda t: "none planted",
+}
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def findings_page(out: Path, cfg: RunConfig) -> str:
+    """Each central claim of the article, our estimate with its interval, the planted truth when the data are
+    simulated, and the verdict by the rule of the methods chapter."""
+    tested = pd.read_csv(out / "results" / "claims_tested.csv", encoding="utf-8-sig").set_index("claim_id")
+    truth = json.loads(Path(cfg.ground_truth_path).read_text(encoding="utf-8")) if cfg.simulated else None
+    lines = [
+        "(findings)=",
+        "# Findings at a glance",
+        "",
+        "The article's central claims, each with our estimate and 95% interval and the verdict reached by the "
+        "rule stated in {ref}`methods` (*matches* · *differs* · *inconclusive*). All numbers come from this "
+        "run's result tables.",
+        "",
+    ]
+    if truth is not None:
+        lines += [
+            ":::{warning}",
+            "The survey in this run is **simulated**: a verdict says whether the method "
+            "recovers what the simulation planted (column *planted*), not whether the claim holds for real "
+            "firms.",
+            ":::",
+            "",
+        ]
+    head = "| claim | our estimate (95% CI) | " + ("planted | " if truth else "") + "verdict |"
+    lines += [head, "|---|---|" + ("---|" if truth else "") + "---|"]
+    for cid, label in FINDINGS:
+        if cid not in tested.index:
+            continue
+        r = tested.loc[cid]
+        est = "—" if pd.isna(r["estimate"]) else f"{r['estimate']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+        if cid == "C03" and pd.notna(r.get("rank_low")):
+            est += f"; rank set {int(r['rank_low'])}–{int(r['rank_high'])}"
+        if pd.notna(r.get("p_holm")):
+            est += f"; Holm p {format_p(r['p_holm'])}"
+        planted = (PLANTED[cid](truth) if cid in PLANTED else "—") if truth else None
+        cells = [md_text(label), md_text(est)] + ([md_text(planted)] if truth else []) + [f"**{r['verdict']}**"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Details, and every other claim, in {doc}`../notebooks/05_claims`; the couplings in "
+        "{doc}`../notebooks/03_coupling`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
+    """Copy every download into the book source (``src/book/downloads``) and pack a results bundle with a
+    manifest of SHA-256 hashes. Returns name -> staged path."""
+    dl = src / "book" / "downloads"
+    dl.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    for csv in sorted((out / "results").glob("*.csv")):
+        files[csv.name] = Path(shutil.copy2(csv, dl / csv.name))
+    clean = pd.read_parquet(out / "processed" / "clean.parquet")
+    files["survey_as_analysed.csv"] = to_csv_for_people(clean, dl / "survey_as_analysed.csv")
+    files["quarantine.csv"] = Path(shutil.copy2(out / "processed" / "quarantine.csv", dl / "quarantine.csv"))
+    files["validation_report.json"] = Path(
+        shutil.copy2(out / "processed" / "report.json", dl / "validation_report.json")
+    )
+    instrument = Path(cfg.instrument_path) if cfg.instrument_path else DEFAULT_INSTRUMENT
+    files["instrument.yaml"] = Path(shutil.copy2(instrument, dl / "instrument.yaml"))
+    dd = load_instrument(instrument).data_dictionary()
+    with pd.ExcelWriter(dl / "questionnaire.xlsx", engine="openpyxl") as xw:
+        dd.to_excel(xw, sheet_name="questionnaire", index=False)
+    files["questionnaire.xlsx"] = dl / "questionnaire.xlsx"
+    for name in ("claims.csv", "codebook.yaml", "cases.yaml"):
+        files[name] = Path(shutil.copy2(resource(name), dl / name))
+    if cfg.simulated:
+        files["ground_truth.json"] = Path(shutil.copy2(cfg.ground_truth_path, dl / "ground_truth.json"))
+    manifest = {name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in sorted(files.items())}
+    (dl / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    files["manifest.json"] = dl / "manifest.json"
+    with zipfile.ZipFile(dl / "cbec_results.zip", "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, p in sorted(files.items()):
+            zf.write(p, name)
+    files["cbec_results.zip"] = dl / "cbec_results.zip"
+    return files
+
+
+def downloads_page(files: dict[str, Path]) -> str:
+    lines = [
+        "(downloads)=",
+        "# Data and downloads",
+        "",
+        "Every result table of this run as CSV (safe to open in a spreadsheet), the survey as analysed, the "
+        "questionnaire, the article's claims register and case profiles, the interview codebook, and — for "
+        "simulated data — the ground truth. `cbec_results.zip` holds all of them with `manifest.json`, the "
+        "SHA-256 hash of every file.",
+        "",
+        "| file | bytes | SHA-256 |",
+        "|---|---:|---|",
+    ]
+    for name, p in sorted(files.items()):
+        digest = sha256(p) if name != "cbec_results.zip" else "(the bundle)"
+        # File names are the pipeline's own (result names, fixed resource names): safe inside the role.
+        lines.append(f"| {{download}}`{name} <downloads/{name}>` | {p.stat().st_size:,} | `{digest[:16]}…` |")
+    return "\n".join(lines) + "\n"
+
+
+def _git_state(repo: Path) -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return commit + (" with uncommitted changes" if dirty else "")
+
+
+def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
+    """What produced this book: code state, every input's hash, the run's settings, versions, platform, time."""
+    inputs: dict[str, str] = {}
+    report = json.loads((out / "processed" / "report.json").read_text(encoding="utf-8"))
+    candidates = [Path(report["source"])]
+    candidates += [
+        Path(p) for p in (cfg.instrument_path, cfg.ground_truth_path, cfg.gold_path, cfg.second_coder_path) if p
+    ]
+    if not cfg.instrument_path:
+        candidates.append(DEFAULT_INSTRUMENT)
+    candidates += [resource(n) for n in ("claims.csv", "cases.yaml", "codebook.yaml")]
+    if cfg.interviews_dir:
+        candidates += sorted(p for p in Path(cfg.interviews_dir).iterdir() if p.is_file())
+    for p in candidates:
+        if p.exists():
+            inputs[str(p.resolve())] = sha256(p)
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return {
+        "code": _git_state(repo),
+        "built_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "inputs_sha256": inputs,
+        "run_config": json.loads((out / "run_config.json").read_text(encoding="utf-8")),
+        "versions": versions,
+    }
+
+
+def provenance_page(prov: dict) -> str:
+    lines = [
+        "(provenance)=",
+        "# Provenance",
+        "",
+        f"This book was built on {prov['built_utc']} UTC from code at `{md_text(prov['code'])}`, with Python "
+        f"{prov['python']} on {md_text(prov['platform'])}. The same inputs, settings and versions rebuild it.",
+        "",
+        "## Inputs",
+        "",
+        "| file | SHA-256 |",
+        "|---|---|",
+    ]
+    lines += [f"| `{md_text(Path(p).name)}` | `{h}` |" for p, h in prov["inputs_sha256"].items()]
+    lines += ["", "## Settings every chapter read (`run_config.json`)", "", "| setting | value |", "|---|---|"]
+    lines += [f"| `{k}` | {md_text(v) if v != '' else '—'} |" for k, v in prov["run_config"].items()]
+    lines += ["", "## Package versions", "", "| package | version |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in prov["versions"].items()]
+    lines += [
+        "",
+        "## How to cite",
+        "",
+        "```bibtex",
+        "@misc{cbecbook2026,",
+        "  title  = {What makes cross-border e-commerce firms succeed? A reproducible re-analysis},",
+        "  author = {{cbec-book contributors}},",
+        "  year   = {2026},",
+        f"  note   = {{Built from {md_text(prov['code'][:12])}; MIT licence}}",
+        "}",
+        "```",
+        "",
+        "Cite the article as {cite}`li2026`. Licence: MIT (the code and the book); the article's facts are "
+        "used with a reference and paraphrased.",
+        "",
+    ]
+    return "\n".join(lines)
