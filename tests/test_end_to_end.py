@@ -247,6 +247,7 @@ def test_book_in_a_real_browser(sample_book):
             browser.close()
     finally:
         server.shutdown()
+        server.server_close()
     assert not problems, "\n".join(problems[:40])
     assert len(list(shots.glob("*.png"))) == 4
 

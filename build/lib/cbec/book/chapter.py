@@ -93,6 +93,9 @@ def styled(table: Table) -> Styler:
     # Labels by renaming (the escaping renderer re-formats the header, so a header formatter would be lost).
     label = {c: LABELS.get(str(c), str(c).replace("_", " ")) for c in frame.columns}
     frame = frame.rename(columns=label)
+    frame = frame.rename_axis(
+        index=[LABELS.get(str(n), str(n).replace("_", " ")) if n else n for n in frame.index.names]
+    )
     st = frame.style.format({label[c]: f for c, f in formats.items()})
     if numeric:
         st = st.set_properties(

@@ -241,13 +241,36 @@ def _toc_notebooks(toc: Path) -> list[str]:
 
 
 def _title_the_redirect(index: Path) -> None:
-    """Jupyter Book's root index.html only redirects, and has no <title>; give it the book's."""
+    """Jupyter Book's root index.html is a bare refresh tag; make it a page with a title and a link."""
+    import html as _html
+
     import yaml
 
     if index.exists() and "<title>" not in index.read_text(encoding="utf-8"):
-        title = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))["title"]
-        text = index.read_text(encoding="utf-8").replace("<head>", f"<head><title>{title}</title>", 1)
-        index.write_text(text, encoding="utf-8")
+        title = _html.escape(yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))["title"])
+        index.write_text(
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{title}</title>"
+            '<meta http-equiv="Refresh" content="0; url=book/index.html"></head>'
+            f'<body><p><a href="book/index.html">{title}</a></p></body></html>\n',
+            encoding="utf-8",
+        )
+
+
+def _drop_duplicate_thebe_config(html: Path) -> None:
+    """sphinx-thebe 0.3 writes its inline config script twice into every page, and the second copy throws
+    ("Identifier 'THEBE_JS_URL' has already been declared") in every reader's console. Thebe is off for this
+    book; keep the first copy so the extension's own script still finds its settings."""
+    import re
+
+    pattern = re.compile(r"\s*<script>const THEBE_JS_URL = [^<]*</script>")
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        hits = list(pattern.finditer(text))
+        if len(hits) > 1:
+            for m in reversed(hits[1:]):
+                text = text[: m.start()] + text[m.end() :]
+            page.write_text(text, encoding="utf-8")
 
 
 def build_book(out: Path) -> Path:
@@ -283,6 +306,7 @@ def build_book(out: Path) -> Path:
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.move(str(jb_out / "_build" / "html"), str(html))
     _title_the_redirect(html / "index.html")
+    _drop_duplicate_thebe_config(html)
     shutil.rmtree(jb_out, ignore_errors=True)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")
     return html
