@@ -40,14 +40,15 @@ def bootstrap_comparison(scores, y, X) -> dict:
     on LOOP_DRAWS draws per pair and scaled to 2,000 (linear in the draws)."""
     import statsmodels.api as sm
 
-    from cbec.stats.regression import bootstrap_ols
+    from cbec.stats.regression import bootstrap_ols, resample_weights
 
     z = models.standardise(scores)
     designs = [models.interaction_model(y, z, a, b, X)[1] for a, b in models.pair_list(scores.columns)]
     n = len(y)
     idx = np.random.default_rng(1).integers(0, n, size=(2000, n))
     t0 = time.perf_counter()
-    batched = [bootstrap_ols(y, x, 2000, indices=idx) for x in designs]
+    w = resample_weights(idx, n)  # one set of resampled firms for every pair
+    batched = [bootstrap_ols(y, x, 2000, weights=w) for x in designs]
     t_batched = time.perf_counter() - t0
     ya = y.to_numpy(float)
     t0 = time.perf_counter()

@@ -210,3 +210,15 @@ def test_pair_bootstrap_equals_the_refit_loop_it_replaced():
         [np.linalg.lstsq(x[i], y[i], rcond=None)[0][2] for i in (rng.integers(0, 300, size=300) for _ in range(200))]
     )
     np.testing.assert_allclose(fast, slow, atol=1e-10)
+
+
+def test_batched_bootstrap_survives_a_draw_without_a_dummy_group():
+    """A resample that draws no firm of a small group makes that draw's system singular: it is fitted apart
+    by least squares (the dummy's coefficient is then 0), the others as usual."""
+    rng = np.random.default_rng(2)
+    x = pd.DataFrame({"a": rng.normal(size=60), "rare": [1.0] * 3 + [0.0] * 57})
+    y = pd.Series(x["a"] + rng.normal(size=60))
+    idx = rng.integers(3, 60, size=(5, 60))  # no draw picks rows 0-2
+    idx[0] = rng.integers(0, 60, size=60)
+    out = bootstrap_ols(y, x, 5, indices=idx)
+    assert np.isfinite(out.to_numpy()).all() and (out.loc[1:, "rare"] == 0).all()
