@@ -220,17 +220,46 @@ ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "000_22
 
 
 @pytest.mark.skipif(not ARTICLE.exists(), reason="the article is not beside this checkout")
-def test_register_rows_with_a_line_point_at_that_number_in_the_article():
-    """Every register row that names its article line shows, on that line, the figure it records (or its
-    word form); conflicting rows point at each other."""
-    lines = ARTICLE.read_text(encoding="utf-8").splitlines()
-    reg = load_claims()
-    words = {"2": ("翻倍", "2"), "24": ("24",), "3": ("前三", "3")}
-    for r in reg[reg["source_line"].str.strip() != ""].itertuples():
-        text = lines[int(r.source_line) - 1]
-        if pd.notna(r.value):
-            forms = words.get(f"{r.value:g}", (f"{r.value:g}",))
-            assert any(f in text for f in forms), (r.claim_id, r.source_line, r.value)
-    pairs = reg[reg["conflicts_with"] != ""].set_index("claim_id")["conflicts_with"]
+def test_register_holds_every_numeric_statement_of_the_article():
+    """The list kept beside the register names every article line that holds a digit: a statement (with the
+    register rows recording it), a heading, a caption or the date. Each row's figure is on its line; every
+    statement line is recorded; headings hold no figure; conflicting rows point at each other."""
+    import re
+
+    from cbec.resources import resource
+
+    text = [re.sub(r"<[^>]+>", "", ln) for ln in ARTICLE.read_text(encoding="utf-8").splitlines()]
+    listed = pd.read_csv(resource("claims_article_lines.csv"), dtype=str, keep_default_na=False).set_index("line")
+    with_digits = {str(i) for i, ln in enumerate(text, start=1) if re.search(r"\d", ln)}
+    assert with_digits == set(listed.index), sorted(with_digits ^ set(listed.index), key=int)
+    reg = load_claims().set_index("claim_id")
+    recorded: dict[str, set] = {}
+    for line, row in listed.iterrows():
+        ids = row["claims"].split()
+        if row["kind"] != "statement":
+            assert not ids and not re.search(
+                r"\d+(\.\d+)?\s*(%|万|亿|倍|天|小时|分钟|个百分点)", text[int(line) - 1]
+            ), line
+            continue
+        assert ids, f"statement line {line} records no claim"
+        for cid in ids:
+            assert cid in reg.index, (line, cid)
+            recorded.setdefault(cid, set()).add(line)
+    for cid, r in reg.iterrows():
+        if r["source_line"] not in listed.index:  # no digit on the line: no figure (C03), or one in words (翻倍)
+            line = text[int(r["source_line"]) - 1]
+            assert line.strip() and (pd.isna(r["value"]) or (r["article_figure"] and r["article_figure"] in line)), cid
+            continue
+        assert r["source_line"] in recorded.get(cid, set()), f"{cid}: its line {r['source_line']} does not list it"
+        if pd.notna(r["value"]):
+            line = text[int(r["source_line"]) - 1]
+            if r["article_figure"]:
+                forms = [r["article_figure"]]
+            elif pd.notna(r["value_low"]) and pd.notna(r["value_high"]):  # a range: both ends on the line
+                forms = [f"{r['value_low']:g}", f"{r['value_high']:g}"]
+            else:
+                forms = [f"{abs(r['value']):g}"]
+            assert all(f in line for f in forms), (cid, r["source_line"], forms)
+    pairs = reg[reg["conflicts_with"] != ""]["conflicts_with"]
     for a, b in pairs.items():
         assert pairs.get(b) == a, f"{a} and {b} must name each other"
