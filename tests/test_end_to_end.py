@@ -150,7 +150,7 @@ RAW_CELLS = {"nan", "NaN", "None", "True", "False", "<NA>", "NaT"}
 
 AUDIT_JS = """() => {
   const main = document.querySelector('main') || document.body;
-  const out = {wide: [], badImg: [], noCaption: [], rawCells: [], rawHeads: []};
+  const out = {wide: [], badImg: [], noCaption: [], rawCells: [], rawHeads: [], stderr: []};
   const col = (main.querySelector('article') || main).getBoundingClientRect().width;
   for (const t of main.querySelectorAll('div.cell_output table, article table')) {
     if (t.getBoundingClientRect().width > col + 2)
@@ -169,6 +169,8 @@ AUDIT_JS = """() => {
     const fileName = /\\.(png|svg|jpg)$/i.test(alt);
     if (!img.complete || img.naturalWidth === 0 || !alt.trim() || fileName) out.badImg.push(img.src);
   }
+  for (const err of main.querySelectorAll('.output.stderr, .output.traceback, .output.error'))
+    out.stderr.push(err.textContent.trim().slice(0, 120));
   for (const fig of main.querySelectorAll('figure'))
     if (!fig.querySelector('figcaption')) out.noCaption.push(fig.id);
   return out;

@@ -19,6 +19,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,11 +156,16 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
     from tqdm import tqdm
 
     chapters = settings.notebooks or tuple(_toc_notebooks(REPO_ROOT / "_toc.yml"))
+    timings: dict[str, float] = {}
     for name in tqdm(chapters, desc="notebooks", unit="nb", file=sys.stderr):
         src = settings.notebook_dir / f"{name}.ipynb"
+        t0 = time.perf_counter()
         execute_notebook(
             src, paths["notebooks"] / f"{name}.ipynb", {"run_config": str(cfg_path)}, cwd=paths["notebooks"]
         )
+        timings[name] = round(time.perf_counter() - t0, 1)
+        say(f"  {name}: {timings[name]} s")
+    (out / "timings.json").write_text(json.dumps({"chapters_seconds": timings}, indent=2) + "\n", encoding="utf-8")
 
     say("building the book")
     build_book(out)
@@ -211,6 +217,7 @@ def _generated_pages(out: Path, src: Path) -> None:
     prov = generated.provenance(out, cfg, REPO_ROOT)
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
+    (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
 
 
 def _configured_instrument(out: Path) -> str | None:

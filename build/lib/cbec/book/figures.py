@@ -294,7 +294,7 @@ def predicted_by_group(pred: pd.DataFrame, measure: str, label: str) -> plt.Figu
     ax.set_xlabel(f"{label} (standardised)")
     ax.set_ylabel("predicted performance (SD units)")
     ax.legend()
-    ax.set_title(f"Payoff of {label} by firm size")
+    ax.set_title(f"Performance and {label}, by firm size")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 

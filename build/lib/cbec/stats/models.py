@@ -108,7 +108,10 @@ def pair_list(factors) -> list[tuple[str, str]]:
 
 
 def interaction_model(y: pd.Series, z: pd.DataFrame, a: str, b: str, controls: pd.DataFrame):
-    """OLS of y on standardised factors a, b, their product (mean-centred by construction) and controls."""
+    """OLS of y on standardised factors a, b, their product and controls.
+
+    The product of two standardised factors is not itself centred: its mean is their correlation r_ab, which
+    the constant absorbs."""
     x = pd.concat([z[[a, b]], (z[a] * z[b]).rename(f"{a}x{b}"), controls], axis=1)
     return _fit(y, x), x
 

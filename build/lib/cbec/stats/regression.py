@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-__all__ = ["fit_ols", "bootstrap_ols", "contrast"]
+__all__ = ["fit_ols", "bootstrap_ols", "resample_weights", "contrast"]
 
 
 def fit_ols(y: pd.Series, x: pd.DataFrame, cov_type: str = "HC3"):
@@ -54,16 +54,28 @@ def contrast(res, hypothesis: str) -> dict[str, float]:
     }
 
 
+def resample_weights(indices: np.ndarray, n: int) -> np.ndarray:
+    """How often each of ``n`` rows is drawn in each resample (draws x n), from the draws' row indices."""
+    b = len(indices)
+    flat = (indices + n * np.arange(b)[:, None]).ravel()
+    return np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
+
+
 def bootstrap_ols(
-    y: pd.Series, x: pd.DataFrame, n_boot: int, seed: int = 2026, indices: np.ndarray | None = None
+    y: pd.Series,
+    x: pd.DataFrame,
+    n_boot: int,
+    seed: int = 2026,
+    indices: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Case-resampling bootstrap of OLS coefficients (constant included), all draws in one pass.
 
     A resampled fit weights each firm by the number of times it was drawn, ``w``, so its normal equations
     are ``X' diag(w) X b = X' diag(w) y``. Stacking the draws' weights in ``W`` (draws x firms) gives every
-    draw's ``X' diag(w) X`` as one matrix product ``W (x_i x_i')`` and likewise ``X' diag(w) y``; the small
-    systems are then solved together. A draw whose system is singular (a dummy with no firm drawn) is
-    solved by least squares instead.
+    draw's ``X' diag(w) X`` as one matrix product ``W (x_i x_i')`` (only the upper triangle is formed) and
+    likewise ``X' diag(w) y``; the small systems are solved together. A draw whose system is singular (a
+    dummy with no firm drawn) is solved by least squares instead.
 
     Parameters
     ----------
@@ -72,6 +84,8 @@ def bootstrap_ols(
     seed : int
     indices : array (n_boot x n), optional
         Row indices of each draw, to reproduce a given set of resamples exactly.
+    weights : array (n_boot x n), optional
+        :func:`resample_weights` of the draws, to share one set of resamples between several models.
 
     Returns
     -------
@@ -80,16 +94,24 @@ def bootstrap_ols(
     design = sm.add_constant(x.astype(float), has_constant="add")
     xa, ya = design.to_numpy(float), y.to_numpy(float)
     n, p = xa.shape
-    if indices is None:
-        indices = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    weights = np.zeros((len(indices), n))
-    np.add.at(weights, (np.arange(len(indices))[:, None], indices), 1.0)
-    xtx = (weights @ (xa[:, :, None] * xa[:, None, :]).reshape(n, p * p)).reshape(-1, p, p)
+    if weights is None:
+        if indices is None:
+            indices = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+        weights = resample_weights(indices, n)
+    iu = np.triu_indices(p)
+    upper = weights @ (xa[:, iu[0]] * xa[:, iu[1]])
+    xtx = np.empty((len(weights), p, p))
+    xtx[:, iu[0], iu[1]] = upper
+    xtx[:, iu[1], iu[0]] = upper
     xty = weights @ (xa * ya[:, None])
-    beta = np.empty((len(indices), p))
-    ok = np.linalg.matrix_rank(xtx, tol=None) == p
-    if ok.any():
-        beta[ok] = np.linalg.solve(xtx[ok], xty[ok][..., None])[..., 0]
-    for r in np.flatnonzero(~ok):
-        beta[r] = np.linalg.lstsq(xa[indices[r]], ya[indices[r]], rcond=None)[0]
+    try:
+        beta = np.linalg.solve(xtx, xty[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # some draw left a dummy without firms: solve the others, fit that one apart
+        beta = np.empty((len(weights), p))
+        for r in range(len(weights)):
+            try:
+                beta[r] = np.linalg.solve(xtx[r], xty[r])
+            except np.linalg.LinAlgError:
+                rows = np.repeat(np.arange(n), weights[r].astype(int))
+                beta[r] = np.linalg.lstsq(xa[rows], ya[rows], rcond=None)[0]
     return pd.DataFrame(beta, columns=design.columns)

@@ -42,6 +42,9 @@ COLUMNS = (
     "band_alt_high",
     "band_reason",
     "part_of",
+    "source_line",
+    "article_figure",
+    "conflicts_with",
 )
 #: The verdicts of the tested-claims table, and nothing else.
 VERDICTS = ("matches", "differs", "inconclusive")
@@ -70,7 +73,10 @@ def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
     path = Path(path)
     df = pd.read_csv(
         path,
-        dtype={"claim_id": str, "section": str, "estimator": str, "part_of": str},
+        dtype={
+            c: str
+            for c in ("claim_id", "section", "estimator", "part_of", "source_line", "article_figure", "conflicts_with")
+        },
         keep_default_na=False,
         na_values={c: [""] for c in _NUMERIC},
     )
@@ -97,6 +103,10 @@ def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
             raise ClaimsError(f"{where}: a tested numeric claim needs band_low, band_high and band_reason")
         if r["conflicts_with"] and r["conflicts_with"] not in set(df["claim_id"]):
             raise ClaimsError(f"{where}: conflicts_with names unknown claim {r['conflicts_with']!r}")
+        if r["conflicts_with"] and r["conflicts_with"] not in set(df["claim_id"]):
+            raise ClaimsError(f"{where}: conflicts_with names unknown claim {r['conflicts_with']!r}")
+        if not str(r["source_line"]).strip().isdigit():
+            raise ClaimsError(f"{where}: every statement names its line in the article (source_line)")
         if r["part_of"] and r["part_of"] not in set(df["claim_id"]):
             raise ClaimsError(f"{where}: part_of names unknown claim {r['part_of']!r}")
     return df
