@@ -61,6 +61,9 @@ class RunSettings:
     power_reps: int = 100
     thresholds: QualityThresholds = field(default_factory=QualityThresholds)
     notebooks: tuple[str, ...] | None = None  # default: every notebook in _toc.yml
+    jobs: int = 1  # chapters executed side by side
+    force: bool = False  # ignore the execution cache
+    build: bool = True  # build the book after the chapters
     notebook_dir: Path = NOTEBOOK_DIR
 
 
@@ -76,7 +79,13 @@ def _ipc_kernel_manager():
 
     class IPCKernelManager(KernelManager):
         def __init__(self, **kw):
-            super().__init__(transport="ipc", **kw)
+            # IPC sockets are files named after `ip`; a unique path per kernel keeps parallel chapters (which
+            # share a working directory) from connecting to each other's sockets.
+            import tempfile
+            import uuid
+
+            ip = str(Path(tempfile.gettempdir()) / f"cbec-kernel-{uuid.uuid4().hex[:12]}")
+            super().__init__(transport="ipc", ip=ip, **kw)
 
     return IPCKernelManager
 
@@ -153,23 +162,73 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
         )
     cfg_path = run_config(settings, paths).write(out / "run_config.json")
 
-    from tqdm import tqdm
-
     chapters = settings.notebooks or tuple(_toc_notebooks(REPO_ROOT / "_toc.yml"))
-    timings: dict[str, float] = {}
-    for name in tqdm(chapters, desc="notebooks", unit="nb", file=sys.stderr):
-        src = settings.notebook_dir / f"{name}.ipynb"
-        t0 = time.perf_counter()
-        execute_notebook(
-            src, paths["notebooks"] / f"{name}.ipynb", {"run_config": str(cfg_path)}, cwd=paths["notebooks"]
-        )
-        timings[name] = round(time.perf_counter() - t0, 1)
-        say(f"  {name}: {timings[name]} s")
+    timings = execute_chapters(chapters, settings, paths, cfg_path, say)
     (out / "timings.json").write_text(json.dumps({"chapters_seconds": timings}, indent=2) + "\n", encoding="utf-8")
+    if not settings.build:
+        return paths
 
     say("building the book")
     build_book(out)
     return paths
+
+
+def _execute_timed(src: Path, dst: Path, cfg_path: Path, cwd: Path) -> float:
+    """Execute one chapter notebook; a module-level function so a worker process can run it."""
+    t0 = time.perf_counter()
+    execute_notebook(src, dst, {"run_config": str(cfg_path)}, cwd=cwd)
+    return round(time.perf_counter() - t0, 1)
+
+
+def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cfg_path: Path, say) -> dict:
+    """Execute (or restore from the cache) every chapter, ``settings.jobs`` at a time.
+
+    Chapters read the validated survey and the run configuration, never each other, so they run side by side,
+    each in a spawned process of its own (papermill's kernel clients are not thread-safe: threads mixed their
+    message signatures). With more than one job each kernel gets one BLAS thread, since two multi-threaded
+    kernels on two cores oversubscribe them. Returns each chapter's seconds (0.0 when served from the cache).
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    from cbec.book import cache
+
+    cfg = RunConfig.load(cfg_path)
+    store = settings.out.resolve() / "cache"
+    timings: dict[str, float] = {}
+    todo: dict[str, str] = {}
+    for name in chapters:
+        src = settings.notebook_dir / f"{name}.ipynb"
+        key = cache.chapter_key(src, cfg)
+        if not settings.force and cache.restore(
+            store, name, key, paths["notebooks"] / f"{name}.ipynb", paths["results"]
+        ):
+            say(f"  {name}: cached")
+            timings[name] = 0.0
+        else:
+            todo[name] = key
+
+    def finish(name: str, secs: float) -> None:
+        cache.store(store, name, todo[name], paths["notebooks"] / f"{name}.ipynb", paths["results"])
+        say(f"  {name}: {secs} s")
+        timings[name] = secs
+
+    args = {
+        n: (settings.notebook_dir / f"{n}.ipynb", paths["notebooks"] / f"{n}.ipynb", cfg_path, paths["notebooks"])
+        for n in todo
+    }
+    if settings.jobs > 1 and len(todo) > 1:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = "1"
+        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {n: pool.submit(_execute_timed, *a) for n, a in args.items()}
+            for n, fut in futures.items():
+                finish(n, fut.result())
+    else:
+        for n, a in args.items():
+            finish(n, _execute_timed(*a))
+    return {name: timings[name] for name in chapters}
 
 
 def stage_book(out: Path) -> Path:

@@ -143,9 +143,16 @@ class ShownChapter:
         return HTML(quotes_html(self.result.tables[name].frame))
 
     def notice(self):
+        """The data banner, and which function made this page's tables and figures."""
         from IPython.display import Markdown
 
-        return Markdown(data_notice(self.cfg.ground_truth_path))
+        name = self.result.chapter
+        made = (
+            f"\n\n*Every table and figure on this page is made by the chapter function "
+            f"`cbec.study.chapters.{name}_chapter`, called once by this page's notebook (download it from the "
+            f"top bar); its tables are also in the run's `results/{name}_*.csv`.*"
+        )
+        return Markdown(data_notice(self.cfg.ground_truth_path) + made)
 
     def __getitem__(self, name: str):
         return self.result.values[name]

@@ -115,6 +115,8 @@ def run(
         Path | None, typer.Option(help="A second person's coding, for inter-coder agreement.")
     ] = None,
     normalisation: Annotated[str, typer.Option(help="Factor-index rule: scale | minmax | minmax_0.01_0.99.")] = "scale",
+    jobs: Annotated[int, typer.Option(min=0, help="Chapters executed side by side; 0: one per core.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Re-execute every chapter, ignoring the cache.")] = False,
     out: Annotated[Path, typer.Option(help="Output folder (results/, html/, ...).")] = Path("_build"),
     format: Annotated[str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML mapping of export columns to item ids.")] = None,
@@ -142,6 +144,8 @@ def run(
         gold=gold,
         second_coder=second_coder,
         normalisation=normalisation,
+        jobs=jobs or (__import__("os").cpu_count() or 1),
+        force=force,
         seed=seed,
         alpha=alpha,
         n_boot=n_boot,

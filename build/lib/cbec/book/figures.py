@@ -18,19 +18,24 @@ import seaborn as sns
 from cbec.io.instrument import Instrument
 
 #: Where Debian's fonts-noto-cjk puts the font (the Makefile installs it).
-CJK_FONT_FILES = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",)
+CJK_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+)
 
 
 def _use_cjk_font() -> str | None:
+    """Register the CJK faces (regular and bold, so bold labels find one) as a fallback behind DejaVu Sans."""
     from matplotlib import font_manager
 
-    for path in CJK_FONT_FILES:
-        if Path(path).exists():
-            font_manager.fontManager.addfont(path)
-            name = font_manager.FontProperties(fname=path).get_name()
-            plt.rcParams["font.family"] = ["DejaVu Sans", name]
-            return name
-    return None
+    present = [p for p in CJK_FONT_FILES if Path(p).exists()]
+    for path in present:
+        font_manager.fontManager.addfont(path)
+    if not present:
+        return None
+    name = font_manager.FontProperties(fname=present[0]).get_name()
+    plt.rcParams["font.family"] = ["DejaVu Sans", name]
+    return name
 
 
 CJK_FONT = _use_cjk_font()

@@ -73,10 +73,17 @@ def install() -> None:
     shell.display_formatter.formatters["text/html"].for_type(Styler, render_styler)
 
 
-def quotes_html(quotes: pd.DataFrame, text: str = "quote", cite: Iterable[str] = ("factor", "firm")) -> str:
-    """Interview quotes as HTML block quotes of escaped text, each with an escaped attribution line."""
+def quotes_html(
+    quotes: pd.DataFrame, text: str = "quote", cite: Iterable[str] = ("factor", "firm", "size_class", "role")
+) -> str:
+    """Interview quotes as HTML block quotes of escaped text: the words as spoken, the translation beneath
+    when there is one, and an attribution line (factor · firm · size · role), all escaped."""
     parts = []
     for _, row in quotes.iterrows():
-        who = " · ".join(html_text(row[c]) for c in cite if c in row and pd.notna(row[c]))
-        parts.append(f'<blockquote class="cbec-quote"><p>{html_text(row[text])}</p><footer>{who}</footer></blockquote>')
+        who = " · ".join(html_text(row[c]) for c in cite if c in row and pd.notna(row[c]) and str(row[c]).strip())
+        translation = str(row.get("translation", "") or "").strip()
+        tr = f'<p class="cbec-translation"><em>{html_text(translation)}</em></p>' if translation else ""
+        parts.append(
+            f'<blockquote class="cbec-quote"><p>{html_text(row[text])}</p>{tr}<footer>{who}</footer></blockquote>'
+        )
     return "\n".join(parts)

@@ -31,6 +31,8 @@ from cbec.resources import resource
 GOLD_CODING = "coding_gold.csv"
 #: A file of this name in a transcripts folder marks its transcripts as written for illustration.
 ILLUSTRATIVE_MARK = "ILLUSTRATIVE"
+#: English translations of quotes, by segment id, beside the transcripts.
+TRANSLATIONS = "translations.csv"
 CODEBOOK_YAML = resource("codebook.yaml")
 REQUIRED_META = ("firm", "size_class", "main_market", "language")
 SIZE_CLASSES = ("large", "sme")
@@ -379,20 +381,58 @@ def cooccurrence_pairs(co: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["segments_together", "jaccard"], ascending=False).reset_index(drop=True)
 
 
-def exemplar_quotes(coded: pd.DataFrame, per_factor: int = 2, max_chars: int = 220) -> pd.DataFrame:
-    """For each factor, the segments with the most distinct matched terms (ties: shorter first)."""
+def exemplar_quotes(
+    coded: pd.DataFrame, per_factor: int = 2, max_chars: int = 220, files: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """For each factor, the segments with the most distinct matched terms (ties: shorter first); then, for any
+    firm not yet quoted, its own best segment, so that every firm is heard. With ``files`` (the corpus's file
+    table) each quote carries the firm's size class and the respondent's role."""
     c = coded.copy()
     c["n_terms"] = c["matched_terms"].str.count(";") + 1
     c["length"] = c["text"].str.len()
-    best = (
+    ranked = (
         c.groupby(["factor", "segment_id"], as_index=False)
-        .agg(n_terms=("n_terms", "sum"), length=("length", "first"), firm=("firm", "first"), text=("text", "first"))
+        .agg(
+            n_terms=("n_terms", "sum"),
+            length=("length", "first"),
+            firm=("firm", "first"),
+            text=("text", "first"),
+            file=("file", "first"),
+        )
         .sort_values(["factor", "n_terms", "length"], ascending=[True, False, True])
-        .groupby("factor")
-        .head(per_factor)
     )
+    best = ranked.groupby("factor").head(per_factor)
+    missing = [f for f in ranked["firm"].unique() if f not in set(best["firm"])]
+    extra = (
+        ranked[ranked["firm"].isin(missing) & ~ranked["segment_id"].isin(best["segment_id"])]
+        .sort_values(["n_terms", "length"], ascending=[False, True])
+        .groupby("firm")
+        .head(1)
+    )
+    best = pd.concat([best, extra], ignore_index=True)
     best["quote"] = [t if len(t) <= max_chars else t[:max_chars].rstrip() + "…" for t in best["text"]]
-    return best[["factor", "firm", "segment_id", "quote"]].reset_index(drop=True)
+    if files is not None:
+        meta = files.set_index("file")[["size_class", "role"]]
+        best = best.join(meta, on="file")
+    cols = ["factor", "firm", "segment_id", "quote"] + (["size_class", "role"] if files is not None else [])
+    return best[cols].reset_index(drop=True)
+
+
+def attach_translations(quotes: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """Add the English translation of each quote from ``translations.csv`` beside the transcripts (columns
+    ``segment_id, en``: written by people, never machine-translated at build time); an English quote is its own
+    translation, a Chinese one without a row gets none (and the chapter says so)."""
+    path = Path(folder) / TRANSLATIONS
+    table = (
+        pd.read_csv(path, dtype=str, keep_default_na=False)
+        if path.exists()
+        else pd.DataFrame(columns=["segment_id", "en"])
+    )
+    en = dict(zip(table["segment_id"], table["en"], strict=True))
+    latin = quotes["quote"].str.fullmatch(r"[\x00-\x7f\u2018-\u201d…–—\[\]]*")
+    out = quotes.copy()
+    out["translation"] = ["" if is_en else en.get(sid, "") for sid, is_en in zip(out["segment_id"], latin, strict=True)]
+    return out
 
 
 # --- agreement ------------------------------------------------------------------------------------

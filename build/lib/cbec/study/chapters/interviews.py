@@ -49,13 +49,14 @@ def interviews_chapter(cfg: RunConfig) -> ChapterResult:
             kappa,
             f"Automatic coder against the hand-coded sample ({kappa.attrs['segments']} segments)",
         )
-        r.value(iv_kappa=kappa.set_index("factor").loc["pooled", "kappa"], iv_gold=True)
+        pooled = kappa.set_index("factor").loc["pooled", "kappa"]
+        r.value(iv_kappa=pooled, iv_gold=True, iv_kappa_text=f"{pooled:.2f}")
         if cfg.second_coder_path:
             k2 = iv.kappa_table(gold, iv.coding_to_matrix(iv.read_coding(cfg.second_coder_path)))
             r.table("kappa_between_coders", k2, "Agreement between the two human coders")
     else:
         r.table("kappa_auto_vs_gold", pd.DataFrame(columns=["factor", "kappa", "agreement"]), "No hand-coded sample")
-        r.value(iv_kappa=float("nan"), iv_gold=False)
+        r.value(iv_kappa=float("nan"), iv_gold=False, iv_kappa_text="not checked (no hand-coded sample)")
         r.notes["no_gold"] = (
             "No hand-coded sample was found (`coding_gold.csv` in the transcripts folder, or "
             "`--gold`), so the automatic coding is not checked against a person's."
@@ -85,13 +86,21 @@ def interviews_chapter(cfg: RunConfig) -> ChapterResult:
         co,
         alt="Network of the seven factors; thicker links: mentioned together more often.",
     )
-    quotes = iv.exemplar_quotes(coded)
+    quotes = iv.attach_translations(iv.exemplar_quotes(coded, files=corpus.files), folder)
     r.table("quotes", quotes, "", save=True)  # shown as block quotes (ShownChapter.quotes), never as Markdown
     st = load_study(cfg)
     a = st.analysis
     base = models.baseline_and_increment(a.scores, a.y, a.controls, coupling.system_indices(a.indices)["D"])["baseline"]
     joint = iv.joint_display(base, iv.salience(coded, corpus.segments, "size_class").mean())
     r.table("joint_display", joint, "Survey association and interview salience per factor")
+    salient = iv.salience(coded, corpus.segments, "size_class").mean().sort_values(ascending=False)
+    untranslated = int(((quotes["translation"] == "") & ~quotes["quote"].str.isascii()).sum())
+    r.value(
+        iv_most_salient=" and ".join(salient.index[:2]),
+        iv_agree=", ".join(joint.loc[joint["reading"].str.startswith("agreement"), "factor"]) or "none",
+        iv_tension=", ".join(joint.loc[joint["reading"] == "tension", "factor"]) or "none",
+        iv_untranslated=untranslated,
+    )
     top = pairs.iloc[0]
     misc = pairs[(pairs["factor_a"] == "MI") & (pairs["factor_b"] == "SC")]
     r.value(
@@ -139,6 +148,11 @@ def _absent(r: ChapterResult) -> ChapterResult:
         iv_large=0,
         iv_sme=0,
         iv_kappa=float("nan"),
+        iv_kappa_text="not checked",
+        iv_most_salient="—",
+        iv_agree="none",
+        iv_tension="none",
+        iv_untranslated=0,
         iv_gold=False,
         iv_top_pair="—",
         iv_top_n=0,

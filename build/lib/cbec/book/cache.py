@@ -1,0 +1,111 @@
+"""An execution cache for the chapters: a chapter re-runs only when something it reads has changed.
+
+Why our own: Jupyter Book's jupyter-cache keys a notebook on its code cells only, and our notebooks' code is
+one call whose result depends on data files — a changed survey would be served from a stale cache. Here a
+chapter's key is the SHA-256 of
+
+- its notebook file,
+- the run settings it reads (:data:`CHAPTER_SETTINGS`; paths to data are not settings, their contents are),
+- the content of every input file it reads (the validated survey, the instrument, the ground truth, the
+  transcripts and coding files), and
+- the installed ``cbec`` package (its code and shipped data: a new estimator is a new result).
+
+A hit restores the executed notebook and the chapter's result tables; ``cbec run --force`` ignores the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import cbec
+from cbec.study.chapters.base import RunConfig
+
+#: Run settings each chapter reads. Changing one re-runs only the chapters listed against it.
+CHAPTER_SETTINGS: dict[str, tuple[str, ...]] = {
+    "simulated_data": ("ground_truth_path",),
+    "data_quality": ("ground_truth_path",),
+    "measurement": ("ground_truth_path", "instrument_path", "normalisation"),
+    "coupling": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot", "power_reps"),
+    "size_paths": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot"),
+    "claims": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot"),
+    "cases": (),
+    "interviews": ("instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path"),
+}
+#: Chapters that read the validated survey.
+READS_SURVEY = {"data_quality", "measurement", "coupling", "size_paths", "claims", "interviews"}
+PROCESSED_FILES = ("clean.parquet", "quarantine.parquet", "report.json")
+
+
+def chapter_of(notebook: str) -> str:
+    """``03_coupling`` -> ``coupling``."""
+    return notebook.split("_", 1)[1] if notebook[:2].isdigit() else notebook
+
+
+def _digest(h, path: Path) -> None:
+    h.update(str(path.name).encode())
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+
+
+@lru_cache(maxsize=1)
+def package_digest() -> str:
+    """SHA-256 of the installed cbec package: every source and data file under it."""
+    root = Path(cbec.__file__).parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".py", ".yaml", ".csv"):
+            h.update(str(p.relative_to(root)).encode())
+            _digest(h, p)
+    return h.hexdigest()
+
+
+def chapter_key(notebook_path: Path, cfg: RunConfig) -> str:
+    """The cache key of one chapter under one run configuration."""
+    name = chapter_of(notebook_path.stem)
+    settings = CHAPTER_SETTINGS.get(name)
+    h = hashlib.sha256()
+    _digest(h, notebook_path)
+    values = {k: getattr(cfg, k) for k in (settings if settings is not None else cfg.__dataclass_fields__)}
+    files: list[Path] = []
+    for k in ("ground_truth_path", "instrument_path", "gold_path", "second_coder_path"):
+        if k in values and values[k]:
+            files.append(Path(values[k]))
+            values[k] = "file"  # its content is hashed below, not where it lies
+    if values.get("interviews_dir"):
+        files += sorted(p for p in Path(values["interviews_dir"]).iterdir() if p.is_file())
+        values["interviews_dir"] = "folder"
+    if name in READS_SURVEY or settings is None:
+        files += [Path(cfg.processed_dir) / f for f in PROCESSED_FILES]
+    h.update(json.dumps(values, sort_keys=True).encode())
+    for p in files:
+        _digest(h, p)
+    h.update(package_digest().encode())
+    return h.hexdigest()[:32]
+
+
+def restore(cache: Path, notebook: str, key: str, executed: Path, results: Path) -> bool:
+    """Copy a cached execution back into the run; False when there is none."""
+    slot = cache / notebook / key
+    if not (slot / "notebook.ipynb").exists():
+        return False
+    shutil.copy2(slot / "notebook.ipynb", executed)
+    for f in (slot / "results").glob("*.csv"):
+        shutil.copy2(f, results / f.name)
+    return True
+
+
+def store(cache: Path, notebook: str, key: str, executed: Path, results: Path) -> None:
+    """Keep this execution: the executed notebook and the chapter's result tables (older keys are dropped)."""
+    chapter_dir = cache / notebook
+    if chapter_dir.exists():
+        shutil.rmtree(chapter_dir)
+    slot = chapter_dir / key
+    (slot / "results").mkdir(parents=True)
+    shutil.copy2(executed, slot / "notebook.ipynb")
+    for f in results.glob(f"{chapter_of(notebook)}_*.csv"):
+        shutil.copy2(f, slot / "results" / f.name)

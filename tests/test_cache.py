@@ -1,0 +1,72 @@
+"""The execution cache never serves a stale chapter: each part of a chapter's key, changed in turn, re-runs that
+chapter and only it."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from cbec.book import cache
+from cbec.book.pipeline import NOTEBOOK_DIR, RunSettings, run
+
+CHAPTERS = ("01_data_quality", "05_claims", "06_cases")
+
+
+def _run(tmp_path, survey, **kw):
+    said: list[str] = []
+    kw = {"n_boot": 99, **kw}
+    settings = RunSettings(
+        survey=survey,
+        out=tmp_path / "out",
+        notebooks=CHAPTERS,
+        notebook_dir=tmp_path / "nbs",
+        build=False,
+        jobs=2,
+        **kw,
+    )
+    run(settings, progress=said.append)
+    return {ln.split(":")[0].strip(): ln.split(":")[1].strip() for ln in said if ln.startswith("  ")}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_only_the_chapters_whose_inputs_changed_re_run(tmp_path, small_survey, monkeypatch):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for name in CHAPTERS:
+        shutil.copy(NOTEBOOK_DIR / f"{name}.ipynb", nbs / f"{name}.ipynb")
+    df, _ = small_survey
+    survey = tmp_path / "survey.csv"
+    df.to_csv(survey, index=False)
+
+    first = _run(tmp_path, survey)
+    assert all(v != "cached" for v in first.values()), first
+    assert set(_run(tmp_path, survey).values()) == {"cached"}
+
+    # a setting only the claims chapter reads
+    again = _run(tmp_path, survey, n_boot=199)
+    assert again["05_claims"] != "cached" and again["01_data_quality"] == again["06_cases"] == "cached", again
+
+    # the data: every chapter that reads the survey, not the case chapter (coded from the article)
+    df.drop(index=df.index[:5]).to_csv(survey, index=False)
+    again = _run(tmp_path, survey, n_boot=199)
+    assert again["01_data_quality"] != "cached" and again["05_claims"] != "cached" and again["06_cases"] == "cached"
+
+    # a chapter's notebook
+    text = (nbs / "06_cases.ipynb").read_text(encoding="utf-8")
+    (nbs / "06_cases.ipynb").write_text(text.replace("## Profiles", "## Profiles of the two firms"), encoding="utf-8")
+    again = _run(tmp_path, survey, n_boot=199)
+    assert again == {"01_data_quality": "cached", "05_claims": "cached", "06_cases": again["06_cases"]}
+    assert again["06_cases"] != "cached"
+
+    # the installed cbec (a new estimator is a new result): everything
+    monkeypatch.setattr(cache, "package_digest", lambda: "another version")
+    assert "cached" not in _run(tmp_path, survey, n_boot=199).values()
+
+    # --force: everything, and a cached run restores the result tables
+    assert "cached" not in _run(tmp_path, survey, n_boot=199, force=True).values()
+    results = tmp_path / "out" / "results"
+    for f in results.glob("*.csv"):
+        f.unlink()
+    assert set(_run(tmp_path, survey, n_boot=199).values()) == {"cached"}
+    assert not pd.read_csv(results / "claims_tested.csv").empty
