@@ -13,6 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path, small_survey):
+    # Build from a copy: setuptools writes build/ into the tree it builds, and the checkout stays untouched.
+    import shutil
+
+    tree = tmp_path / "tree"
+    shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, tree / name)
     dist = tmp_path / "dist"
     subprocess.run(
         [
@@ -25,7 +32,7 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path, small_survey)
             "--quiet",
             "-w",
             str(dist),
-            str(ROOT),
+            str(tree),
         ],
         check=True,
         capture_output=True,

@@ -1,1 +1,0 @@
-"""The book: figures, generated pages, safe display, the pipeline and the command line."""

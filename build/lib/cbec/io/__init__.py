@@ -1,1 +1,0 @@
-"""Input: the questionnaire, survey exports, validation. Imports nothing from the layers above."""

@@ -1,1 +1,0 @@
-"""Statistics: pure functions on DataFrames (measurement, coupling, regression, ranks). Imports only cbec.io."""

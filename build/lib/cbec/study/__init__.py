@@ -1,1 +1,0 @@
-"""The article's study: simulator, power, size paths, claims, cases, interviews, chapter functions."""
