@@ -23,11 +23,9 @@ def _level_label(inst: Instrument, field_id: str, value, lang: str):
     return value
 
 
-def wjx_table(df: pd.DataFrame, inst: Instrument, lang: str = "zh") -> pd.DataFrame:
-    """问卷星 layout: metadata columns, ``N、question`` for profile fields, ``N(row text)`` for matrix rows,
-    answers as option labels, durations as ``"523秒"``."""
-    labels = _labels(inst, lang)
-    out = pd.DataFrame(
+def _wjx_metadata(df: pd.DataFrame) -> pd.DataFrame:
+    """The metadata columns 问卷星 puts before the answers."""
+    return pd.DataFrame(
         {
             "序号": range(1, len(df) + 1),
             "提交答卷时间": "2026/11/20 10:00:00",
@@ -37,6 +35,13 @@ def wjx_table(df: pd.DataFrame, inst: Instrument, lang: str = "zh") -> pd.DataFr
             "来自IP": [f"10.0.{i // 250}.{i % 250}(上海-上海)" for i in range(len(df))],
         }
     )
+
+
+def wjx_table(df: pd.DataFrame, inst: Instrument, lang: str = "zh") -> pd.DataFrame:
+    """问卷星 layout: metadata columns, ``N、question`` for profile fields, ``N(row text)`` for matrix rows,
+    answers as option labels, durations as ``"523秒"``."""
+    labels = _labels(inst, lang)
+    out = _wjx_metadata(df)
     q = 1
     for f in inst.fields:
         if f.derived or f.id in ("respondent_id", "duration_s") or f.id not in df.columns:
@@ -170,16 +175,7 @@ def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.D
     """A 问卷星 download of ``df``: ``mode="text"`` (按选项文本) or ``"number"`` (按选项序号)."""
     labels = _labels(inst, "zh")
     number = mode == "number"
-    out = pd.DataFrame(
-        {
-            "序号": range(1, len(df) + 1),
-            "提交答卷时间": "2026/11/20 10:00:00",
-            "所用时间": [f"{int(v)}秒" for v in df["duration_s"]],
-            "来源": "手机提交",
-            "来源详情": "直接访问",
-            "来自IP": [f"10.0.{i // 250}.{i % 250}(上海-上海)" for i in range(len(df))],
-        }
-    )
+    out = _wjx_metadata(df)
     channel_fields = [o["field"] for o in inst.multi_selects[0]["options"]]
     q = 1
     for f in inst.fields:
