@@ -76,12 +76,6 @@ def standardise(x: pd.DataFrame) -> pd.DataFrame:
     return (x - x.mean()) / x.std(ddof=1)
 
 
-def _fit(y: pd.Series, x: pd.DataFrame):
-    return sm.OLS(y.to_numpy(dtype=float), sm.add_constant(x, has_constant="add").to_numpy(dtype=float)).fit(
-        cov_type="HC3"
-    )
-
-
 def _bootstrap_coef(
     y: np.ndarray, x: np.ndarray, col: int, n_boot: int, rng: np.random.Generator, contrast: np.ndarray | None = None
 ) -> np.ndarray:
@@ -113,7 +107,7 @@ def interaction_model(y: pd.Series, z: pd.DataFrame, a: str, b: str, controls: p
     The product of two standardised factors is not itself centred: its mean is their correlation r_ab, which
     the constant absorbs."""
     x = pd.concat([z[[a, b]], (z[a] * z[b]).rename(f"{a}x{b}"), controls], axis=1)
-    return _fit(y, x), x
+    return fit_ols(y, x), x
 
 
 def rsa_model(
@@ -130,9 +124,10 @@ def rsa_model(
     * ``a1 = b1 + b2``, ``a2 = b3 + b4 + b5``: slope and curvature along the line of congruence (a = b);
     * ``a3 = b1 - b2``, ``a4 = b3 - b4 + b5``: slope and curvature along the line of incongruence (a = -b).
 
-    A negative ``a4`` means performance falls as the two factors move apart: fit matters.
-    Each ``a_k`` is a linear contrast tested with the HC3 covariance. Returns the contrast table and the
-    design matrix (without constant), which the bootstrap re-uses.
+    A negative ``a4`` means performance falls as the two factors move apart — not, by itself, that fit matters
+    (see :func:`rsa_fit_pattern`). Each ``a_k`` is a linear contrast tested with the HC3 covariance. Returns the
+    contrast table and the design (columns ``b1..b5`` and the controls, no constant), which the bootstrap
+    re-uses.
 
     References
     ----------
@@ -140,31 +135,30 @@ def rsa_model(
     Shanock, L. R. et al. (2010). Journal of Business and Psychology 25, 543–554.
     """
     pa, pb = centred[a], centred[b]
+    # The polynomial terms are named b1..b5 (as the RSA literature writes them), so contrasts read by name.
     x = pd.concat(
         [
-            pa.rename(a),
-            pb.rename(b),
-            (pa**2).rename(f"{a}^2"),
-            (pa * pb).rename(f"{a}x{b}"),
-            (pb**2).rename(f"{b}^2"),
+            pa.rename("b1"),
+            pb.rename("b2"),
+            (pa**2).rename("b3"),
+            (pa * pb).rename("b4"),
+            (pb**2).rename("b5"),
             controls,
         ],
         axis=1,
     )
-    res = _fit(y, x)
-    k = len(res.params)
+    res = fit_ols(y, x)
     contrasts = {
-        "a1": [0, 1, 1, 0, 0, 0],
-        "a2": [0, 0, 0, 1, 1, 1],
-        "a3": [0, 1, -1, 0, 0, 0],
-        "a4": [0, 0, 0, 1, -1, 1],
+        "a1": {"b1": 1, "b2": 1},
+        "a2": {"b3": 1, "b4": 1, "b5": 1},
+        "a3": {"b1": 1, "b2": -1},
+        "a4": {"b3": 1, "b4": -1, "b5": 1},
     }
     rows = []
-    for name, c in contrasts.items():
-        vec = np.zeros(k)
-        vec[:6] = c
+    for name, weights in contrasts.items():
+        vec = np.array([float(weights.get(term, 0)) for term in res.params.index])
         est = float(vec @ res.params)
-        se = float(np.sqrt(vec @ res.cov_params() @ vec))
+        se = float(np.sqrt(vec @ res.cov_params().to_numpy() @ vec))
         t = est / se
         rows.append(
             {
@@ -191,12 +185,19 @@ def rsa_surface(
     """Predicted performance over a grid of the two factors (centred at the scale midpoint), controls at
     their means: the fitted response surface of :func:`rsa_model`."""
     _, x = rsa_model(y, centred, a, b, controls)
-    res = _fit(y, x)
-    beta = np.asarray(res.params)
-    ctrl = float(np.asarray(controls.mean()) @ beta[6:]) if controls.shape[1] else 0.0
+    beta = fit_ols(y, x).params
+    ctrl = float(controls.mean() @ beta[controls.columns]) if controls.shape[1] else 0.0
     g = np.linspace(-half_width, half_width, steps)
     ga, gb = np.meshgrid(g, g, indexing="ij")
-    pred = beta[0] + beta[1] * ga + beta[2] * gb + beta[3] * ga**2 + beta[4] * ga * gb + beta[5] * gb**2 + ctrl
+    pred = (
+        beta["const"]
+        + beta["b1"] * ga
+        + beta["b2"] * gb
+        + beta["b3"] * ga**2
+        + beta["b4"] * ga * gb
+        + beta["b5"] * gb**2
+        + ctrl
+    )
     return pd.DataFrame({a: ga.ravel(), b: gb.ravel(), "predicted": pred.ravel()})
 
 
@@ -246,10 +247,9 @@ def fit_all_pairs(
             # D grows with the pair's level as much as with its balance: without the two main effects
             # it ranks the pair with the largest main effects first even when no coupling exists.
             x = pd.concat([standardise(regressor.to_frame(method)), z[[a, b]], controls], axis=1)
-            res = _fit(y, x)
-            rows.append(_row(a, b, method, res, 1, x, y, n_boot, rng, zcrit))
+            rows.append(_row(a, b, method, fit_ols(y, x), method, x, y, n_boot, rng, zcrit))
         res, x = interaction_model(y, z, a, b, controls)
-        row = _row(a, b, "interaction", res, 3, x, y, n_boot, rng, zcrit)
+        row = _row(a, b, "interaction", res, f"{a}x{b}", x, y, n_boot, rng, zcrit)
         row["vif_max"] = float(
             max(variance_inflation_factor(sm.add_constant(x[[a, b, f"{a}x{b}"]]).to_numpy(), i) for i in (1, 2, 3))
         )
@@ -322,11 +322,13 @@ def coordination_unconditional(
     return out
 
 
-def _row(a, b, method, res, col, x, y, n_boot, rng, zcrit) -> dict:
-    est, se = float(res.params[col]), float(res.bse[col])
+def _row(a, b, method, res, term, x, y, n_boot, rng, zcrit) -> dict:
+    """One tidy row for coefficient ``term`` of ``res`` (read by name), with its bootstrap interval."""
+    est, se = float(res.params[term]), float(res.bse[term])
     if n_boot:
-        xm = sm.add_constant(x, has_constant="add").to_numpy(float)
-        blo, bhi = _percentile_ci(_bootstrap_coef(y.to_numpy(float), xm, col, n_boot, rng))
+        xm = sm.add_constant(x, has_constant="add")
+        col = list(xm.columns).index(term)  # the bootstrap solves arrays laid out like the named design
+        blo, bhi = _percentile_ci(_bootstrap_coef(y.to_numpy(float), xm.to_numpy(float), col, n_boot, rng))
     else:
         blo = bhi = np.nan
     return {
@@ -335,8 +337,8 @@ def _row(a, b, method, res, col, x, y, n_boot, rng, zcrit) -> dict:
         "method": method,
         "estimate": est,
         "std_error": se,
-        "t": float(res.tvalues[col]),
-        "p_value": float(res.pvalues[col]),
+        "t": float(res.tvalues[term]),
+        "p_value": float(res.pvalues[term]),
         "ci_low": est - zcrit * se,
         "ci_high": est + zcrit * se,
         "boot_ci_low": blo,
@@ -391,17 +393,12 @@ def joint_interaction_model(
     real coupling of (a, b) leaks into every pair that shares a or b. The joint model removes that
     omitted-variable bias at the price of wider intervals.
     """
-    z = standardise(scores)
-    pairs = pair_list(scores.columns)
-    inter = pd.concat([(z[a] * z[b]).rename(f"{a}x{b}") for a, b in pairs], axis=1)
-    x = pd.concat([z, inter, controls], axis=1)
-    res = _fit(y, x)
+    res = fit_ols(y, joint_design(scores, controls))
     zc = stats.norm.ppf(0.5 + level / 2)
-    first = 1 + z.shape[1]
     rows = []
-    for k, (a, b) in enumerate(pairs):
-        i = first + k
-        est, se = float(res.params[i]), float(res.bse[i])
+    for a, b in pair_list(scores.columns):
+        name = f"{a}x{b}"
+        est, se = float(res.params[name]), float(res.bse[name])
         rows.append(
             {
                 "factor_a": a,
@@ -409,8 +406,8 @@ def joint_interaction_model(
                 "method": "interaction_joint",
                 "estimate": est,
                 "std_error": se,
-                "t": float(res.tvalues[i]),
-                "p_value": float(res.pvalues[i]),
+                "t": float(res.tvalues[name]),
+                "p_value": float(res.pvalues[name]),
                 "ci_low": est - zc * se,
                 "ci_high": est + zc * se,
             }
@@ -730,10 +727,9 @@ def rsa_fit_pattern(
     from cbec.stats.regression import bootstrap_ols, fit_ols
 
     _, x = rsa_model(y, centred, a, b, controls)
-    poly = {a: "b1", b: "b2", f"{a}^2": "b3", f"{a}x{b}": "b4", f"{b}^2": "b5"}
-    x = x.rename(columns=poly)
-    est = rsa_parameters(fit_ols(y, x).params[list(poly.values())]).iloc[0]
-    draws = rsa_parameters(bootstrap_ols(y, x, n_boot, seed=seed)[list(poly.values())])
+    poly = ["b1", "b2", "b3", "b4", "b5"]
+    est = rsa_parameters(fit_ols(y, x).params[poly]).iloc[0]
+    draws = rsa_parameters(bootstrap_ols(y, x, n_boot, seed=seed)[poly])
     tail = (1 - level) / 2
     # The five equality conditions are one joint null ("this is a congruence surface"), so each is judged
     # with a Bonferroni interval (99% for five at a 5% family-wise level); a4 < 0 uses the ordinary one.

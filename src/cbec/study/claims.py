@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from cbec.io.instrument import Instrument
 from cbec.resources import resource
 from cbec.stats import models
+from cbec.stats.regression import fit_ols
 from cbec.study import groups
 
 CLAIMS_CSV = resource("claims.csv")
@@ -116,11 +116,10 @@ def load_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
 
 
 def _ols_coef(y: pd.Series, x: pd.DataFrame, term: str) -> tuple[float, float]:
+    """Coefficient and HC3 standard error of ``term`` (by name), on the rows where every variable is present."""
     ok = y.notna() & x.notna().all(axis=1)
-    xm = sm.add_constant(x[ok], has_constant="add")
-    res = sm.OLS(y[ok].to_numpy(float), xm.to_numpy(float)).fit(cov_type="HC3")
-    i = list(xm.columns).index(term)
-    return float(res.params[i]), float(res.bse[i])
+    res = fit_ols(y[ok], x[ok])
+    return float(res.params[term]), float(res.bse[term])
 
 
 def _wald(est: float, se: float) -> dict:

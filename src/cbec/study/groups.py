@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from cbec.stats import coupling, models
-from cbec.stats.regression import contrast, fit_ols
+from cbec.stats.regression import bootstrap_ols, contrast, fit_ols
 
 #: Groupings the size-paths chapter compares: column, the level coded 1, and a label.
 GROUPINGS = {
@@ -71,43 +70,36 @@ def group_coupling_difference(
     """
     z = models.standardise(scores)
     x = _joint_design(z, g, controls)
-    xm = sm.add_constant(x, has_constant="add")
-    res = sm.OLS(y.to_numpy(float), xm.to_numpy(float)).fit(cov_type="HC3")
-    names = list(xm.columns)
+    res = fit_ols(y, x)
     zc = stats.norm.ppf(0.5 + level / 2)
     rows = []
     for a, b in models.pair_list(scores.columns):
-        i_ref, i_diff = names.index(f"{a}x{b}"), names.index(f"{a}x{b}_x_{g.name}")
-        d, se = float(res.params[i_diff]), float(res.bse[i_diff])
+        ref, diff = f"{a}x{b}", f"{a}x{b}_x_{g.name}"
+        d, se = float(res.params[diff]), float(res.bse[diff])
         rows.append(
             {
                 "factor_a": a,
                 "factor_b": b,
-                "coupling_reference": float(res.params[i_ref]),
-                "coupling_focal": float(res.params[i_ref] + res.params[i_diff]),
+                "coupling_reference": float(res.params[ref]),
+                "coupling_focal": float(res.params[ref] + res.params[diff]),
                 "difference": d,
                 "std_error": se,
-                "p_value": float(res.pvalues[i_diff]),
+                "p_value": float(res.pvalues[diff]),
                 "ci_low": d - zc * se,
                 "ci_high": d + zc * se,
-                "_col": i_diff,
+                "_term": diff,
             }
         )
     out = pd.DataFrame(rows)
     out["p_holm"] = models.holm(out["p_value"])
     if n_boot:
-        rng = np.random.default_rng(seed)
-        xa, ya = xm.to_numpy(float), y.to_numpy(float)
-        cols = out["_col"].to_numpy()
-        draws = np.empty((n_boot, len(cols)))
-        for r in range(n_boot):
-            idx = rng.integers(0, len(ya), size=len(ya))
-            beta, *_ = np.linalg.lstsq(xa[idx], ya[idx], rcond=None)
-            draws[r] = beta[cols]
+        # Case resampling of the whole model, every draw solved at once (the same draws as a refit loop).
+        idx = np.random.default_rng(seed).integers(0, len(y), size=(n_boot, len(y)))
+        draws = bootstrap_ols(y, x, n_boot, indices=idx)[out["_term"]].to_numpy()
         tail = (1 - level) / 2 * 100
         out["boot_ci_low"] = np.percentile(draws, tail, axis=0)
         out["boot_ci_high"] = np.percentile(draws, 100 - tail, axis=0)
-    return out.drop(columns="_col")
+    return out.drop(columns="_term")
 
 
 def balance_focus(indices: pd.DataFrame) -> pd.DataFrame:
