@@ -1,7 +1,9 @@
 """Measurement model: reliability, confirmatory factor analysis, validity, factor scores.
 
-Each statistic is a function taking a DataFrame of item scores (reverse items already recoded)
-and a ``blocks`` mapping ``{scale name: [item ids]}``, and returning a tidy DataFrame.
+Each statistic is a function of a DataFrame of item scores (reverse items already recoded), most of them
+with a ``blocks`` mapping ``{scale name: [item ids]}``. Tables come back as DataFrames; single results as a
+Series (``cronbach_alpha``, ``sampling_adequacy``, ``compare_nested`` …) or a float (``composite_reliability``,
+``average_variance_extracted``, ``omega_total``, ``srmr``), as each docstring says.
 
 CFA is fitted with semopy (maximum likelihood, Wishart objective, BFGS: it reproduces lavaan's
 Holzinger–Swineford solution to 1e-3, see ``tests/test_measurement_published.py``). semopy reports
@@ -338,8 +340,9 @@ def reliability_table(
 
 
 def fornell_larcker(cfa: CFAResult) -> pd.DataFrame:
-    """Latent correlations with sqrt(AVE) on the diagonal; ``holds`` is True when each sqrt(AVE) exceeds
-    the factor's correlations with every other factor (Fornell & Larcker 1981)."""
+    """Latent correlations with sqrt(AVE) on the diagonal (Fornell & Larcker 1981). Whether the criterion
+    holds — each sqrt(AVE) above the factor's correlations with every other factor — is
+    :func:`fornell_larcker_holds`."""
     load = cfa.loadings
     ave = load.groupby("factor", sort=False)["std_loading"].apply(lambda s: float((s**2).mean()))
     m = cfa.latent_corr.copy()
