@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cbec.io.instrument import FACTOR_CODES
-from cbec.io.validate import validate_frame
+from cbec.io.validate import recode_reverse, validate_frame
 from cbec.stats import models
 from cbec.study import cases, groups
 from cbec.study.claims import ESTIMATORS, ClaimsError, estimate_claims, load_claims
@@ -16,8 +16,7 @@ from cbec.study.simulate import SimulationConfig, simulate_survey
 
 def _prepared(inst, **cfg):
     df, _ = simulate_survey(SimulationConfig(dirt=False, **cfg), inst)
-    for c in inst.reverse_items:
-        df[c] = inst.likert_points + 1 - df[c]
+    df = recode_reverse(df, inst)
     a = models.prepare(df, inst)
     return df, a.scores, a.indices, a.y, a.controls
 
@@ -176,21 +175,7 @@ def _ctx(inst, **cfg):
     from cbec.study import claims as cl
 
     df, _ = simulate_survey(SimulationConfig(**{"n": 600, "dirt": False, **cfg}), inst)
-    for c in inst.reverse_items:
-        df[c] = inst.likert_points + 1 - df[c]
-    a = models.prepare(df, inst)
-    return cl, {
-        "data": df,
-        "instrument": inst,
-        "scores": a.scores,
-        "indices": a.indices,
-        "y": a.y,
-        "controls": a.controls,
-        "profile": groups.balance_focus(a.indices),
-        "sme": groups.group_dummy(df, "size"),
-        "n_boot": 99,
-        "seed": 1,
-    }
+    return cl, cl.claims_context(recode_reverse(df, inst), inst, n_boot=99, seed=1)
 
 
 @pytest.mark.slow

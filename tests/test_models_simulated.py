@@ -2,6 +2,7 @@
 
 import pytest
 
+from cbec.io.validate import recode_reverse
 from cbec.stats import measurement as ms
 from cbec.stats import models
 from cbec.study.simulate import SimulationConfig, simulate_survey
@@ -9,8 +10,7 @@ from cbec.study.simulate import SimulationConfig, simulate_survey
 
 def _analyse(inst, **cfg):
     df, _ = simulate_survey(SimulationConfig(dirt=False, **cfg), inst)
-    for c in inst.reverse_items:
-        df[c] = inst.likert_points + 1 - df[c]
+    df = recode_reverse(df, inst)
     a = models.prepare(df, inst)
     return models.joint_interaction_model(a.scores, a.y, a.controls)
 
@@ -49,8 +49,7 @@ def test_no_coupling_keeps_familywise_error(inst):
 
 def test_normalisation_sensitivity_covers_every_rule(inst):
     df, _ = simulate_survey(SimulationConfig(n=300, seed=9, dirt=False), inst)
-    for c in inst.reverse_items:
-        df[c] = inst.likert_points + 1 - df[c]
+    df = recode_reverse(df, inst)
     a = models.prepare(df, inst)
     out = models.normalisation_sensitivity(a.scores, a.y, a.controls, ms.NORMALISATION_RULES)
     assert set(out["rule"]) == set(ms.NORMALISATION_RULES) and len(out) == 2 * len(ms.NORMALISATION_RULES)

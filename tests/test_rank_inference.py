@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cbec.io.validate import recode_reverse
 from cbec.stats import models
 from cbec.stats.ranks import point_ranks, rank_confidence_sets, rank_distribution
 from cbec.stats.regression import bootstrap_ols, fit_ols
@@ -116,8 +117,7 @@ def test_verdict_rule():
 
 def _prepared(inst, **cfg):
     df, _ = simulate_survey(SimulationConfig(dirt=False, **cfg), inst)
-    for c in inst.reverse_items:
-        df[c] = inst.likert_points + 1 - df[c]
+    df = recode_reverse(df, inst)
     return models.prepare(df, inst)
 
 

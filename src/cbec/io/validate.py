@@ -354,6 +354,15 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
     return flags.astype(bool)
 
 
+def recode_reverse(df: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
+    """A copy with every reverse-worded item recoded as ``points + 1 - answer`` (items absent are skipped)."""
+    out = df.copy()
+    for c in inst.reverse_items:
+        if c in out.columns:
+            out[c] = inst.likert_points + 1 - out[c]
+    return out
+
+
 def _impute_within_factor(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFrame, int]:
     """Fill a missing factor item with the respondent's mean of that factor's answered items.
 
@@ -447,10 +456,7 @@ def validate_frame(
     clean = df.loc[~rejected].copy()
     # Recode first, then impute: a respondent's mean over a block that still holds raw reverse-worded
     # answers is not that respondent's level (it once gave a firm averaging 6.8 a 1 on MI32).
-    k1 = inst.likert_points + 1
-    for c in inst.reverse_items:
-        if c in clean.columns:
-            clean[c] = k1 - clean[c]
+    clean = recode_reverse(clean, inst)
     clean, n_imputed = _impute_within_factor(clean, inst)
     clean = clean.drop(columns=[c for c in clean.columns if c.startswith("_") and c != SOURCE_ROW])
     for c in inst.likert_ids:

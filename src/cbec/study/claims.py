@@ -350,6 +350,24 @@ def _article_value(r: pd.Series) -> str:
     )
 
 
+def claims_context(data: pd.DataFrame, inst: Instrument, n_boot: int = 999, seed: int = 2026) -> dict:
+    """What every estimator reads: the data, the instrument, the model inputs, the profile measures, the SME
+    indicator and the bootstrap settings (clean data: reverse items recoded)."""
+    a = models.prepare(data, inst)
+    return {
+        "data": data,
+        "instrument": inst,
+        "scores": a.scores,
+        "indices": a.indices,
+        "y": a.y,
+        "controls": a.controls,
+        "profile": groups.balance_focus(a.indices),
+        "sme": groups.group_dummy(data, "size"),
+        "n_boot": n_boot,
+        "seed": seed,
+    }
+
+
 def estimate_claims(
     data: pd.DataFrame, inst: Instrument, claims: pd.DataFrame, alpha: float = 0.05, n_boot: int = 999, seed: int = 2026
 ) -> pd.DataFrame:
@@ -366,19 +384,7 @@ def estimate_claims(
     article_value, unit, estimate, ci_low, ci_high, band_low, band_high, verdict`` and, where they apply,
     ``verdict_alt, p_holm, rank, rank_low, rank_high, part_of``.
     """
-    a = models.prepare(data, inst)
-    ctx = {
-        "data": data,
-        "instrument": inst,
-        "scores": a.scores,
-        "indices": a.indices,
-        "y": a.y,
-        "controls": a.controls,
-        "profile": groups.balance_focus(a.indices),
-        "sme": groups.group_dummy(data, "size"),
-        "n_boot": n_boot,
-        "seed": seed,
-    }
+    ctx = claims_context(data, inst, n_boot, seed)
     rows, untested = [], []
     for _, r in claims[claims["testable"] == "yes"].iterrows():
         try:

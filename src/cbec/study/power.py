@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cbec.io.instrument import Instrument, load_instrument
+from cbec.io.validate import recode_reverse
 from cbec.stats import models
 from cbec.study.simulate import SimulationConfig, simulate_survey
 
@@ -20,9 +21,7 @@ from cbec.study.simulate import SimulationConfig, simulate_survey
 def _one_rep(inst: Instrument, n: int, gamma: float, pair: str, seed: int, alpha: float) -> tuple[bool, bool]:
     cfg = SimulationConfig(n=n, seed=seed, dirt=False, couplings={pair: gamma} if gamma else {})
     df, _ = simulate_survey(cfg, inst)
-    for c in inst.reverse_items:
-        df[c] = inst.likert_points + 1 - df[c]
-    a = models.prepare(df, inst)
+    a = models.prepare(recode_reverse(df, inst), inst)
     t = models.joint_interaction_model(a.scores, a.y, a.controls)
     a, b = pair.split("*")
     row = t[(t["factor_a"] == a) & (t["factor_b"] == b)].iloc[0]
