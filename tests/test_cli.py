@@ -45,6 +45,15 @@ def test_simulate_command(tmp_path):
     assert (tmp_path / "survey_simulated.csv").exists() and (tmp_path / "ground_truth.json").exists()
 
 
+def test_simulate_scenario_option(tmp_path):
+    res = runner.invoke(app, ["simulate", "--n", "80", "--scenario", "hidden_coupling", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    truth = json.loads((tmp_path / "ground_truth.json").read_text(encoding="utf-8"))
+    assert truth["scenario"] == "hidden_coupling" and truth["couplings"] == {"TP*RC": 0.2}
+    bad = runner.invoke(app, ["simulate", "--scenario", "utopia", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "null_method" in bad.output
+
+
 def _notebook(tmp_path, body, param="x: int = 1  # a parameter"):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec.io.instrument import FACTOR_CODES
 from cbec.io.validate import recode_reverse, validate_frame
 from cbec.stats import models
 from cbec.study import cases, groups
 from cbec.study.claims import ESTIMATORS, ClaimsError, estimate_claims, load_claims
 from cbec.study.simulate import SimulationConfig, simulate_survey
+
+SEVEN = ["MI", "SC", "MK", "TP", "RC", "CX", "TO"]
 
 
 def _prepared(inst, **cfg):
@@ -121,11 +122,10 @@ def test_band_rule_rewards_precision_not_vagueness():
     assert band_verdict(1.5, 2.5, 1.5, 2.5) == "matches"  # the band's edges belong to it
 
 
-def test_planted_claims_are_recovered(inst):
+def test_planted_claims_are_recovered(inst, shipped_sample):
     # The simulation plants -0.5 pp margin per inventory day and a 15 pp niche premium; with the factor
     # levels held fixed the intervals must cover them.
-    df, _ = simulate_survey(SimulationConfig(n=600, seed=2026), inst)
-    clean = validate_frame(df, inst).clean
+    clean = shipped_sample[2]
     out = estimate_claims(clean, inst, load_claims(), n_boot=99).set_index("claim_id")
     assert out.loc["C25", "ci_low"] <= 0.5 <= out.loc["C25", "ci_high"]
     assert out.loc["C13", "ci_low"] <= 15 <= out.loc["C13", "ci_high"]
@@ -151,13 +151,13 @@ def test_cases_cite_only_their_own_claims_and_scores_follow_the_rubric():
     reg = load_claims()
     data = cases.load_cases(claims=reg)
     sc = cases.factor_scores(data)
-    assert len(sc) == 14 and sorted(set(sc["factor"])) == sorted(FACTOR_CODES)
+    assert len(sc) == 14 and sorted(set(sc["factor"])) == sorted(SEVEN)
     assert [cases.rubric_score(p, o) for p, o in [(2, 1), (1, 1), (3, 0), (1, 0), (0, 0)]] == [7, 6, 6, 5, 4]
     # The coded cases as the article supports them (issue 18: 鸿博铭创's compliance practices make RC 7;
     # CARTMAN's positioning has one quantified practice, hence 6): a coding change must show up here.
     piv = sc.pivot(index="factor", columns="firm_id", values="score")
-    assert piv["hongbo"].to_dict() == dict.fromkeys(FACTOR_CODES, 7)
-    assert piv["cartman"].to_dict() == {**dict.fromkeys(FACTOR_CODES, 7), "MI": 6}
+    assert piv["hongbo"].to_dict() == dict.fromkeys(SEVEN, 7)
+    assert piv["cartman"].to_dict() == {**dict.fromkeys(SEVEN, 7), "MI": 6}
 
 
 def test_cases_reject_a_claim_about_another_firm(tmp_path):

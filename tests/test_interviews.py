@@ -8,6 +8,9 @@ from interview_fixtures import SECRETS, write_fixture_transcripts
 from cbec.book.pipeline import SHIPPED_INTERVIEWS
 from cbec.study import interviews as iv
 
+#: The shipped codebook's factors, in its order.
+SEVEN = ["MI", "SC", "MK", "TP", "RC", "CX", "TO"]
+
 #: Floor for the automatic coder against the gold sample: "substantial" agreement (Landis & Koch 1977) pooled,
 #: and at least "moderate-to-substantial" per factor. Measured when written: pooled 0.895, lowest factor 0.68.
 KAPPA_FLOOR_POOLED = 0.75
@@ -79,7 +82,7 @@ def test_automatic_coding_agrees_with_the_gold_sample():
 
 def test_kappa_by_hand():
     # Two coders, ten segments, factor MI: both 1 on 3, both 0 on 5, disagree on 2.
-    a = pd.DataFrame(0, index=[f"s{i}" for i in range(10)], columns=list(iv.FACTOR_CODES))
+    a = pd.DataFrame(0, index=[f"s{i}" for i in range(10)], columns=SEVEN)
     b = a.copy()
     a.loc[["s0", "s1", "s2", "s3"], "MI"] = 1
     b.loc[["s0", "s1", "s2", "s4"], "MI"] = 1
@@ -97,10 +100,8 @@ def test_coding_file_with_unknown_code_is_rejected(tmp_path):
 
 
 def test_joint_display_readings():
-    eff = pd.DataFrame(
-        {"term": list(iv.FACTOR_CODES), "estimate": [0.7, 0.6, 0.5, 0.1, 0.05, 0.2, 0.0], "p_value": [0.01] * 7}
-    )
-    sal = pd.Series([0.5, 0.4, 0.01, 0.3, 0.02, 0.2, 0.03], index=list(iv.FACTOR_CODES))
+    eff = pd.DataFrame({"term": SEVEN, "estimate": [0.7, 0.6, 0.5, 0.1, 0.05, 0.2, 0.0], "p_value": [0.01] * 7})
+    sal = pd.Series([0.5, 0.4, 0.01, 0.3, 0.02, 0.2, 0.03], index=SEVEN)
     j = iv.joint_display(eff, sal).set_index("factor")["reading"]
     assert j["MI"] == "agreement (both strong)" and j["SC"] == "agreement (both strong)"
     assert j["MK"] == "tension" and j["TP"] == "tension"

@@ -4,15 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cbec.io.validate import validate_frame
 from cbec.stats import measurement as ms
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 @pytest.fixture(scope="module")
-def shipped_like(inst):
-    df, truth = simulate_survey(SimulationConfig(n=600, seed=2026), inst)
-    clean = validate_frame(df, inst).clean
+def shipped_like(shipped_sample):
+    _, truth, clean = shipped_sample
     return clean, truth
 
 

@@ -57,12 +57,21 @@ def simulate(
     n: Annotated[int, typer.Option(min=50, help="Number of firms (clean rows before dirt is added).")] = 600,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 2026,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("data/simulated"),
+    scenario: Annotated[
+        str,
+        typer.Option(
+            help="Simulated world: shipped, realistic, hidden_coupling, null_method or noninvariant_item "
+            "(see the book's Simulated data chapter)."
+        ),
+    ] = "shipped",
 ) -> None:
     """Write a simulated survey (tidy CSV) and its ground_truth.json."""
-    from cbec.study.simulate import write_simulation
+    from cbec.study.simulate import SCENARIOS, write_simulation
 
-    csv_path, truth_path = write_simulation(out, n=n, seed=seed)
-    typer.echo(f"wrote {csv_path} and {truth_path} (simulated data, seed {seed})")
+    if scenario not in SCENARIOS:
+        _fail(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+    csv_path, truth_path = write_simulation(out, n=n, seed=seed, scenario=scenario)
+    typer.echo(f"wrote {csv_path} and {truth_path} (simulated data, scenario {scenario}, seed {seed})")
 
 
 @app.command()

@@ -20,10 +20,6 @@ from cbec.resources import resource
 
 DEFAULT_INSTRUMENT = resource("instrument.yaml")
 
-#: The seven factors of the article (the shipped questionnaire). A user's instrument may keep fewer; code that
-#: works on survey data asks the instrument (``Instrument.factor_codes``), not this tuple.
-FACTOR_CODES = ("MI", "SC", "MK", "TP", "RC", "CX", "TO")
-
 
 class InstrumentError(ValueError):
     """The instrument file is malformed."""

@@ -386,6 +386,99 @@ def _impute_within_factor(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFr
     return out, filled
 
 
+def _require_columns(raw: pd.DataFrame, inst: Instrument, source: str) -> None:
+    required = [f.id for f in inst.fields if f.required and not f.derived]
+    missing_cols = [c for c in required if c not in raw.columns]
+    if missing_cols:
+        raise SurveyInputError(
+            source,
+            f"required columns are missing: {', '.join(missing_cols)}",
+            column=missing_cols[0],
+            hint="add them to the export, or map the export's columns to these ids with --mapping",
+        )
+
+
+def _row_reasons(
+    raw: pd.DataFrame, df: pd.DataFrame, log: CoercionLog, inst: Instrument, t: QualityThresholds
+) -> dict[int, list[str]]:
+    """Every reason each row fails, in the order found: coercion, unknown options, schema, quality screens."""
+    reasons: dict[int, list[str]] = {i: [] for i in range(len(df))}
+    for i, tag in log.bad:
+        if tag not in reasons[i]:
+            reasons[i].append(tag)
+    for prob in raw.attrs.get("row_problems") or []:
+        reasons[prob["index"]].append(f"unknown_option:{prob['column']}")
+        log.details.setdefault(prob["index"], []).append(f"{prob['column']}: {prob['value']!r}")
+    try:
+        build_schema(inst).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        for _, r in err.failure_cases.iterrows():
+            idx = r["index"]
+            if pd.isna(idx):
+                continue
+            code = "missing_required" if r["check"] == "not_nullable" else "invalid"
+            tag = f"{code}:{r['column']}"
+            if tag not in reasons[int(idx)] and f"invalid:{r['column']}" not in reasons[int(idx)]:
+                reasons[int(idx)].append(tag)
+    flags = quality_flags(df, inst, t)
+    for name in flags.columns:
+        for i in np.flatnonzero(flags[name].to_numpy()):
+            reasons[int(i)].append(name)
+    return reasons
+
+
+def _clean_rows(df: pd.DataFrame, rejected: np.ndarray, inst: Instrument) -> tuple[pd.DataFrame, int]:
+    clean = df.loc[~rejected].copy()
+    # Recode first, then impute: a respondent's mean over a block that still holds raw reverse-worded
+    # answers is not that respondent's level (it once gave a firm averaging 6.8 a 1 on MI32).
+    clean = recode_reverse(clean, inst)
+    clean, n_imputed = _impute_within_factor(clean, inst)
+    clean = clean.drop(columns=[c for c in clean.columns if c.startswith("_") and c != SOURCE_ROW])
+    for c in inst.likert_ids:
+        if c in clean.columns:
+            clean[c] = clean[c].astype("Float64")
+    return clean, n_imputed
+
+
+def _report(
+    source: str,
+    raw: pd.DataFrame,
+    df: pd.DataFrame,
+    rows: tuple[int, int],
+    reasons: dict[int, list[str]],
+    rejected: np.ndarray,
+    n_imputed: int,
+    log: CoercionLog,
+    inst: Instrument,
+    t: QualityThresholds,
+) -> dict:
+    by_reason: dict[str, int] = {}
+    for rs in reasons.values():
+        for r in rs:
+            base = r.split(":")[0]
+            by_reason[base] = by_reason.get(base, 0) + 1
+    n_clean, n_quarantined = rows
+    if len(raw) != n_clean + n_quarantined:
+        raise AssertionError("row accounting broken: rows_in != rows_clean + rows_quarantined")
+    return {
+        "source": str(source),
+        "rows_in": int(len(raw)),
+        "rows_clean": int(n_clean),
+        "rows_quarantined": int(n_quarantined),
+        "by_reason": dict(sorted(by_reason.items())),
+        "rows_with_several_reasons": int(sum(len(r) > 1 for r in reasons.values())),
+        "cells_imputed": n_imputed,
+        "reverse_items_recoded": inst.reverse_items,
+        "thresholds": asdict(t),
+        "cells_repaired": log.repairs,
+        "missing_answers": {"by_reason": _count(m["reason"] for m in log.missing), "cells": log.missing},
+        "option_numbers_mapped": log.option_numbers,
+        "item_missing_share": {
+            c: round(float(df.loc[~rejected, c].isna().mean()), 6) for c in inst.likert_ids if c in df.columns
+        },
+    }
+
+
 def validate_frame(
     raw: pd.DataFrame, inst: Instrument, source: str = "<table>", thresholds: QualityThresholds | None = None
 ) -> ValidationResult:
@@ -411,82 +504,19 @@ def validate_frame(
         raw = raw.copy()
         raw.insert(0, SOURCE_ROW, range(2, len(raw) + 2))
     raw = raw.reset_index(drop=True)
-    required = [f.id for f in inst.fields if f.required and not f.derived]
-    missing_cols = [c for c in required if c not in raw.columns]
-    if missing_cols:
-        raise SurveyInputError(
-            source,
-            f"required columns are missing: {', '.join(missing_cols)}",
-            column=missing_cols[0],
-            hint="add them to the export, or map the export's columns to these ids with --mapping",
-        )
+    _require_columns(raw, inst, source)
     df, log = _coerce(raw, inst, source)
     if "size_class" not in df.columns or df["size_class"].isna().any():
         derived = inst.derive_size_class(df["employees"], df["revenue_band"] if "revenue_band" in df.columns else None)
         df["size_class"] = df["size_class"].fillna(derived) if "size_class" in df.columns else derived
 
-    reasons: dict[int, list[str]] = {i: [] for i in range(len(df))}
-    for i, tag in log.bad:
-        if tag not in reasons[i]:
-            reasons[i].append(tag)
-    for prob in raw.attrs.get("row_problems") or []:
-        reasons[prob["index"]].append(f"unknown_option:{prob['column']}")
-        log.details.setdefault(prob["index"], []).append(f"{prob['column']}: {prob['value']!r}")
-    try:
-        build_schema(inst).validate(df, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        fc = err.failure_cases
-        for _, r in fc.iterrows():
-            idx = r["index"]
-            if pd.isna(idx):
-                continue
-            code = "missing_required" if r["check"] == "not_nullable" else "invalid"
-            tag = f"{code}:{r['column']}"
-            if tag not in reasons[int(idx)] and f"invalid:{r['column']}" not in reasons[int(idx)]:
-                reasons[int(idx)].append(tag)
-    flags = quality_flags(df, inst, t)
-    for name in flags.columns:
-        for i in np.flatnonzero(flags[name].to_numpy()):
-            reasons[int(i)].append(name)
-
+    reasons = _row_reasons(raw, df, log, inst, t)
     rejected = np.array([bool(reasons[i]) for i in range(len(df))])
     quarantine = raw.loc[rejected].copy()
     quarantine.insert(1, "reasons", [";".join(reasons[i]) for i in np.flatnonzero(rejected)])
     quarantine.insert(2, "reason_details", [" | ".join(log.details.get(int(i), [])) for i in np.flatnonzero(rejected)])
-    clean = df.loc[~rejected].copy()
-    # Recode first, then impute: a respondent's mean over a block that still holds raw reverse-worded
-    # answers is not that respondent's level (it once gave a firm averaging 6.8 a 1 on MI32).
-    clean = recode_reverse(clean, inst)
-    clean, n_imputed = _impute_within_factor(clean, inst)
-    clean = clean.drop(columns=[c for c in clean.columns if c.startswith("_") and c != SOURCE_ROW])
-    for c in inst.likert_ids:
-        if c in clean.columns:
-            clean[c] = clean[c].astype("Float64")
-
-    by_reason: dict[str, int] = {}
-    for rs in reasons.values():
-        for r in rs:
-            base = r.split(":")[0]
-            by_reason[base] = by_reason.get(base, 0) + 1
-    report = {
-        "source": str(source),
-        "rows_in": int(len(raw)),
-        "rows_clean": int(len(clean)),
-        "rows_quarantined": int(len(quarantine)),
-        "by_reason": dict(sorted(by_reason.items())),
-        "rows_with_several_reasons": int(sum(len(r) > 1 for r in reasons.values())),
-        "cells_imputed": n_imputed,
-        "reverse_items_recoded": inst.reverse_items,
-        "thresholds": asdict(t),
-        "cells_repaired": log.repairs,
-        "missing_answers": {"by_reason": _count(m["reason"] for m in log.missing), "cells": log.missing},
-        "option_numbers_mapped": log.option_numbers,
-        "item_missing_share": {
-            c: round(float(df.loc[~rejected, c].isna().mean()), 6) for c in inst.likert_ids if c in df.columns
-        },
-    }
-    if report["rows_in"] != report["rows_clean"] + report["rows_quarantined"]:
-        raise AssertionError("row accounting broken: rows_in != rows_clean + rows_quarantined")
+    clean, n_imputed = _clean_rows(df, rejected, inst)
+    report = _report(source, raw, df, (len(clean), len(quarantine)), reasons, rejected, n_imputed, log, inst, t)
     return ValidationResult(
         clean=clean.reset_index(drop=True), quarantine=quarantine.reset_index(drop=True), report=report
     )

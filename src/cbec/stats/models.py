@@ -347,18 +347,18 @@ def _row(a, b, method, res, term, x, y, n_boot, rng, zcrit) -> dict:
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjusted p-values (Holm 1979).
+    """Holm's step-down adjusted p-values (Holm 1979), along the last axis (one family per row).
 
     ``p_adj(i) = max_{j <= i} min(1, (m - j + 1) p(j))`` over the sorted p-values. Written here because
-    statsmodels' ``multipletests(method="holm")`` takes about 80 ms for 21 p-values (its BH takes 0.04 ms),
-    which dominated the power simulation; the results are identical (tested).
+    statsmodels' ``multipletests(method="holm")`` takes about 80 ms for 21 p-values (its BH takes 0.04 ms)
+    and handles one family per call, which dominated the power simulation; the results are identical (tested).
     """
     p = np.asarray(p_values, dtype=float)
-    m = len(p)
-    order = np.argsort(p, kind="stable")
-    stepped = np.minimum(1.0, (m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.maximum.accumulate(stepped)
+    m = p.shape[-1]
+    order = np.argsort(p, axis=-1, kind="stable")
+    stepped = np.minimum(1.0, (m - np.arange(m)) * np.take_along_axis(p, order, axis=-1))
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, np.maximum.accumulate(stepped, axis=-1), axis=-1)
     return out
 
 

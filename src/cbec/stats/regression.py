@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-__all__ = ["fit_ols", "bootstrap_ols", "resample_weights", "contrast"]
+__all__ = ["fit_ols", "fit_ols_batch", "bootstrap_ols", "resample_weights", "contrast"]
 
 
 def fit_ols(y: pd.Series, x: pd.DataFrame, cov_type: str = "HC3"):
@@ -115,3 +115,41 @@ def bootstrap_ols(
                 rows = np.repeat(np.arange(n), weights[r].astype(int))
                 beta[r] = np.linalg.lstsq(xa[rows], ya[rows], rcond=None)[0]
     return pd.DataFrame(beta, columns=design.columns)
+
+
+def fit_ols_batch(y: np.ndarray, x: np.ndarray, names: list[str]) -> dict[str, pd.DataFrame]:
+    """OLS with HC3 standard errors for many samples at once: ``y`` is ``reps x n``, ``x`` is
+    ``reps x n x p`` (without the constant, which is added and named ``const``).
+
+    The same estimator as :func:`fit_ols` (tested equal to it sample by sample): per sample
+    ``b = (X'X)^-1 X'y`` and ``V = (X'X)^-1 X' diag(e_i^2 / (1 - h_ii)^2) X (X'X)^-1`` with leverages
+    ``h_ii = x_i' (X'X)^-1 x_i`` (MacKinnon & White 1985; Long & Ervin 2000), and two-sided p-values from
+    the normal distribution as statsmodels reports for robust covariances. Written because statsmodels
+    fits one sample per call; the power study fits thousands of simulated samples.
+
+    Returns
+    -------
+    dict of DataFrames (one row per sample, one column per coefficient): ``params``, ``bse``, ``tvalues``,
+    ``pvalues``.
+    """
+    from scipy import stats
+
+    reps, n, _ = x.shape
+    xa = np.concatenate([np.ones((reps, n, 1)), x], axis=2)
+    xtx_inv = np.linalg.inv(np.matmul(xa.transpose(0, 2, 1), xa))
+    beta = np.matmul(xtx_inv, np.matmul(xa.transpose(0, 2, 1), y[..., None]))[..., 0]
+    resid = y - np.matmul(xa, beta[..., None])[..., 0]
+    h = np.einsum("rni,rij,rnj->rn", xa, xtx_inv, xa, optimize=True)
+    omega = (resid / (1.0 - h)) ** 2
+    meat = np.matmul(xa.transpose(0, 2, 1), xa * omega[..., None])
+    cov = np.matmul(np.matmul(xtx_inv, meat), xtx_inv)
+    se = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+    cols = ["const", *names]
+    t = beta / se
+    frame = lambda a: pd.DataFrame(a, columns=cols)  # noqa: E731
+    return {
+        "params": frame(beta),
+        "bse": frame(se),
+        "tvalues": frame(t),
+        "pvalues": frame(2 * stats.norm.sf(np.abs(t))),
+    }

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from cbec.io.instrument import FACTOR_CODES
+from cbec.io.instrument import load_instrument
 from cbec.resources import resource
 
 CASES_YAML = resource("cases.yaml")
@@ -40,7 +40,7 @@ def load_cases(path: str | Path = CASES_YAML, claims: pd.DataFrame | None = None
     path = Path(path)
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     for firm in raw["firms"]:
-        missing = [f for f in FACTOR_CODES if f not in firm["factors"]]
+        missing = [f for f in load_instrument().factor_codes if f not in firm["factors"]]
         if missing:
             raise CasesError(f"{path}: firm {firm['id']} does not code factors {missing}")
         if claims is not None:
@@ -59,7 +59,7 @@ def factor_scores(cases: dict) -> pd.DataFrame:
     """One row per firm and factor: practices, outcomes cited, rubric score."""
     rows = []
     for firm in cases["firms"]:
-        for code in FACTOR_CODES:
+        for code in firm["factors"]:
             f = firm["factors"][code]
             n_p, n_o = len(f.get("practices", [])), len(f.get("claims", []))
             rows.append(

@@ -17,6 +17,7 @@ import logging
 import re
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 
@@ -24,7 +25,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cbec.io.instrument import FACTOR_CODES
 from cbec.resources import resource
 
 #: In a transcripts folder, a hand-coded sample for the agreement check (see data/interviews/README.md).
@@ -262,6 +262,16 @@ class Codebook:
     factor_names: dict[str, str]
     domain_dictionary: list[str]
 
+    @property
+    def factor_codes(self) -> list[str]:
+        return list(self.factor_names)
+
+
+@lru_cache(maxsize=1)
+def _shipped_factor_codes() -> tuple[str, ...]:
+    # The codebook is the source of the interview factors (a user's questionnaire may keep fewer).
+    return tuple(load_codebook().factor_codes)
+
 
 def load_codebook(path: str | Path = CODEBOOK_YAML) -> Codebook:
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -341,9 +351,12 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, speaker: str = "re
     )
 
 
-def presence_matrix(coded: pd.DataFrame, segment_ids) -> pd.DataFrame:
-    """0/1 matrix: segments x factors (a factor is present if any of its sub-dimensions is coded)."""
-    m = pd.DataFrame(0, index=pd.Index(list(segment_ids), name="segment_id"), columns=list(FACTOR_CODES))
+def presence_matrix(coded: pd.DataFrame, segment_ids, factors=None) -> pd.DataFrame:
+    """0/1 matrix: segments x factors (a factor is present if any of its sub-dimensions is coded).
+
+    ``factors`` defaults to the shipped codebook's factor codes."""
+    factors = list(factors or _shipped_factor_codes())
+    m = pd.DataFrame(0, index=pd.Index(list(segment_ids), name="segment_id"), columns=factors)
     for r in coded[["segment_id", "factor"]].drop_duplicates().itertuples(index=False):
         if r.segment_id in m.index:
             m.loc[r.segment_id, r.factor] = 1
@@ -354,7 +367,7 @@ def salience(coded: pd.DataFrame, segments: pd.DataFrame, by: str = "firm") -> p
     """Share of a unit's answer segments that mention each factor (rows: firms or size groups)."""
     answers = segments[segments["speaker"] == "respondent"]
     pres = presence_matrix(coded, answers["segment_id"]).join(answers.set_index("segment_id")[[by]])
-    return pres.groupby(by)[list(FACTOR_CODES)].mean()
+    return pres.groupby(by)[list(_shipped_factor_codes())].mean()
 
 
 def cooccurrence(coded: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
@@ -447,8 +460,10 @@ def read_coding(path: str | Path) -> pd.DataFrame:
     return df
 
 
-def coding_to_matrix(coding: pd.DataFrame) -> pd.DataFrame:
-    m = pd.DataFrame(0, index=pd.Index(coding["segment_id"], name="segment_id"), columns=list(FACTOR_CODES))
+def coding_to_matrix(coding: pd.DataFrame, factors=None) -> pd.DataFrame:
+    """A hand-coded file as a 0/1 segments x factors matrix (``factors``: the shipped codebook's codes)."""
+    factors = list(factors or _shipped_factor_codes())
+    m = pd.DataFrame(0, index=pd.Index(coding["segment_id"], name="segment_id"), columns=factors)
     for sid, codes in zip(coding["segment_id"], coding["factors"], strict=False):
         for c in filter(None, (x.strip() for x in codes.split(";"))):
             if c not in m.columns:
@@ -468,7 +483,7 @@ def kappa_table(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     common = a.index.intersection(b.index)
     a, b = a.loc[common], b.loc[common]
     rows = []
-    for f in FACTOR_CODES:
+    for f in a.columns.intersection(b.columns):
         x, y = a[f].to_numpy(), b[f].to_numpy()
         k = np.nan if (x.sum() + y.sum() == 0) else float(cohen_kappa_score(x, y))
         if not np.isnan(k) and len(set(x)) == 1 and len(set(y)) == 1:

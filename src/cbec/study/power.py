@@ -1,10 +1,17 @@
 """Power of the coupling test, by simulation: how many firms must a researcher survey?
 
 For each sample size and planted coupling strength, simulate surveys from the generating model of
-:mod:`cbec.simulate` (without dirt), fit the joint interaction model of :mod:`cbec.models`, and
-count how often the planted pair is (a) Holm-significant and (b) ranked first among the 21 pairs.
+:mod:`cbec.study.simulate` (without dirt), fit the joint interaction model of :mod:`cbec.stats.models`,
+and count how often the planted pair is (a) Holm-significant and (b) ranked first among the 21 pairs.
 The answer depends on the whole measurement chain (seven-point items, six items per factor,
 correlated factors), which is why it is simulated rather than taken from a textbook formula.
+
+All replications of a grid cell are drawn and fitted together: the generator works on a leading
+``reps`` axis and :func:`cbec.stats.regression.fit_ols_batch` solves every sample's HC3 regression in
+one pass. A test checks the batch sample by sample against the one-survey path
+(:func:`cbec.stats.models.joint_interaction_model` on the survey frame). Each cell has its own seed
+(``[seed, i, j]``), so cells can run in any order, in other processes or on a Dask cluster, and give the
+same numbers.
 """
 
 from __future__ import annotations
@@ -13,19 +20,120 @@ import numpy as np
 import pandas as pd
 
 from cbec.io.instrument import Instrument, load_instrument
-from cbec.io.validate import recode_reverse
 from cbec.stats import models
-from cbec.study.simulate import SimulationConfig, simulate_survey
+from cbec.stats.regression import fit_ols_batch
+from cbec.study.simulate import LatentWorld, SimulationConfig, draw_latent_world
+
+# Replications drawn and fitted together. Each block has its own seed, so a cell's numbers do not depend
+# on how its blocks are scheduled; 25 samples of 1,000 firms hold about 40 MB of arrays.
+BLOCK_REPS = 25
 
 
-def _one_rep(inst: Instrument, n: int, gamma: float, pair: str, seed: int, alpha: float) -> tuple[bool, bool]:
-    cfg = SimulationConfig(n=n, seed=seed, dirt=False, couplings={pair: gamma} if gamma else {})
-    df, _ = simulate_survey(cfg, inst)
-    a = models.prepare(recode_reverse(df, inst), inst)
-    t = models.joint_interaction_model(a.scores, a.y, a.controls)
-    a, b = pair.split("*")
-    row = t[(t["factor_a"] == a) & (t["factor_b"] == b)].iloc[0]
-    return bool(row["p_holm"] < alpha), bool(row["rank"] == 1)
+def world_frame(world: LatentWorld, r: int, inst: Instrument) -> pd.DataFrame:
+    """Sample ``r`` of a batch as the survey columns the models read (raw answers, as a file would hold)."""
+    p = world.profile
+    df = pd.DataFrame(
+        {
+            "size_class": np.where(p["large"][r], "large", "sme"),
+            "business_model": np.where(p["factory"][r], "factory", "operations"),
+            "main_market": p["market"][r],
+            "years_cbec": p["years"][r].astype(np.int64),
+            "stage": p["stage"][r],
+        }
+    )
+    for item_id, y in world.items.items():
+        df[item_id] = y[r]
+    return df
+
+
+def _batch_design(world: LatentWorld, inst: Instrument) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The joint model's outcome and design for every sample: the arrays :func:`models.prepare` and
+    :func:`models.joint_design` build from one survey frame (tested equal)."""
+    codes = inst.factor_codes
+
+    def recoded(item_id: str) -> np.ndarray:  # as cbec.io.validate.recode_reverse does to a frame
+        y = world.items[item_id]
+        return (inst.likert_points + 1 - y) if inst.items[item_id].reverse else y
+
+    scores = np.stack([np.mean([recoded(i) for i in inst.factor_items[c]], axis=0) for c in codes], axis=-1)
+    z = (scores - scores.mean(axis=1, keepdims=True)) / scores.std(axis=1, ddof=1, keepdims=True)
+    pairs = models.pair_list(codes)
+    products = np.stack([z[..., codes.index(a)] * z[..., codes.index(b)] for a, b in pairs], axis=-1)
+    p = world.profile
+    controls = np.stack(
+        [
+            ~p["large"],
+            ~p["factory"],
+            p["market"] == "other_emerging",
+            p["market"] == "sea",
+            p["years"],
+            p["stage"] == "mature",
+            p["stage"] == "start",
+        ],
+        axis=-1,
+    ).astype(float)
+    perf = np.mean([world.items[i] for i in inst.performance_item_ids], axis=0).astype(float)
+    y = (perf - perf.mean(axis=1, keepdims=True)) / perf.std(axis=1, ddof=1, keepdims=True)
+    names = [*codes, *(f"{a}x{b}" for a, b in pairs), *(f"control_{j}" for j in range(controls.shape[-1]))]
+    x = np.concatenate([z, products, controls], axis=-1)
+    degenerate = (controls.std(axis=1) == 0).any(axis=1)
+    if degenerate.any():  # a control without variation in some sample: only tiny samples; say so, do not guess
+        raise ValueError(
+            f"{int(degenerate.sum())} simulated samples of {x.shape[1]} firms lack a firm type the controls "
+            "need; use larger samples in the power grid"
+        )
+    return y, x, names
+
+
+def batch_joint_model(world: LatentWorld, inst: Instrument) -> dict[str, pd.DataFrame]:
+    """The joint interaction model of every sample in a batch: estimates, HC3 p-values, Holm p-values and
+    the rank of each pair (rank 1 = largest estimate, ties sharing the better rank), one row per sample."""
+    y, x, names = _batch_design(world, inst)
+    fit = fit_ols_batch(y, x, names)
+    pairs = [f"{a}x{b}" for a, b in models.pair_list(inst.factor_codes)]
+    est = fit["params"][pairs]
+    p = fit["pvalues"][pairs]
+    e = est.to_numpy()
+    rank = 1 + (e[:, None, :] > e[:, :, None]).sum(axis=2)
+    return {
+        "estimate": est,
+        "std_error": fit["bse"][pairs],
+        "p_value": p,
+        "p_holm": pd.DataFrame(models.holm(p.to_numpy()), columns=pairs),
+        "rank": pd.DataFrame(rank, columns=pairs),
+    }
+
+
+def power_cell(
+    n: int,
+    gamma: float,
+    reps: int,
+    pair: str,
+    alpha: float,
+    seed: tuple[int, ...],
+    config: dict | None = None,
+    instrument: Instrument | None = None,
+) -> dict:
+    """One grid cell: ``reps`` surveys of ``n`` firms with ``gamma`` planted on ``pair`` (seeded by ``seed``)."""
+    inst = instrument or load_instrument()
+    cfg = SimulationConfig(**{**(config or {}), "n": n, "dirt": False, "couplings": {pair: gamma} if gamma else {}})
+    name = pair.replace("*", "x")
+    sig, first = [], []
+    for block, start in enumerate(range(0, reps, BLOCK_REPS)):
+        rng = np.random.default_rng([*seed, block])
+        res = batch_joint_model(draw_latent_world(cfg, inst, rng, reps=min(BLOCK_REPS, reps - start)), inst)
+        sig.append(res["p_holm"][name].to_numpy() < alpha)
+        first.append(res["rank"][name].to_numpy() == 1)
+    sig_all, first_all = np.concatenate(sig), np.concatenate(first)
+    p = float(sig_all.mean())
+    return {
+        "n": n,
+        "gamma": gamma,
+        "reps": reps,
+        "power_holm": p,
+        "rank1_share": float(first_all.mean()),
+        "mc_se": float(np.sqrt(p * (1 - p) / reps)),
+    }
 
 
 def power_curve(
@@ -36,6 +144,8 @@ def power_curve(
     alpha: float = 0.05,
     seed: int = 2026,
     instrument: Instrument | None = None,
+    config: dict | None = None,
+    client=None,
 ) -> pd.DataFrame:
     """Simulated power of the joint interaction model to find one planted coupling.
 
@@ -48,29 +158,26 @@ def power_curve(
         Simulated surveys per grid cell; the Monte Carlo SE of a power p is sqrt(p(1-p)/reps).
     pair : str
         The planted pair, ``"A*B"``.
+    config : dict, optional
+        Other :class:`~cbec.study.simulate.SimulationConfig` fields (a scenario's settings, say).
+    client : dask.distributed.Client, optional
+        Send the grid cells to a Dask cluster; the numbers are the same as without it.
 
     Returns
     -------
     DataFrame with ``n, gamma, reps, power_holm, rank1_share, mc_se`` (one row per grid cell).
     """
     inst = instrument or load_instrument()
-    rows = []
-    for i, n in enumerate(sample_sizes):
-        for j, g in enumerate(gammas):
-            hits = np.array(
-                [_one_rep(inst, n, g, pair, seed + 100_000 * i + 1_000 * j + r, alpha) for r in range(reps)]
-            )
-            p = hits[:, 0].mean()
-            rows.append(
-                {
-                    "n": n,
-                    "gamma": g,
-                    "reps": reps,
-                    "power_holm": p,
-                    "rank1_share": hits[:, 1].mean(),
-                    "mc_se": float(np.sqrt(p * (1 - p) / reps)),
-                }
-            )
+    cells = [
+        (n, g, reps, pair, alpha, (seed, i, j), config)
+        for i, n in enumerate(sample_sizes)
+        for j, g in enumerate(gammas)
+    ]
+    if client is None:
+        rows = [power_cell(*c, instrument=inst) for c in cells]
+    else:
+        futures = client.map(lambda c: power_cell(*c, instrument=inst), cells, pure=False)
+        rows = client.gather(futures)
     return pd.DataFrame(rows)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cbec.io.instrument import FACTOR_CODES, Instrument, load_instrument
+from cbec.io.instrument import Instrument, load_instrument
 
 #: Probabilities of the seven answer categories for an item at the latent mean. Survey answers
 #: in firm surveys lean towards agreement; these shares put the median answer at 5.
@@ -61,7 +61,10 @@ class SimulationConfig:
 
     n: int = 600
     seed: int = 2026
+    scenario: str = "shipped"
     factor_correlation: float = 0.40
+    # A structured correlation matrix (factor_codes order) replaces the equicorrelation when given.
+    factor_correlation_matrix: list[list[float]] | None = None
     loading_low: float = 0.65
     loading_high: float = 0.85
     performance_loading_low: float = 0.75
@@ -94,6 +97,71 @@ class SimulationConfig:
     attention_fail_share: float = 0.015
     duplicate_share: float = 0.01
     dirt: bool = True
+    # Realism (all off in the shipped world). Shifting a factor's latent responses before they are cut
+    # moves its items' means; item_threshold_sd gives each item its own thresholds.
+    threshold_shift: dict[str, float] = field(default_factory=dict)
+    item_threshold_sd: float = 0.0
+    # Acquiescence: a respondent-level method factor loading on every Likert answer, performance included.
+    method_loading: float = 0.0
+    # Reverse-worded items measure their factor less well (loading times this ratio).
+    reverse_loading_ratio: float = 1.0
+    # Scalar non-invariance: item id -> shift of its latent response in large firms only.
+    noninvariant_items: dict[str, float] = field(default_factory=dict)
+
+
+def _structured_correlation() -> list[list[float]]:
+    # Blocks the article's grouping suggests: the core engines (MI, SC), the growth levers (MK, CX) and the
+    # foundations (TP, RC, TO) correlate more within than between blocks (order: MI SC MK TP RC CX TO).
+    block = {"MI": 0, "SC": 0, "MK": 1, "CX": 1, "TP": 2, "RC": 2, "TO": 2}
+    within = {0: 0.55, 1: 0.50, 2: 0.45}
+    codes = ["MI", "SC", "MK", "TP", "RC", "CX", "TO"]
+    return [[1.0 if a == b else (within[block[a]] if block[a] == block[b] else 0.25) for b in codes] for a in codes]
+
+
+def _realistic() -> dict:
+    """Item means that differ by factor and item, a structured factor correlation, mild acquiescence and
+    reverse-worded items that measure less well: what a real firm survey looks like."""
+    return {
+        "factor_correlation_matrix": _structured_correlation(),
+        "threshold_shift": {"MI": 0.15, "SC": 0.05, "MK": 0.30, "TP": -0.20, "RC": -0.40, "CX": 0.20, "TO": 0.0},
+        "item_threshold_sd": 0.25,
+        "method_loading": 0.25,
+        "reverse_loading_ratio": 0.7,
+    }
+
+
+#: Named worlds for ``cbec simulate --scenario``: each states where the truth is and which easy answer it defeats.
+SCENARIOS: dict[str, dict] = {
+    # The data set the book ships: the article's hypotheses planted in a clean measurement world.
+    "shipped": {},
+    # The shipped hypotheses measured the way real surveys are.
+    "realistic": _realistic(),
+    # The coupling sits on two foundations with small main effects, while the core engines carry the
+    # largest main effects and no coupling: methods that favour strong, balanced factors point the wrong way.
+    "hidden_coupling": {
+        **_realistic(),
+        "main_effects": {"MI": 0.25, "SC": 0.25, "MK": 0.15, "CX": 0.15, "TP": 0.04, "RC": 0.04, "TO": 0.04},
+        "couplings": {"TP*RC": 0.20},
+    },
+    # Nothing couples, but strong acquiescence reaches every answer, performance included.
+    "null_method": {
+        "couplings": {},
+        "method_loading": 0.70,
+        "loading_low": 0.45,
+        "loading_high": 0.65,
+        "performance_loading_low": 0.55,
+        "performance_loading_high": 0.70,
+    },
+    # One supply-chain item reads higher in large firms at the same factor level (scalar non-invariance).
+    "noninvariant_item": {"noninvariant_items": {"SC12": 0.8}},
+}
+
+
+def scenario_config(name: str, n: int = 600, seed: int = 2026, **overrides) -> SimulationConfig:
+    """The :class:`SimulationConfig` of a named scenario (see :data:`SCENARIOS`), with overrides."""
+    if name not in SCENARIOS:
+        raise ValueError(f"unknown scenario {name!r}; choose one of {', '.join(SCENARIOS)}")
+    return SimulationConfig(n=n, seed=seed, scenario=name, **{**SCENARIOS[name], **overrides})
 
 
 @lru_cache(maxsize=8)
@@ -123,106 +191,202 @@ def _cut(latent: np.ndarray, shares: tuple[float, ...]) -> np.ndarray:
     return np.searchsorted(cuts, latent).astype(np.int64) + 1
 
 
-def _pairs_from_config(couplings: dict[str, float]) -> list[tuple[str, str, float]]:
+def _pairs_from_config(couplings: dict[str, float], codes) -> list[tuple[str, str, float]]:
     out = []
     for key, val in couplings.items():
         a, b = key.split("*")
-        if a not in FACTOR_CODES or b not in FACTOR_CODES or a == b:
+        if a not in codes or b not in codes or a == b:
             raise ValueError(f"coupling {key!r} must name two different factor codes")
         out.append((a, b, float(val)))
     return out
 
 
-def simulate_survey(
-    config: SimulationConfig | None = None,
-    instrument: Instrument | None = None,
-) -> tuple[pd.DataFrame, dict]:
-    """Draw one simulated survey in the tidy data contract.
-
-    Parameters
-    ----------
-    config : SimulationConfig, optional
-        The generating model; defaults reproduce the shipped data set.
-    instrument : Instrument, optional
-        The questionnaire; defaults to the shipped one.
-
-    Returns
-    -------
-    data : DataFrame
-        One row per submission (dirty rows included), columns of the data contract.
-    truth : dict
-        Every parameter, the derived implied loadings and the ids of each kind of dirty row.
-    """
-    cfg = config or SimulationConfig()
-    inst = instrument or load_instrument()
-    rng = np.random.default_rng(cfg.seed)
-    n = cfg.n
-    codes = inst.factor_codes
-
-    # 1. Profile -------------------------------------------------------------------------------
-    large = rng.random(n) < cfg.share_large
-    factory = rng.random(n) < np.where(large, 0.60, 0.40)
-    market = rng.choice(np.array(["eu_na", "sea", "other_emerging"]), size=n, p=[0.55, 0.30, 0.15])
-    years = np.clip(np.round(rng.gamma(shape=3.0, scale=2.0, size=n) + np.where(large, 2, 0)), 1, 25)
-    stage = np.where(years <= 3, "start", np.where(years <= 8, "growth", "mature"))
-    employees = np.where(
-        large,
-        np.round(300 * np.exp(rng.exponential(0.9, size=n))),
-        np.clip(np.round(np.exp(rng.normal(3.3, 0.9, size=n))), 3, 299),
-    ).astype(np.int64)
-    sme_bands = np.array(["lt5m", "5m_20m", "20m_100m", "100m_200m"])
-    band = np.where(large, "ge200m", sme_bands[np.clip(rng.poisson(0.9, size=n), 0, 3)])
-
-    # 2. Latent factors ------------------------------------------------------------------------
+def factor_correlation(cfg: SimulationConfig, codes: list[str]) -> np.ndarray:
+    """The factors' correlation matrix: the configured one, or equicorrelation ``factor_correlation``."""
     k = len(codes)
-    phi = np.full((k, k), cfg.factor_correlation)
-    np.fill_diagonal(phi, 1.0)
-    eta = rng.multivariate_normal(np.zeros(k), phi, size=n, method="cholesky")
+    if cfg.factor_correlation_matrix is None:
+        phi = np.full((k, k), cfg.factor_correlation)
+        np.fill_diagonal(phi, 1.0)
+        return phi
+    phi = np.asarray(cfg.factor_correlation_matrix, dtype=float)
+    if phi.shape != (k, k) or not np.allclose(phi, phi.T) or not np.allclose(np.diag(phi), 1.0):
+        raise ValueError(f"factor_correlation_matrix must be a symmetric {k}x{k} correlation matrix")
+    if np.linalg.eigvalsh(phi)[0] <= 0:
+        raise ValueError("factor_correlation_matrix must be positive definite")
+    return phi
+
+
+@dataclass
+class LatentWorld:
+    """One or many simulated samples before they become a survey file (arrays ``reps x n``, or ``n``).
+
+    ``items`` hold the raw answers as a respondent would tick them (reverse-worded items not yet recoded),
+    ``loadings`` the latent loading drawn for each item in each sample.
+    """
+
+    profile: dict[str, np.ndarray]
+    eta: np.ndarray
+    phi: np.ndarray
+    items: dict[str, np.ndarray]
+    loadings: dict[str, np.ndarray]
+    perf_loadings: dict[str, np.ndarray]
+    perf_std: np.ndarray
+    method: np.ndarray | None
+
+
+def _draw_profile(rng: np.random.Generator, shape: tuple[int, ...], cfg: SimulationConfig) -> dict[str, np.ndarray]:
+    large = rng.random(shape) < cfg.share_large
+    factory = rng.random(shape) < np.where(large, 0.60, 0.40)
+    market = rng.choice(np.array(["eu_na", "sea", "other_emerging"]), size=shape, p=[0.55, 0.30, 0.15])
+    years = np.clip(np.round(rng.gamma(shape=3.0, scale=2.0, size=shape) + np.where(large, 2, 0)), 1, 25)
+    stage = np.where(years <= 3, "start", np.where(years <= 8, "growth", "mature"))
+    return {"large": large, "factory": factory, "market": market, "years": years, "stage": stage}
+
+
+def _draw_factors(
+    rng: np.random.Generator, profile: dict[str, np.ndarray], cfg: SimulationConfig, codes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    phi = factor_correlation(cfg, codes)
+    shape = profile["large"].shape
+    eta = rng.multivariate_normal(np.zeros(len(codes)), phi, size=shape, method="cholesky")
     for code, shift in cfg.large_factor_shift.items():
-        eta[:, codes.index(code)] += shift * large
+        eta[..., codes.index(code)] += shift * profile["large"]
     for code, shift in cfg.factory_factor_shift.items():
-        eta[:, codes.index(code)] += shift * factory
-    # Standardise so that betas and couplings are per standard deviation of the firm population.
-    eta = (eta - eta.mean(axis=0)) / eta.std(axis=0)
+        eta[..., codes.index(code)] += shift * profile["factory"]
+    # Standardise within each sample so that betas and couplings are per SD of the firm population.
+    eta = (eta - eta.mean(axis=-2, keepdims=True)) / eta.std(axis=-2, keepdims=True)
+    return eta, phi
 
-    # 3. Items ---------------------------------------------------------------------------------
-    loadings: dict[str, float] = {}
+
+def _draw_items(
+    rng: np.random.Generator,
+    eta: np.ndarray,
+    profile: dict[str, np.ndarray],
+    method: np.ndarray | None,
+    cfg: SimulationConfig,
+    inst: Instrument,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Answers to the factor items: ``y* = l eta + m M + shift + noise``, cut into the scale's categories.
+
+    ``M`` is the respondent's acquiescence (a method factor): it moves every answer towards agreement,
+    so after a reverse-worded item is recoded it pulls the other way. ``shift`` moves the thresholds
+    (factor- and item-specific) and, for non-invariant items, only in large firms.
+    """
+    shape = eta.shape[:-1]
+    reps = shape[:-1]
+    m = cfg.method_loading
     items: dict[str, np.ndarray] = {}
-    for j, code in enumerate(codes):
+    loadings: dict[str, np.ndarray] = {}
+    for j, code in enumerate(inst.factor_codes):
         for item_id in inst.factor_items[code]:
-            lam = float(np.round(rng.uniform(cfg.loading_low, cfg.loading_high), 3))
+            lam = np.round(rng.uniform(cfg.loading_low, cfg.loading_high, size=reps), 3)
+            reverse = inst.items[item_id].reverse
+            if reverse:
+                lam = lam * cfg.reverse_loading_ratio
+            shift = cfg.threshold_shift.get(code, 0.0)
+            if cfg.item_threshold_sd > 0:
+                shift = shift + rng.normal(0.0, cfg.item_threshold_sd, size=reps + (1,))
             loadings[item_id] = lam
-            latent = lam * eta[:, j] + np.sqrt(1 - lam**2) * rng.standard_normal(n)
+            lam_b = np.asarray(lam)[..., None]
+            latent = lam_b * eta[..., j] + np.sqrt(1 - lam_b**2 - m**2) * rng.standard_normal(shape)
+            latent = latent + shift + cfg.noninvariant_items.get(item_id, 0.0) * profile["large"]
+            if method is not None:
+                latent = latent + (-m if reverse else m) * method
             y = _cut(latent, CATEGORY_SHARES)
-            items[item_id] = (inst.likert_points + 1 - y) if inst.items[item_id].reverse else y
+            items[item_id] = (inst.likert_points + 1 - y) if reverse else y
+    return items, loadings
 
-    # 4. Performance ---------------------------------------------------------------------------
+
+def _performance(
+    rng: np.random.Generator, eta: np.ndarray, profile: dict[str, np.ndarray], cfg: SimulationConfig, codes
+) -> np.ndarray:
+    """Latent performance, standardised within each sample: main effects, couplings, size paths, controls."""
     beta = np.array([cfg.main_effects.get(c, 0.0) for c in codes])
     perf = eta @ beta
-    for a, b, g in _pairs_from_config(cfg.couplings):
-        perf += g * eta[:, codes.index(a)] * eta[:, codes.index(b)]
-    spread = eta.std(axis=1)
-    srt = np.sort(eta, axis=1)
-    focus = srt[:, -2:].mean(axis=1) - srt[:, :-2].mean(axis=1)
+    for a, b, g in _pairs_from_config(cfg.couplings, codes):
+        perf += g * eta[..., codes.index(a)] * eta[..., codes.index(b)]
+    large = profile["large"]
+    spread = eta.std(axis=-1)
+    srt = np.sort(eta, axis=-1)
+    focus = srt[..., -2:].mean(axis=-1) - srt[..., :-2].mean(axis=-1)
     perf += np.where(large, -cfg.delta_balance_large * spread, cfg.delta_focus_sme * focus)
     ce = cfg.control_effects
     perf += (
         ce["large"] * large
-        + ce["factory"] * factory
-        + ce["eu_na"] * (market == "eu_na")
-        + ce["years"] * years
-        + ce["mature"] * (stage == "mature")
+        + ce["factory"] * profile["factory"]
+        + ce["eu_na"] * (profile["market"] == "eu_na")
+        + ce["years"] * profile["years"]
+        + ce["mature"] * (profile["stage"] == "mature")
     )
-    perf += cfg.noise_sd * rng.standard_normal(n)
-    perf_std = (perf - perf.mean()) / perf.std()
-    perf_loadings: dict[str, float] = {}
-    for item_id in inst.performance_item_ids:
-        lam = float(np.round(rng.uniform(cfg.performance_loading_low, cfg.performance_loading_high), 3))
-        perf_loadings[item_id] = lam
-        items[item_id] = _cut(lam * perf_std + np.sqrt(1 - lam**2) * rng.standard_normal(n), CATEGORY_SHARES)
-    items[inst.attention_id] = np.full(n, inst.attention_expected, dtype=np.int64)
+    perf += cfg.noise_sd * rng.standard_normal(large.shape)
+    return (perf - perf.mean(axis=-1, keepdims=True)) / perf.std(axis=-1, keepdims=True)
 
-    # 5. Objective outcomes ----------------------------------------------------------------------
+
+def _draw_performance_items(
+    rng: np.random.Generator, perf_std: np.ndarray, method: np.ndarray | None, cfg: SimulationConfig, inst: Instrument
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Self-rated performance items; the same informant's acquiescence reaches them too."""
+    reps = perf_std.shape[:-1]
+    m = cfg.method_loading
+    items, loadings = {}, {}
+    for item_id in inst.performance_item_ids:
+        lam = np.round(rng.uniform(cfg.performance_loading_low, cfg.performance_loading_high, size=reps), 3)
+        loadings[item_id] = lam
+        lam_b = np.asarray(lam)[..., None]
+        latent = lam_b * perf_std + np.sqrt(1 - lam_b**2 - m**2) * rng.standard_normal(perf_std.shape)
+        if method is not None:
+            latent = latent + m * method
+        items[item_id] = _cut(latent, CATEGORY_SHARES)
+    return items, loadings
+
+
+def draw_latent_world(
+    cfg: SimulationConfig, inst: Instrument, rng: np.random.Generator, reps: int | None = None
+) -> LatentWorld:
+    """Profiles, factors, item answers and performance for one sample (``reps=None``) or ``reps`` at once.
+
+    All samples of a batch are drawn with array operations (a leading ``reps`` axis), which is what makes
+    the power study fast; with ``reps=None`` the draws are the ones :func:`simulate_survey` has always made.
+    """
+    _check_config(cfg)
+    codes = inst.factor_codes
+    shape = (cfg.n,) if reps is None else (reps, cfg.n)
+    profile = _draw_profile(rng, shape, cfg)
+    extra = {}
+    if reps is None:  # firm size details the survey file reports but no model uses
+        large = profile["large"]
+        extra["employees"] = np.where(
+            large,
+            np.round(300 * np.exp(rng.exponential(0.9, size=shape))),
+            np.clip(np.round(np.exp(rng.normal(3.3, 0.9, size=shape))), 3, 299),
+        ).astype(np.int64)
+        sme_bands = np.array(["lt5m", "5m_20m", "20m_100m", "100m_200m"])
+        extra["band"] = np.where(large, "ge200m", sme_bands[np.clip(rng.poisson(0.9, size=shape), 0, 3)])
+    eta, phi = _draw_factors(rng, profile, cfg, codes)
+    method = rng.standard_normal(shape) if cfg.method_loading > 0 else None
+    items, loadings = _draw_items(rng, eta, profile, method, cfg, inst)
+    perf_std = _performance(rng, eta, profile, cfg, codes)
+    perf_items, perf_loadings = _draw_performance_items(rng, perf_std, method, cfg, inst)
+    items.update(perf_items)
+    return LatentWorld({**profile, **extra}, eta, phi, items, loadings, perf_loadings, perf_std, method)
+
+
+def _check_config(cfg: SimulationConfig) -> None:
+    top = max(cfg.loading_high, cfg.performance_loading_high)
+    if top**2 + cfg.method_loading**2 >= 1:
+        raise ValueError(
+            f"loading_high {top} and method_loading {cfg.method_loading} leave no room for item noise "
+            "(their squares must sum to less than 1)"
+        )
+    if not 0 < cfg.reverse_loading_ratio <= 1:
+        raise ValueError("reverse_loading_ratio must lie in (0, 1]")
+
+
+def _objective_outcomes(
+    rng: np.random.Generator, world: LatentWorld, cfg: SimulationConfig, codes: list[str]
+) -> dict[str, np.ndarray]:
+    """Outcomes in the article's units, driven by the factors the article ties them to."""
+    eta, perf_std, n = world.eta, world.perf_std, cfg.n
     i_sc, i_mi, i_cx, i_tp = (codes.index(c) for c in ("SC", "MI", "CX", "TP"))
     inventory = 45.0 * np.exp(-0.12 * eta[:, i_sc] - 0.04 * eta[:, i_tp] + 0.15 * rng.standard_normal(n))
     niche = rng.random(n) < stats.norm.cdf(0.8 * eta[:, i_mi] - 0.2)
@@ -241,60 +405,107 @@ def simulate_survey(
     )
     growth = 15.0 + 12.0 * perf_std + 10.0 * rng.standard_normal(n)
     band_mid = {"lt5m": 2.5, "5m_20m": 12.0, "20m_100m": 55.0, "100m_200m": 150.0, "ge200m": 400.0}
-    revenue = np.array([band_mid[b] for b in band]) * np.exp(0.3 * rng.standard_normal(n))
+    revenue = np.array([band_mid[b] for b in world.profile["band"]]) * np.exp(0.3 * rng.standard_normal(n))
     channels = {
         c: (rng.random(n) < p).astype(np.int64)
         for c, p in (("ch_marketplace", 0.9), ("ch_independent_site", 0.45), ("ch_social", 0.40), ("ch_b2b", 0.30))
     }
+    return {
+        **channels,
+        "category_strategy": np.where(niche, "niche", "broad"),
+        "cross_border_revenue_m": np.round(revenue, 2),
+        "revenue_growth_pct": np.round(growth, 1),
+        "net_margin_pct": np.round(margin, 1),
+        "inventory_days": np.round(inventory, 1),
+        "repurchase_pct": np.round(repurchase, 1),
+        "order_cycle_days": np.round(cycle, 1),
+    }
 
+
+def _survey_frame(
+    rng: np.random.Generator, world: LatentWorld, outcomes: dict[str, np.ndarray], cfg: SimulationConfig, inst
+) -> pd.DataFrame:
+    n, p = cfg.n, world.profile
     df = pd.DataFrame(
         {
             "respondent_id": [f"R{i:05d}" for i in range(1, n + 1)],
             "duration_s": np.round(600 * np.exp(0.35 * rng.standard_normal(n))).astype(np.int64),
-            "employees": employees,
-            "revenue_band": band,
-            "size_class": np.where(large, "large", "sme"),
-            "business_model": np.where(factory, "factory", "operations"),
-            "main_market": market,
-            **channels,
-            "years_cbec": years.astype(np.int64),
-            "stage": stage,
-            "category_strategy": np.where(niche, "niche", "broad"),
-            "cross_border_revenue_m": np.round(revenue, 2),
-            "revenue_growth_pct": np.round(growth, 1),
-            "net_margin_pct": np.round(margin, 1),
-            "inventory_days": np.round(inventory, 1),
-            "repurchase_pct": np.round(repurchase, 1),
-            "order_cycle_days": np.round(cycle, 1),
+            "employees": p["employees"],
+            "revenue_band": p["band"],
+            "size_class": np.where(p["large"], "large", "sme"),
+            "business_model": np.where(p["factory"], "factory", "operations"),
+            "main_market": p["market"],
+            **{k: v for k, v in outcomes.items() if k.startswith("ch_")},
+            "years_cbec": p["years"].astype(np.int64),
+            "stage": p["stage"],
+            **{k: v for k, v in outcomes.items() if not k.startswith("ch_")},
         }
     )
+    items = {**world.items, inst.attention_id: np.full(n, inst.attention_expected, dtype=np.int64)}
     for col in inst.likert_ids:
         df[col] = pd.array(items[col], dtype="Int64")
+    return df
 
+
+def simulate_survey(
+    config: SimulationConfig | None = None,
+    instrument: Instrument | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """Draw one simulated survey in the tidy data contract.
+
+    Parameters
+    ----------
+    config : SimulationConfig, optional
+        The generating model; defaults reproduce the shipped data set (see :func:`scenario_config`
+        for the named worlds that make the methods fail).
+    instrument : Instrument, optional
+        The questionnaire; defaults to the shipped one.
+
+    Returns
+    -------
+    data : DataFrame
+        One row per submission (dirty rows included), columns of the data contract.
+    truth : dict
+        Every parameter, the derived implied loadings and the ids of each kind of dirty row.
+    """
+    cfg = config or SimulationConfig()
+    inst = instrument or load_instrument()
+    rng = np.random.default_rng(cfg.seed)
+    codes = inst.factor_codes
+    world = draw_latent_world(cfg, inst, rng)
+    df = _survey_frame(rng, world, _objective_outcomes(rng, world, cfg, codes), cfg, inst)
     truth_dirt: dict[str, list[str]] = {}
     if cfg.dirt:
         df, truth_dirt = _add_dirt(df, cfg, inst, rng)
+    return df, _truth(cfg, world, codes, truth_dirt, len(df))
 
-    truth = {
+
+def _truth(cfg: SimulationConfig, world: LatentWorld, codes: list[str], dirt: dict, n_rows: int) -> dict:
+    loadings = {i: float(v) for i, v in world.loadings.items()}
+    exact_implied = cfg.method_loading == 0 and cfg.item_threshold_sd == 0 and not cfg.threshold_shift
+    return {
         "description": "Ground truth of the simulated cbec-book survey. These data are simulated, not collected.",
+        "scenario": cfg.scenario,
         "config": asdict(cfg),
         "category_shares": list(CATEGORY_SHARES),
         "factor_codes": codes,
-        "factor_correlation_matrix": phi.round(6).tolist(),
+        "factor_correlation_matrix": world.phi.round(6).tolist(),
         "loadings_latent": loadings,
         "loadings_observed_implied": {i: round(implied_observed_loading(v), 6) for i, v in loadings.items()},
-        "performance_loadings_latent": perf_loadings,
-        "main_effects": dict(zip(codes, beta.tolist(), strict=False)),
-        "couplings": {f"{a}*{b}": g for a, b, g in _pairs_from_config(cfg.couplings)},
+        "loadings_observed_implied_exact": exact_implied,
+        "performance_loadings_latent": {i: float(v) for i, v in world.perf_loadings.items()},
+        "main_effects": {c: float(cfg.main_effects.get(c, 0.0)) for c in codes},
+        "couplings": {f"{a}*{b}": g for a, b, g in _pairs_from_config(cfg.couplings, codes)},
         "strongest_coupling": max(cfg.couplings, key=cfg.couplings.get) if cfg.couplings else None,
+        "method_factor": {"loading": cfg.method_loading, "reverse_loading_ratio": cfg.reverse_loading_ratio},
+        "noninvariant_items": dict(cfg.noninvariant_items),
         "size_paths": {
             "large": {"balance_penalty_per_sd_spread": cfg.delta_balance_large},
             "sme": {"focus_gain_per_unit_top2_lead": cfg.delta_focus_sme},
         },
-        "dirty_rows": truth_dirt,
-        "n_rows": int(len(df)),
+        "dirty_rows": dirt,
+        "n_rows": int(n_rows),
     }
-    return df, truth
 
 
 def _add_dirt(
@@ -364,10 +575,19 @@ def _add_dirt(
 
 
 def write_simulation(
-    out_dir: str | Path, n: int = 600, seed: int = 2026, config: SimulationConfig | None = None
+    out_dir: str | Path,
+    n: int = 600,
+    seed: int = 2026,
+    config: SimulationConfig | None = None,
+    scenario: str | None = None,
 ) -> tuple[Path, Path]:
-    """Simulate and write ``survey_simulated.csv`` and ``ground_truth.json`` (byte-stable for a seed)."""
-    cfg = config or SimulationConfig(n=n, seed=seed)
+    """Simulate and write ``survey_simulated.csv`` and ``ground_truth.json`` (byte-stable for a seed).
+
+    ``scenario`` names one of :data:`SCENARIOS`; ``config`` gives a fully custom world instead.
+    """
+    if config is not None and scenario is not None:
+        raise ValueError("give either a scenario name or a SimulationConfig, not both")
+    cfg = config or scenario_config(scenario or "shipped", n=n, seed=seed)
     df, truth = simulate_survey(cfg)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
