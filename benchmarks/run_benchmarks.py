@@ -98,7 +98,7 @@ def main() -> None:
         "validate_10000_rows": lambda: validate_frame(big, inst),
         "cfa_seven_factors_600": lambda: ms.fit_cfa(clean, ms.factor_blocks(inst)),
         "coupling_21_pairs_999_boot_600": lambda: models.fit_all_pairs(U, scores, y, X, n_boot=999),
-        "power_one_cell_600_100_reps": lambda: power.power_cell(600, 0.2, 100, "MI*SC", 0.05, (7, 0, 0), instrument=inst),
+        "power_one_cell_600_100_reps": lambda: power.power_cell(600, 0.2, 100, "MI*SC", 0.05, (7, 0, 0), None, inst),
         "bootstrap_21_pairs_2000_draws_batched": lambda: [
             regression.bootstrap_ols(y, models.interaction_model(y, models.standardise(scores), a, b, X)[1], 2000)
             for a, b in models.pair_list(scores.columns)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cbec.io.typed_numbers import parse_typed_number
+from cbec.io.typed_numbers import PLAIN_NUMBER, parse_typed_number
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,14 @@ def test_plain_numbers_are_not_repairs():
 @given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda v: round(v, 3)))
 def test_plain_decimal_roundtrip(v):
     assert parse_typed_number(repr(v), "percent").value == pytest.approx(v)
+
+
+@given(st.from_regex(PLAIN_NUMBER, fullmatch=True))
+def test_plain_numbers_are_read_directly_as_the_parser_reads_them(text):
+    # the validator reads PLAIN_NUMBER cells with pandas and sends only the rest to the parser
+    p = parse_typed_number(text, "persons")
+    assert p is not None and not p.repaired and p.value == float(text)
+
+
+def test_full_width_digits_are_not_plain():
+    assert not PLAIN_NUMBER.match("１０") and parse_typed_number("１０").repaired

@@ -109,3 +109,20 @@ def store(cache: Path, notebook: str, key: str, executed: Path, results: Path) -
     shutil.copy2(executed, slot / "notebook.ipynb")
     for f in results.glob(f"{chapter_of(notebook)}_*.csv"):
         shutil.copy2(f, slot / "results" / f.name)
+
+
+def derived_file(cache: Path, name: str, key: bytes, make, dst: Path) -> Path:
+    """Copy a file derived from ``key`` (a figure, a workbook) from the cache, making it there first if new.
+
+    Some writers stamp the time into their output (openpyxl writes the save time into every workbook), so
+    an unchanged input would give a changed file and the book could never be recognised as unchanged.
+    """
+    slot = cache / "files" / f"{hashlib.sha256(key).hexdigest()[:24]}-{name}"
+    if not slot.exists():
+        slot.parent.mkdir(parents=True, exist_ok=True)
+        tmp = slot.with_name(f"{slot.stem}.part{slot.suffix}")  # writers infer the format from the suffix
+        make(tmp)
+        tmp.replace(slot)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(slot, dst)
+    return dst

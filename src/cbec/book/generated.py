@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cbec.book.cache import derived_file
 from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
 from cbec.io.safe_text import md_text, to_csv_for_people
 from cbec.resources import resource
@@ -134,9 +135,15 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     instrument = Path(cfg.instrument_path) if cfg.instrument_path else DEFAULT_INSTRUMENT
     files["instrument.yaml"] = Path(shutil.copy2(instrument, dl / "instrument.yaml"))
     dd = load_instrument(instrument).data_dictionary()
-    with pd.ExcelWriter(dl / "questionnaire.xlsx", engine="openpyxl") as xw:
-        dd.to_excel(xw, sheet_name="questionnaire", index=False)
-    files["questionnaire.xlsx"] = dl / "questionnaire.xlsx"
+
+    def workbook(path: Path) -> None:
+        with pd.ExcelWriter(path, engine="openpyxl") as xw:
+            dd.to_excel(xw, sheet_name="questionnaire", index=False)
+
+    key = dd.to_csv(index=False).encode() + metadata.version("openpyxl").encode()
+    files["questionnaire.xlsx"] = derived_file(
+        out / "cache", "questionnaire.xlsx", key, workbook, dl / "questionnaire.xlsx"
+    )
     for name in ("claims.csv", "codebook.yaml", "cases.yaml"):
         files[name] = Path(shutil.copy2(resource(name), dl / name))
     if cfg.simulated:
@@ -146,7 +153,8 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     files["manifest.json"] = dl / "manifest.json"
     with zipfile.ZipFile(dl / "cbec_results.zip", "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, p in sorted(files.items()):
-            zf.write(p, name)
+            # a fixed entry time: the same files give the same bundle, byte for byte
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), p.read_bytes(), zipfile.ZIP_DEFLATED)
     files["cbec_results.zip"] = dl / "cbec_results.zip"
     return files
 
@@ -184,6 +192,16 @@ def _git_state(repo: Path) -> str:
     return commit + (" with uncommitted changes" if dirty else "")
 
 
+def _results_time(out: Path) -> str:
+    """When the newest chapter was executed (an execution restored from the cache keeps its own time).
+
+    The build time is not recorded: it would make every build differ from the last, and an unchanged
+    book could never be recognised as unchanged (see ``cbec.book.pipeline.build_book``)."""
+    stamps = [p.stat().st_mtime for p in (out / "notebooks").glob("*.ipynb")]
+    when = datetime.fromtimestamp(max(stamps), UTC) if stamps else datetime.now(UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
     """What produced this book: code state, every input's hash, the run's settings, versions, platform, time."""
     inputs: dict[str, str] = {}
@@ -208,7 +226,7 @@ def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
             versions[pkg] = "not installed"
     return {
         "code": _git_state(repo),
-        "built_utc": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "results_utc": _results_time(out),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "inputs_sha256": inputs,
@@ -222,7 +240,8 @@ def provenance_page(prov: dict) -> str:
         "(provenance)=",
         "# Provenance",
         "",
-        f"This book was built on {prov['built_utc']} UTC from code at `{md_text(prov['code'])}`, with Python "
+        f"The results in this book were computed on {prov['results_utc']} UTC from code at "
+        f"`{md_text(prov['code'])}`, with Python "
         f"{prov['python']} on {md_text(prov['platform'])}. The same inputs, settings and versions rebuild it.",
         "",
         "## Inputs",

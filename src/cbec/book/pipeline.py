@@ -16,18 +16,21 @@ the error; the book is then not built, so no half-built book is ever reported as
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
+from cbec.book.cache import derived_file
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import QualityThresholds, validate_survey
 from cbec.study.chapters.base import RunConfig
@@ -231,13 +234,51 @@ def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cf
     return {name: timings[name] for name in chapters}
 
 
-def stage_book(out: Path) -> Path:
-    """Assemble the book source under ``out/src``: config, pages, generated appendices, notebooks."""
+def _sync_tree(new: Path, dst: Path) -> int:
+    """Make ``dst`` hold exactly the files of ``new``, rewriting only files whose bytes changed.
+
+    Sphinx re-reads a page only when its source is newer than its last read, so keeping unchanged
+    files untouched is what lets a re-run with nothing changed rebuild the book in about two seconds.
+    """
+    dst.mkdir(parents=True, exist_ok=True)
+    wanted = {p.relative_to(new) for p in new.rglob("*") if p.is_file()}
+    changed = 0
+    for p in sorted(dst.rglob("*"), reverse=True):
+        rel = p.relative_to(dst)
+        if p.is_file() and rel not in wanted:
+            p.unlink()
+            changed += 1
+        elif p.is_dir() and not (new / rel).is_dir():
+            shutil.rmtree(p)
+    for rel in wanted:
+        target = dst / rel
+        if target.is_file() and target.read_bytes() == (new / rel).read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(new / rel, target)
+        os.utime(target)  # newer than Sphinx's last read, whatever the source file's own time
+        changed += 1
+    return changed
+
+
+def stage_book(out: Path) -> tuple[Path, int]:
+    """Assemble the book source under ``out/src``: config, pages, generated appendices, notebooks.
+
+    The tree is assembled aside and synced into ``out/src`` file by file (see :func:`_sync_tree`).
+    Returns the source folder and how many of its files changed."""
+    src = out / "src"
+    staging = out / "src.next"
+    if staging.exists():
+        shutil.rmtree(staging)
+    _assemble(out, staging)
+    changed = _sync_tree(staging, src)
+    shutil.rmtree(staging)
+    return src, changed
+
+
+def _assemble(out: Path, src: Path) -> None:
     from cbec.book import figures, pages
 
-    src = out / "src"
-    if src.exists():
-        shutil.rmtree(src)
     (src / "notebooks").mkdir(parents=True)
     for f in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy2(REPO_ROOT / f, src / f)
@@ -246,7 +287,16 @@ def stage_book(out: Path) -> Path:
     (src / "book" / "appendix_questionnaire.md").write_text(pages.questionnaire_page(inst), encoding="utf-8")
     (src / "book" / "appendix_data_dictionary.md").write_text(pages.data_dictionary_page(inst), encoding="utf-8")
     (src / "book" / "figures").mkdir(exist_ok=True)
-    figures.save(figures.seven_factor_system(inst), src / "book" / "figures" / "seven_factor_system.png")
+    figure_key = (
+        Path(inst.path).read_bytes() + Path(figures.__file__).read_bytes() + metadata.version("matplotlib").encode()
+    )
+    derived_file(
+        out / "cache",
+        "seven_factor_system.png",
+        figure_key,
+        lambda p: figures.save(figures.seven_factor_system(inst), p),
+        src / "book" / "figures" / "seven_factor_system.png",
+    )
     executed = out / "notebooks"
     toc_notebooks = _toc_notebooks(REPO_ROOT / "_toc.yml")
     missing = [n for n in toc_notebooks if not (executed / f"{n}.ipynb").exists()]
@@ -261,7 +311,6 @@ def stage_book(out: Path) -> Path:
                 cell.metadata["tags"] = [*tags, "remove-cell"]
         nbformat.write(nb, src / "notebooks" / f"{n}.ipynb")
     _generated_pages(out, src)
-    return src
 
 
 def _generated_pages(out: Path, src: Path) -> None:
@@ -340,11 +389,17 @@ def _drop_duplicate_thebe_config(html: Path) -> None:
 
 
 def build_book(out: Path) -> Path:
-    """Build ``out/html`` with Sphinx warnings as errors; a failed build leaves no ``out/html``."""
+    """Build ``out/html`` with Sphinx warnings as errors; a failed build leaves no ``out/html``.
+
+    Sphinx's build folder ``out/jb`` is kept between runs so that only changed pages are read again;
+    it is deleted after a failed build, because Sphinx would not repeat the warnings of pages it does
+    not re-read."""
     out = out.resolve()
-    src = stage_book(out)
+    src, changed = stage_book(out)
     jb_out = out / "jb"
     html = out / "html"
+    if changed == 0 and (html / "index.html").exists() and (jb_out / "_build" / "html").exists():
+        return html  # the same source as the book already built: nothing to do
     if html.exists():
         shutil.rmtree(html)
     cmd = [
@@ -369,10 +424,10 @@ def build_book(out: Path) -> Path:
             if "WARNING" in ln or "error:" in ln.lower() or "Error:" in ln
         ]
         detail = "\n  ".join(warnings[:15]) or (proc.stdout + proc.stderr)[-2000:]
+        shutil.rmtree(jb_out, ignore_errors=True)
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
-    shutil.move(str(jb_out / "_build" / "html"), str(html))
+    shutil.copytree(jb_out / "_build" / "html", html)
     _title_the_redirect(html / "index.html")
     _drop_duplicate_thebe_config(html)
-    shutil.rmtree(jb_out, ignore_errors=True)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")
     return html

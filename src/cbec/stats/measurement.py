@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import semopy
 from scipy import optimize, stats
 
 from cbec.io.instrument import Instrument
+
+if TYPE_CHECKING:  # semopy takes 1.9 s to import (sympy); only the CFA functions load it
+    import semopy
 
 NORMALISATION_RULES = ("scale", "minmax", "minmax_0.01_0.99")
 
@@ -164,6 +167,8 @@ def fit_cfa(data: pd.DataFrame, blocks: dict[str, list[str]], second_order: str 
     items = [i for ids in blocks.values() for i in ids]
     x = data[items].dropna().astype(float)
     desc = cfa_syntax(blocks, second_order)
+    import semopy
+
     model = semopy.Model(desc)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         # An improper solution (e.g. a scale of pure noise) gives NaN standardised values; they are
@@ -250,6 +255,8 @@ def fit_indices(model: semopy.Model, n: int) -> pd.Series:
     model above a seven-factor one whose chi-square was 5,000 lower on our data.
     """
     with np.errstate(divide="ignore", invalid="ignore"):  # a saturated model (df = 0) has no RMSEA/TLI
+        import semopy
+
         st = semopy.calc_stats(model).iloc[0]
     chi2, df = float(st["chi2"]), int(st["DoF"])
     rmsea, lo, hi = rmsea_ci(chi2, df, n) if df > 0 else (np.nan, np.nan, np.nan)

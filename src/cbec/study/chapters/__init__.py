@@ -2,26 +2,38 @@
 :class:`~cbec.study.chapters.base.ChapterResult`. The notebooks call them through
 :func:`cbec.book.chapter.run_chapter`; the Python API can call them directly."""
 
+import importlib
+from collections.abc import Iterator, Mapping
+
 from cbec.study.chapters.base import ChapterResult, RunConfig, Study, load_study
-from cbec.study.chapters.cases import cases_chapter
-from cbec.study.chapters.claims import claims_chapter
-from cbec.study.chapters.coupling import coupling_chapter
-from cbec.study.chapters.data_quality import data_quality_chapter
-from cbec.study.chapters.interviews import interviews_chapter
-from cbec.study.chapters.measurement import measurement_chapter
-from cbec.study.chapters.simulated_data import simulated_data_chapter
-from cbec.study.chapters.size_paths import size_paths_chapter
 
-#: Chapter name -> function; the name is also the prefix of its result files.
-CHAPTERS = {
-    "simulated_data": simulated_data_chapter,
-    "data_quality": data_quality_chapter,
-    "measurement": measurement_chapter,
-    "coupling": coupling_chapter,
-    "size_paths": size_paths_chapter,
-    "claims": claims_chapter,
-    "cases": cases_chapter,
-    "interviews": interviews_chapter,
-}
+#: Chapter name (also the prefix of its result files) -> the module defining ``<name>_chapter``.
+_NAMES = ("simulated_data", "data_quality", "measurement", "coupling", "size_paths", "claims", "cases", "interviews")
 
-__all__ = ["CHAPTERS", "ChapterResult", "RunConfig", "Study", "load_study", *(f.__name__ for f in CHAPTERS.values())]
+
+class _Chapters(Mapping):
+    """Chapter name -> chapter function, each module imported on first use: a chapter kernel loads its own
+    chapter's dependencies only (jieba for the interviews, semopy for measurement), not all eight."""
+
+    def __getitem__(self, name: str):
+        if name not in _NAMES:
+            raise KeyError(name)
+        return getattr(importlib.import_module(f"cbec.study.chapters.{name}"), f"{name}_chapter")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_NAMES)
+
+    def __len__(self) -> int:
+        return len(_NAMES)
+
+
+CHAPTERS = _Chapters()
+
+
+def __getattr__(attr: str):
+    if attr.endswith("_chapter") and attr[: -len("_chapter")] in _NAMES:
+        return CHAPTERS[attr[: -len("_chapter")]]
+    raise AttributeError(f"module 'cbec.study.chapters' has no attribute {attr!r}")
+
+
+__all__ = ["CHAPTERS", "ChapterResult", "RunConfig", "Study", "load_study", *(f"{n}_chapter" for n in _NAMES)]

@@ -11,13 +11,16 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from cbec.io.instrument import Instrument, load_instrument
 from cbec.io.validate import ValidationResult, load_validation
-from cbec.stats import models
+
+if TYPE_CHECKING:
+    from cbec.stats import models
 
 
 def format_p(p: float) -> str:
@@ -89,6 +92,8 @@ class Study:
 def _study(processed_dir: str, instrument_path: str, normalisation: str) -> Study:
     inst = load_instrument(instrument_path or None)
     v = load_validation(processed_dir)
+    from cbec.stats import models  # statsmodels: only chapters that load the study need it
+
     return Study(instrument=inst, validation=v, analysis=models.prepare(v.clean, inst, normalisation))
 
 
