@@ -1,6 +1,7 @@
 """The execution cache never serves a stale chapter: each part of a chapter's key, changed in turn, re-runs that
 chapter and only it."""
 
+import json
 import shutil
 
 import pandas as pd
@@ -70,3 +71,21 @@ def test_only_the_chapters_whose_inputs_changed_re_run(tmp_path, small_survey, m
         f.unlink()
     assert set(_run(tmp_path, survey, n_boot=199).values()) == {"cached"}
     assert not pd.read_csv(results / "claims_tested.csv").empty
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_workers_option_sends_the_power_study_to_dask_with_the_same_numbers(tmp_path, small_survey):
+    df, _ = small_survey
+    survey = tmp_path / "survey.csv"
+    df.to_csv(survey, index=False)
+    common = {"notebooks": ("03_coupling",), "build": False, "n_boot": 99, "power_reps": 10, "force": True}
+    said: list[str] = []
+    run(RunSettings(survey=survey, out=tmp_path / "local", **common))
+    run(RunSettings(survey=survey, out=tmp_path / "dask", workers=2, **common), progress=said.append)
+    assert any("local Dask cluster: 2 workers" in s for s in said)
+    sent = json.loads((tmp_path / "dask" / "run_config.json").read_text(encoding="utf-8"))["dask_scheduler"]
+    assert sent.startswith("tcp://127.0.0.1:")
+    a = pd.read_csv(tmp_path / "local" / "results" / "coupling_power.csv")
+    b = pd.read_csv(tmp_path / "dask" / "results" / "coupling_power.csv")
+    pd.testing.assert_frame_equal(a, b)

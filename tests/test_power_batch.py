@@ -67,3 +67,15 @@ def test_degenerate_sample_is_refused(inst):
     world = draw_latent_world(cfg, inst, np.random.default_rng(0), reps=2)
     with pytest.raises(ValueError, match="lack a firm type"):
         power.batch_joint_model(world, inst)
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_power_curve(inst):
+    from distributed import Client, LocalCluster
+
+    grid = {"sample_sizes": (200, 400), "gammas": (0.0, 0.2), "reps": 30, "instrument": inst}
+    local = power.power_curve(**grid)
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            remote = power.power_curve(**grid, client=client)
+    pd.testing.assert_frame_equal(local, remote)

@@ -126,6 +126,12 @@ def run(
     normalisation: Annotated[str, typer.Option(help="Factor-index rule: scale | minmax | minmax_0.01_0.99.")] = "scale",
     jobs: Annotated[int, typer.Option(min=0, help="Chapters executed side by side; 0: one per core.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Re-execute every chapter, ignoring the cache.")] = False,
+    scheduler: Annotated[
+        str, typer.Option(help="Address of a Dask scheduler (tcp://host:8786) for the simulation studies.")
+    ] = "",
+    workers: Annotated[
+        int, typer.Option(min=0, help="Start a local Dask cluster with this many worker processes.")
+    ] = 0,
     out: Annotated[Path, typer.Option(help="Output folder (results/, html/, ...).")] = Path("_build"),
     format: Annotated[str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML mapping of export columns to item ids.")] = None,
@@ -155,6 +161,8 @@ def run(
         normalisation=normalisation,
         jobs=jobs or (__import__("os").cpu_count() or 1),
         force=force,
+        scheduler=scheduler,
+        workers=workers,
         seed=seed,
         alpha=alpha,
         n_boot=n_boot,

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -67,6 +68,8 @@ class RunSettings:
     jobs: int = 1  # chapters executed side by side
     force: bool = False  # ignore the execution cache
     build: bool = True  # build the book after the chapters
+    scheduler: str = ""  # address of a running Dask scheduler for the simulation studies
+    workers: int = 0  # or: start a local Dask cluster with this many worker processes
     notebook_dir: Path = NOTEBOOK_DIR
 
 
@@ -137,6 +140,7 @@ def run_config(settings: RunSettings, paths: dict[str, Path]) -> RunConfig:
         n_boot=s.n_boot,
         power_reps=s.power_reps,
         normalisation=s.normalisation,
+        dask_scheduler=s.scheduler,
     )
 
 
@@ -163,10 +167,10 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
             f"only {result.report['rows_clean']} rows passed validation (of "
             f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
         )
-    cfg_path = run_config(settings, paths).write(out / "run_config.json")
-
     chapters = settings.notebooks or tuple(_toc_notebooks(REPO_ROOT / "_toc.yml"))
-    timings = execute_chapters(chapters, settings, paths, cfg_path, say)
+    with _dask_cluster(settings, say):
+        cfg_path = run_config(settings, paths).write(out / "run_config.json")
+        timings = execute_chapters(chapters, settings, paths, cfg_path, say)
     (out / "timings.json").write_text(json.dumps({"chapters_seconds": timings}, indent=2) + "\n", encoding="utf-8")
     if not settings.build:
         return paths
@@ -259,6 +263,25 @@ def _sync_tree(new: Path, dst: Path) -> int:
         os.utime(target)  # newer than Sphinx's last read, whatever the source file's own time
         changed += 1
     return changed
+
+
+@contextmanager
+def _dask_cluster(settings: RunSettings, say):
+    """With ``workers`` and no scheduler address, a local Dask cluster lives for the chapters' execution."""
+    if settings.scheduler or not settings.workers:
+        yield
+        return
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=settings.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        settings.scheduler = cluster.scheduler_address
+        say(f"local Dask cluster: {settings.workers} workers at {settings.scheduler}")
+        try:
+            yield
+        finally:
+            settings.scheduler = ""
 
 
 def stage_book(out: Path) -> tuple[Path, int]:

@@ -63,8 +63,8 @@ class QualityThresholds:
     max_missing_share : float
         Rows missing more than this share of factor and performance items are quarantined.
     max_impute_share_per_factor : float
-        Within one factor, up to this share of items may be filled with the respondent's mean of
-        that factor's other items; more than that and the row is quarantined.
+        Within one factor (or the performance block), up to this share of items may be filled with the
+        respondent's mean of that block's other items; more than that and the row is quarantined.
     """
 
     speeder_fraction: float = 0.3
@@ -387,7 +387,10 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
         flags["attention_fail"] = False
     miss_share = answers.isna().mean(axis=1)
     too_many = miss_share > t.max_missing_share
-    for ids_ in inst.factor_items.values():
+    # Every block the scores are built from, performance included: a block with too few answers cannot be
+    # imputed from the respondent's own answers (with 3 items at 1.5% missing each, about 3 firms in a
+    # million leave all three blank; they once made the whole performance score missing).
+    for ids_ in [*inst.factor_items.values(), inst.performance_item_ids]:
         present = [c for c in ids_ if c in df.columns]
         if present:
             too_many |= df[present].isna().mean(axis=1) > t.max_impute_share_per_factor
@@ -598,7 +601,7 @@ REASON_RULES = {
     "answer to all of them",
     "attention_fail": "the attention-check item was not answered as instructed",
     "too_many_missing": "more than {max_missing_share:.0%} of the scale items, or more than "
-    "{max_impute_share_per_factor:.0%} of one factor's items, left unanswered",
+    "{max_impute_share_per_factor:.0%} of one factor's (or the performance) items, left unanswered",
 }
 
 

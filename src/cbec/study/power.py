@@ -16,6 +16,8 @@ same numbers.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -179,6 +181,19 @@ def power_curve(
         futures = client.map(lambda c: power_cell(*c, instrument=inst), cells, pure=False)
         rows = client.gather(futures)
     return pd.DataFrame(rows)
+
+
+@contextmanager
+def dask_client(address: str = ""):
+    """A ``dask.distributed`` client connected to ``address``, or ``None`` when no address is given
+    (the studies then run in this process). Results are the same either way (tested)."""
+    if not address:
+        yield None
+        return
+    from distributed import Client
+
+    with Client(address) as client:
+        yield client
 
 
 def firms_needed(curve: pd.DataFrame, gamma: float, target: float = 0.8) -> float:

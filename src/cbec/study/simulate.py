@@ -511,7 +511,10 @@ def _truth(cfg: SimulationConfig, world: LatentWorld, codes: list[str], dirt: di
 def _add_dirt(
     df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Plant the problems a real export has, each kind on its own respondents."""
+    """Plant the problems a real export has, each kind on its own respondents.
+
+    The random draws are made in the order the shipped data set was drawn in (one straight-line value
+    per row, then one attention answer per row, ...), and the cells are written column by column."""
     n = len(df)
     likert = inst.factor_item_ids + inst.performance_item_ids
     order = rng.permutation(n)
@@ -528,33 +531,48 @@ def _add_dirt(
         start += c
 
     df = df.copy()
-    cols = [df.columns.get_loc(c) for c in likert]
-    median_duration = float(df["duration_s"].median())
-    rows = picked["speeder"]
-    df.iloc[rows, df.columns.get_loc("duration_s")] = np.round(
-        median_duration * rng.uniform(0.08, 0.2, size=len(rows))
-    ).astype(np.int64)
-    for c in cols:
-        df.iloc[rows, c] = rng.integers(1, inst.likert_points + 1, size=len(rows))
-    for r in picked["straightliner"]:
-        v = int(rng.choice([4, 5, 6, 7]))
-        for c in cols:
-            df.iat[r, c] = v
-    att = df.columns.get_loc(inst.attention_id)
-    for r in picked["attention_fail"]:
-        df.iat[r, att] = int(rng.choice([v for v in range(1, inst.likert_points + 1) if v != inst.attention_expected]))
-    for r in picked["heavy_missing"]:
-        drop = rng.random(len(cols)) < cfg.heavy_missing_rate
-        for c, d in zip(cols, drop, strict=False):
-            if d:
-                df.iat[r, c] = pd.NA
+    _plant_answer_patterns(df, picked, likert, cfg, inst, rng)
     # Scattered item non-response on everyone else.
     clean_rows = order[start:]
-    mask = rng.random((len(clean_rows), len(cols))) < cfg.missing_cell_rate
-    for ri, ci in zip(*np.nonzero(mask), strict=False):
-        df.iat[clean_rows[ri], cols[ci]] = pd.NA
+    mask = rng.random((len(clean_rows), len(likert))) < cfg.missing_cell_rate
+    for j, col in enumerate(likert):
+        df.loc[clean_rows[mask[:, j]], col] = pd.NA
+    df, duplicates = _plant_duplicates(df, clean_rows, cfg, rng)
 
-    # Duplicate submissions: half re-submitted under the same id, half under a new id.
+    ids = df["respondent_id"]
+    truth = {kind: sorted(ids.iloc[rows].tolist()) for kind, rows in picked.items()}
+    truth["duplicates"] = duplicates
+    truth["item_missing_cells"] = int(mask.sum())
+    return df, truth
+
+
+def _plant_answer_patterns(
+    df: pd.DataFrame, picked: dict, likert: list[str], cfg: SimulationConfig, inst: Instrument, rng
+) -> None:
+    """Speeders (fast, random answers), straight-liners, failed attention checks, heavy non-response."""
+    rows = picked["speeder"]
+    median_duration = float(df["duration_s"].median())
+    df.loc[rows, "duration_s"] = np.round(median_duration * rng.uniform(0.08, 0.2, size=len(rows))).astype(np.int64)
+    for col in likert:
+        df.loc[rows, col] = rng.integers(1, inst.likert_points + 1, size=len(rows))
+    rows = picked["straightliner"]
+    line = np.array([int(rng.choice([4, 5, 6, 7])) for _ in rows], dtype=np.int64)
+    for col in likert:
+        df.loc[rows, col] = line
+    others = [v for v in range(1, inst.likert_points + 1) if v != inst.attention_expected]
+    rows = picked["attention_fail"]
+    df.loc[rows, inst.attention_id] = np.array([int(rng.choice(others)) for _ in rows], dtype=np.int64)
+    rows = picked["heavy_missing"]
+    drop = rng.random((len(rows), len(likert))) < cfg.heavy_missing_rate  # one row's draws after another
+    for j, col in enumerate(likert):
+        df.loc[rows[drop[:, j]], col] = pd.NA
+
+
+def _plant_duplicates(
+    df: pd.DataFrame, clean_rows: np.ndarray, cfg: SimulationConfig, rng
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Duplicate submissions: half re-submitted under the same id, half under a new id."""
+    n = len(df)
     n_dup = int(round(cfg.duplicate_share * n))
     src = rng.choice(clean_rows, size=n_dup, replace=False)
     dups = df.iloc[src].copy()
@@ -562,16 +580,12 @@ def _add_dirt(
     half = n_dup // 2
     dups.iloc[half:, df.columns.get_loc("respondent_id")] = new_ids[half:]
     dups["duration_s"] = dups["duration_s"] + rng.integers(1, 30, size=n_dup)
-    df = pd.concat([df, dups], ignore_index=True)
-
-    ids = df["respondent_id"]
-    truth = {kind: sorted(ids.iloc[rows].tolist()) for kind, rows in picked.items()}
-    truth["duplicates"] = [
+    out = pd.concat([df, dups], ignore_index=True)
+    listed = [
         {"row": n + i, "respondent_id": new, "copy_of": old}
         for i, (new, old) in enumerate(zip(dups["respondent_id"], df["respondent_id"].iloc[src], strict=False))
     ]
-    truth["item_missing_cells"] = int(mask.sum())
-    return df, truth
+    return out, listed
 
 
 def write_simulation(

@@ -54,6 +54,9 @@ class RunConfig:
     n_boot: int = 999
     power_reps: int = 100
     normalisation: str = "scale"
+    # A Dask scheduler for the simulation studies (cbec run --scheduler/--workers). The numbers do not
+    # depend on it, so it is no part of any chapter's cache key.
+    dask_scheduler: str = ""
 
     @classmethod
     def load(cls, path: str | Path) -> RunConfig:

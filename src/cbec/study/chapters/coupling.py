@@ -39,7 +39,8 @@ def coupling_chapter(cfg: RunConfig) -> ChapterResult:
     _probe_section(r, ranks, a, inst, cfg)
     # The simulator encodes the article's seven factors, so power is simulated for the shipped questionnaire's
     # design whatever instrument the run uses (the chapter says so).
-    curve = power.power_curve(reps=cfg.power_reps, alpha=cfg.alpha, seed=cfg.seed)
+    with power.dask_client(cfg.dask_scheduler) as client:
+        curve = power.power_curve(reps=cfg.power_reps, alpha=cfg.alpha, seed=cfg.seed, client=client)
     _power_section(r, curve, len(st.clean), cfg)
     pa, pb = _headline_pair(a.scores)
     r.table(
