@@ -54,6 +54,14 @@ def test_simulate_scenario_option(tmp_path):
     assert bad.exit_code == 2 and "null_method" in bad.output
 
 
+def test_questionnaire_command_writes_wjx_text(tmp_path):
+    res = runner.invoke(app, ["questionnaire", str(tmp_path / "q.txt"), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "q.txt").read_text(encoding="utf-8")
+    assert text.startswith("Success factors of cross-border e-commerce firms") and "[矩阵量表题]" in text
+    assert runner.invoke(app, ["questionnaire", str(tmp_path / "x.txt"), "--lang", "fr"]).exit_code == 2
+
+
 def _notebook(tmp_path, body, param="x: int = 1  # a parameter"):
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -72,6 +72,17 @@ def test_full_pipeline_builds_every_chapter(sample_book):
         if f.startswith("notebooks/") and not f.endswith(("00_simulated_data", "05_claims")):
             assert re.search(r"<img[^>]+_images/", (html / f"{f}.html").read_text(encoding="utf-8")), f
     assert list(paths["results"].glob("*.csv")), "no result tables written"
+    # Every result table is numbered, 1, 2, ... through the book in reading order.
+    numbers = [
+        int(n)
+        for f in files
+        for n in re.findall(
+            r'<caption id="table-\d+"><span class="caption-number">Table (\d+)\. ',
+            (html / f"{f}.html").read_text(encoding="utf-8"),
+        )
+    ]
+    captions = sum((html / f"{f}.html").read_text(encoding="utf-8").count("<caption") for f in files)
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == captions >= 30, numbers
 
     # Data never becomes code: no payload runs on any page; each is shown as text where its field is shown.
     for page in html.rglob("*.html"):

@@ -222,3 +222,22 @@ def test_batched_bootstrap_survives_a_draw_without_a_dummy_group():
     idx[0] = rng.integers(0, 60, size=60)
     out = bootstrap_ols(y, x, 5, indices=idx)
     assert np.isfinite(out.to_numpy()).all() and (out.loc[1:, "rare"] == 0).all()
+
+
+def test_shared_cross_products_give_each_models_own_bootstrap():
+    from cbec.stats.regression import bootstrap_ols_many, resample_weights
+
+    rng = np.random.default_rng(4)
+    n = 120
+    base = pd.DataFrame(rng.normal(size=(n, 4)), columns=["a", "b", "c", "ctl"])
+    y = pd.Series(base @ [0.3, -0.2, 0.1, 0.5] + rng.normal(size=n))
+    designs = {
+        "ab": base[["a", "b", "ctl"]].assign(axb=base["a"] * base["b"]),
+        "bc": base[["b", "c", "ctl"]].assign(bxc=base["b"] * base["c"]),
+    }
+    w = resample_weights(rng.integers(0, n, size=(40, n)), n)
+    many = bootstrap_ols_many(y, designs, w)
+    for name, x in designs.items():
+        one = bootstrap_ols(y, x, 40, weights=w)
+        assert list(many[name].columns) == list(one.columns)
+        np.testing.assert_allclose(many[name].to_numpy(), one.to_numpy(), rtol=1e-10, atol=1e-12)

@@ -88,25 +88,29 @@ def chapter_key(notebook_path: Path, cfg: RunConfig) -> str:
     return h.hexdigest()[:32]
 
 
-def restore(cache: Path, notebook: str, key: str, executed: Path, results: Path) -> bool:
-    """Copy a cached execution back into the run; False when there is none."""
+def restore(cache: Path, notebook: str, key: str, executed: Path, results: Path) -> float | None:
+    """Copy a cached execution back into the run. Returns the seconds that execution took, or ``None``
+    when there is none."""
     slot = cache / notebook / key
     if not (slot / "notebook.ipynb").exists():
-        return False
+        return None
     shutil.copy2(slot / "notebook.ipynb", executed)
     for f in (slot / "results").glob("*.csv"):
         shutil.copy2(f, results / f.name)
-    return True
+    meta = slot / "execution.json"
+    return float(json.loads(meta.read_text(encoding="utf-8"))["seconds"]) if meta.exists() else 0.0
 
 
-def store(cache: Path, notebook: str, key: str, executed: Path, results: Path) -> None:
-    """Keep this execution: the executed notebook and the chapter's result tables (older keys are dropped)."""
+def store(cache: Path, notebook: str, key: str, executed: Path, results: Path, seconds: float = 0.0) -> None:
+    """Keep this execution: the executed notebook, the chapter's result tables and how long it took (older
+    keys are dropped)."""
     chapter_dir = cache / notebook
     if chapter_dir.exists():
         shutil.rmtree(chapter_dir)
     slot = chapter_dir / key
     (slot / "results").mkdir(parents=True)
     shutil.copy2(executed, slot / "notebook.ipynb")
+    (slot / "execution.json").write_text(json.dumps({"seconds": seconds}) + "\n", encoding="utf-8")
     for f in results.glob(f"{chapter_of(notebook)}_*.csv"):
         shutil.copy2(f, slot / "results" / f.name)
 

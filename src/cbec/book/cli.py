@@ -193,6 +193,26 @@ def instrument_cmd(
 
 
 @app.command()
+def questionnaire(
+    out: Annotated[Path, typer.Argument(help="The text file to write (import it into 问卷星 as text).")],
+    lang: Annotated[str, typer.Option(help="Language of the questions: zh or en.")] = "zh",
+    instrument: Annotated[Path | None, typer.Option(help="Your own questionnaire (YAML).")] = None,
+) -> None:
+    """Write the questionnaire as 问卷星 import text: field it, download the answers, run `cbec run` on them."""
+    from cbec.io.fielding import wjx_import_text
+    from cbec.io.instrument import load_instrument
+
+    if lang not in ("zh", "en"):
+        _fail("--lang must be zh or en")
+    try:
+        text = wjx_import_text(load_instrument(instrument), lang)
+    except (*EXPECTED_ERRORS, ValueError) as exc:
+        _fail(str(exc))
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}: in 问卷星, create a questionnaire from text (文本导入) and paste or upload it")
+
+
+@app.command()
 def book(
     out: Annotated[Path, typer.Option(help="The output folder of an earlier `cbec run`.")] = Path("_build"),
 ) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cbec.book.cache import derived_file
+from cbec.io.fielding import wjx_import_text
 from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
 from cbec.io.safe_text import md_text, to_csv_for_people
 from cbec.resources import resource
@@ -141,6 +142,10 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
             dd.to_excel(xw, sheet_name="questionnaire", index=False)
 
     key = dd.to_csv(index=False).encode() + metadata.version("openpyxl").encode()
+    for lang in ("zh", "en"):
+        name = f"questionnaire_wjx_{lang}.txt"
+        (dl / name).write_text(wjx_import_text(load_instrument(instrument), lang), encoding="utf-8")
+        files[name] = dl / name
     files["questionnaire.xlsx"] = derived_file(
         out / "cache", "questionnaire.xlsx", key, workbook, dl / "questionnaire.xlsx"
     )
@@ -167,7 +172,9 @@ def downloads_page(files: dict[str, Path]) -> str:
         "Every result table of this run as CSV (safe to open in a spreadsheet), the survey as analysed, the "
         "questionnaire, the article's claims register and case profiles, the interview codebook, and — for "
         "simulated data — the ground truth. `cbec_results.zip` holds all of them with `manifest.json`, the "
-        "SHA-256 hash of every file.",
+        "SHA-256 hash of every file. To field the survey, import `questionnaire_wjx_zh.txt` (or the English "
+        "`questionnaire_wjx_en.txt`) into 问卷星 as text: it creates the questions in the layout the "
+        "pipeline reads back ({ref}`appendix-rerun`).",
         "",
         "| file | bytes | SHA-256 |",
         "|---|---:|---|",
@@ -282,11 +289,13 @@ def rerun_facts(out: Path) -> str:
     ]
     timings = out / "timings.json"
     if timings.exists():
-        secs = json.loads(timings.read_text(encoding="utf-8"))["chapters_seconds"]
+        chapters = json.loads(timings.read_text(encoding="utf-8"))["chapters"]
+        secs = {name: c["seconds"] for name, c in chapters.items()}
         lines.append(
-            f"- **Run time**: the chapters of this run took {sum(secs.values()) / 60:.1f} minutes in all "
-            f"(longest: {max(secs, key=secs.get)}, {max(secs.values()):.0f} s), plus about a minute for "
-            "validation and the book build."
+            f"- **Run time**: executing the chapters of this book took {sum(secs.values()) / 60:.1f} minutes of "
+            f"computing (longest: {max(secs, key=secs.get)}, {max(secs.values()):.0f} s), run two at a time on "
+            "a two-core machine; validation and the book build add a few seconds. A re-run re-executes only the "
+            "chapters whose notebook, settings or input files changed."
         )
     power = out / "results" / "coupling_power.csv"
     if power.exists():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -171,7 +172,7 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
     with _dask_cluster(settings, say):
         cfg_path = run_config(settings, paths).write(out / "run_config.json")
         timings = execute_chapters(chapters, settings, paths, cfg_path, say)
-    (out / "timings.json").write_text(json.dumps({"chapters_seconds": timings}, indent=2) + "\n", encoding="utf-8")
+    (out / "timings.json").write_text(json.dumps({"chapters": timings}, indent=2) + "\n", encoding="utf-8")
     if not settings.build:
         return paths
 
@@ -193,7 +194,8 @@ def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cf
     Chapters read the validated survey and the run configuration, never each other, so they run side by side,
     each in a spawned process of its own (papermill's kernel clients are not thread-safe: threads mixed their
     message signatures). With more than one job each kernel gets one BLAS thread, since two multi-threaded
-    kernels on two cores oversubscribe them. Returns each chapter's seconds (0.0 when served from the cache).
+    kernels on two cores oversubscribe them. Returns each chapter's execution seconds (for a chapter served
+    from the cache, those of the execution it restores) and whether it was served from the cache.
     """
     import multiprocessing
     import os
@@ -203,23 +205,26 @@ def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cf
 
     cfg = RunConfig.load(cfg_path)
     store = settings.out.resolve() / "cache"
-    timings: dict[str, float] = {}
+    timings: dict[str, dict] = {}
     todo: dict[str, str] = {}
     for name in chapters:
         src = settings.notebook_dir / f"{name}.ipynb"
         key = cache.chapter_key(src, cfg)
-        if not settings.force and cache.restore(
-            store, name, key, paths["notebooks"] / f"{name}.ipynb", paths["results"]
-        ):
+        restored = (
+            None
+            if settings.force
+            else cache.restore(store, name, key, paths["notebooks"] / f"{name}.ipynb", paths["results"])
+        )
+        if restored is not None:
             say(f"  {name}: cached")
-            timings[name] = 0.0
+            timings[name] = {"seconds": restored, "cached": True}
         else:
             todo[name] = key
 
     def finish(name: str, secs: float) -> None:
-        cache.store(store, name, todo[name], paths["notebooks"] / f"{name}.ipynb", paths["results"])
+        cache.store(store, name, todo[name], paths["notebooks"] / f"{name}.ipynb", paths["results"], secs)
         say(f"  {name}: {secs} s")
-        timings[name] = secs
+        timings[name] = {"seconds": secs, "cached": False}
 
     args = {
         n: (settings.notebook_dir / f"{n}.ipynb", paths["notebooks"] / f"{n}.ipynb", cfg_path, paths["notebooks"])
@@ -357,6 +362,51 @@ def _configured_instrument(out: Path) -> str | None:
     return (RunConfig.load(cfg).instrument_path or None) if cfg.exists() else None
 
 
+def _toc_files(toc: Path) -> list[str]:
+    """Every page of the table of contents, in reading order (``book/index``, ``notebooks/03_coupling``, ...)."""
+    import yaml
+
+    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    files: list[str] = [data["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                files.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(data.get("parts", data.get("chapters", [])))
+    return files
+
+
+_TABLE_CAPTION = re.compile(r'(<table id="T_[0-9a-f]+"[^>]*>\s*)<caption>')
+
+
+def _number_tables(html: Path, toc: Path) -> int:
+    """Number the captioned result tables through the book, in reading order ("Table 12. ...").
+
+    Figures are numbered by Sphinx; tables come out of notebook cells, which Sphinx does not number. The
+    numbers are set on the built HTML, after any page was served from the cache, so they always run 1, 2, ...
+    through the book as it stands. Returns the number of tables."""
+    k = 0
+
+    def number(m: re.Match) -> str:
+        nonlocal k
+        k += 1
+        return f'{m.group(1)}<caption id="table-{k}"><span class="caption-number">Table {k}. </span>'
+
+    for page in _toc_files(toc):
+        path = html / f"{page}.html"
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            path.write_text(_TABLE_CAPTION.sub(number, text), encoding="utf-8")
+    return k
+
+
 def _toc_notebooks(toc: Path) -> list[str]:
     import yaml
 
@@ -450,6 +500,7 @@ def build_book(out: Path) -> Path:
         shutil.rmtree(jb_out, ignore_errors=True)
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.copytree(jb_out / "_build" / "html", html)
+    _number_tables(html, REPO_ROOT / "_toc.yml")
     _title_the_redirect(html / "index.html")
     _drop_duplicate_thebe_config(html)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-__all__ = ["fit_ols", "fit_ols_batch", "bootstrap_ols", "resample_weights", "contrast"]
+__all__ = ["fit_ols", "fit_ols_batch", "bootstrap_ols", "bootstrap_ols_many", "resample_weights", "contrast"]
 
 
 def fit_ols(y: pd.Series, x: pd.DataFrame, cov_type: str = "HC3"):
@@ -104,17 +104,54 @@ def bootstrap_ols(
     xtx[:, iu[0], iu[1]] = upper
     xtx[:, iu[1], iu[0]] = upper
     xty = weights @ (xa * ya[:, None])
+    beta = _solve_draws(xtx, xty, xa, ya, weights)
+    return pd.DataFrame(beta, columns=design.columns)
+
+
+def _solve_draws(xtx: np.ndarray, xty: np.ndarray, xa: np.ndarray, ya: np.ndarray, weights: np.ndarray) -> np.ndarray:
     try:
-        beta = np.linalg.solve(xtx, xty[..., None])[..., 0]
+        return np.linalg.solve(xtx, xty[..., None])[..., 0]
     except np.linalg.LinAlgError:  # some draw left a dummy without firms: solve the others, fit that one apart
-        beta = np.empty((len(weights), p))
+        beta = np.empty(xty.shape)
         for r in range(len(weights)):
             try:
                 beta[r] = np.linalg.solve(xtx[r], xty[r])
             except np.linalg.LinAlgError:
-                rows = np.repeat(np.arange(n), weights[r].astype(int))
+                rows = np.repeat(np.arange(len(ya)), weights[r].astype(int))
                 beta[r] = np.linalg.lstsq(xa[rows], ya[rows], rcond=None)[0]
-    return pd.DataFrame(beta, columns=design.columns)
+        return beta
+
+
+def bootstrap_ols_many(y: pd.Series, designs: dict[str, pd.DataFrame], weights: np.ndarray) -> dict[str, pd.DataFrame]:
+    """:func:`bootstrap_ols` for several models of the same outcome on the same resamples, at the cost of one.
+
+    The models share most regressors (the 21 pair models share the constant and the controls), so every
+    cross-product ``x_j x_k`` over the union of their columns is formed and weighted once (``W C``), and
+    each model's normal equations are read from it. For the 21 pair models this is 666 weighted columns
+    instead of 1,638. Results equal :func:`bootstrap_ols` model by model (tested to 1e-10).
+
+    Returns
+    -------
+    dict: model name -> DataFrame of draws x coefficients (``const`` first), as :func:`bootstrap_ols`.
+    """
+    framed = {k: sm.add_constant(x.astype(float), has_constant="add") for k, x in designs.items()}
+    union = list(dict.fromkeys(c for d in framed.values() for c in d.columns))
+    full = pd.concat([d for d in framed.values()], axis=1)
+    full = full.loc[:, ~full.columns.duplicated()][union].to_numpy(float)
+    ya = y.to_numpy(float)
+    iu = np.triu_indices(len(union))
+    upper = weights @ (full[:, iu[0]] * full[:, iu[1]])
+    xty_all = weights @ (full * ya[:, None])
+    slot = {pair: k for k, pair in enumerate(zip(iu[0], iu[1], strict=True))}
+    out = {}
+    for name, d in framed.items():
+        idx = [union.index(c) for c in d.columns]
+        p = len(idx)
+        pos = np.array([[slot[(min(i, j), max(i, j))] for j in idx] for i in idx])
+        xtx = upper[:, pos.ravel()].reshape(len(weights), p, p)
+        beta = _solve_draws(xtx, xty_all[:, idx], full[:, idx], ya, weights)
+        out[name] = pd.DataFrame(beta, columns=d.columns)
+    return out
 
 
 def fit_ols_batch(y: np.ndarray, x: np.ndarray, names: list[str]) -> dict[str, pd.DataFrame]:
