@@ -379,3 +379,17 @@ def cooccurrence_network(
     ax.axis("off")
     ax.set_title(title, fontsize=10)
     return fig
+
+
+def scale_curve(rows: pd.DataFrame, exponent: float) -> plt.Figure:
+    """Wall time and peak memory of read + validate + score + 21 pair models against firms, log–log."""
+    fig, ax = plt.subplots(1, 2, figsize=(8.5, 3.4))
+    ax[0].loglog(rows["n"], rows["seconds"], "o-", color="#1f5f8b")
+    ax[0].set(xlabel="firms", ylabel="seconds", title=f"Time (growth exponent {exponent:.2f})")
+    ax[1].loglog(rows["n"], rows["peak_rss_mb"] / 1024, "o-", color="#b5651d")
+    ax[1].axhline(4, color="grey", lw=0.8, ls="--")
+    ax[1].set(xlabel="firms", ylabel="GB", title="Peak memory (target 4 GB dashed)")
+    for a in ax:
+        a.grid(True, which="both", lw=0.3)
+    fig.tight_layout()
+    return fig

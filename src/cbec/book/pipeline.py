@@ -29,6 +29,7 @@ from importlib import metadata
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
@@ -354,6 +355,27 @@ def _generated_pages(out: Path, src: Path) -> None:
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
     (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
+    _performance_appendix(out, book)
+
+
+def _performance_appendix(out: Path, book: Path) -> None:
+    """The performance appendix and its figure, from the benchmark results in the source tree."""
+    from cbec.book import generated
+
+    bench_file = REPO_ROOT / "benchmarks" / "results" / "latest.json"
+    bench = json.loads(bench_file.read_text(encoding="utf-8")) if bench_file.exists() else None
+    (book / "appendix_performance.md").write_text(generated.performance_page(bench), encoding="utf-8")
+    if bench and "scale" in bench["results"]:
+        from cbec.book import figures
+
+        sc = bench["results"]["scale"]
+        derived_file(
+            out / "cache",
+            "performance_scale.png",
+            bench_file.read_bytes() + Path(figures.__file__).read_bytes(),
+            lambda p: figures.save(figures.scale_curve(pd.DataFrame(sc["rows"]), sc["growth_exponent"]), p),
+            book / "figures" / "performance_scale.png",
+        )
 
 
 def _configured_instrument(out: Path) -> str | None:
