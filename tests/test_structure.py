@@ -72,3 +72,12 @@ def test_notebook_is_parameters_one_call_and_display(nb):
             other_statements.append(ast.unparse(stmt))
     assert calls == 1, f"{nb.name}: {calls} chapter calls"
     assert not other_statements, f"{nb.name}: logic outside the chapter function: {other_statements}"
+
+
+@pytest.mark.parametrize("nb", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_readers_see_outputs_not_code(nb):
+    # display cells show their output only; the parameter and run cells are hidden whole
+    for c in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+        if c["cell_type"] == "code":
+            tags = c["metadata"].get("tags", [])
+            assert "remove-input" in tags or "remove-cell" in tags, (nb.name, "".join(c["source"]))

@@ -49,6 +49,15 @@ LABELS = {
     "r2": "R²",
     "delta_chi2": "Δχ²",
     "chi2": "χ²",
+    "delta_df": "Δdf",
+    "p_delta": "p (Δχ²)",
+    "cfi": "CFI",
+    "rmsea": "RMSEA",
+    "delta_cfi": "ΔCFI",
+    "delta_rmsea": "ΔRMSEA",
+    "holds": "holds (Chen 2007)",
+    "free_intercepts": "intercepts freed",
+    "metric_invariance": "loadings equal (metric)",
 }
 
 
@@ -65,6 +74,7 @@ P_COLUMNS = {
     "p_holm_within_grouping",
     "a3_p",
     "survey_p",
+    "p_delta",
 }
 
 

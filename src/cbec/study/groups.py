@@ -252,3 +252,31 @@ def stage_fit_model(
             }
         ]
     )
+
+
+def measurement_invariance(data: pd.DataFrame, blocks: dict[str, list[str]]) -> pd.DataFrame:
+    """Configural, metric and scalar invariance of the factor model for every grouping the data hold
+    (:func:`cbec.stats.invariance.invariance_table`, Chen's 2007 cut-offs), one block of rows per grouping."""
+    from cbec.stats.invariance import invariance_table
+
+    tables = [
+        invariance_table(data, blocks, col).assign(grouping=name)
+        for name, (col, _, _) in GROUPINGS.items()
+        if col in data.columns and data[col].nunique() > 1
+    ]
+    return pd.concat(tables, ignore_index=True)
+
+
+def invariance_reached(table: pd.DataFrame) -> dict[str, str]:
+    """Per grouping, the highest level that holds: ``scalar``, ``partial scalar``, ``metric`` or ``none``."""
+    out = {}
+    for name, t in table.groupby("grouping", sort=False):
+        held = t.set_index("level")["holds"]
+        reached = "none"
+        for level in ("configural", "metric", "scalar", "partial scalar"):
+            if level in held.index and held[level]:
+                reached = level
+            elif level in held.index:
+                break
+        out[name] = reached
+    return out

@@ -9,6 +9,37 @@ from cbec.study import groups
 from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, load_study
 from cbec.study.simulate import load_ground_truth
 
+_LICENCE = {
+    "scalar": "both slopes (couplings) and levels (profiles, spread, focus) may be compared",
+    "partial scalar": "slopes may be compared, and levels once the freed items are set aside",
+    "metric": "slopes (couplings) may be compared, levels (profiles, spread, focus) may not",
+    "configural": "only the pattern of the factors is shared: neither slopes nor levels may be compared",
+    "none": "not even the factor pattern is shared: no comparison is licensed",
+}
+
+
+def _invariance_section(r: ChapterResult, clean: pd.DataFrame, st) -> dict[str, str]:
+    """Measurement invariance first: the level each grouping reaches decides which comparisons follow."""
+    from cbec.stats import measurement as ms
+
+    table = groups.measurement_invariance(clean, ms.factor_blocks(st.instrument))
+    r.table(
+        "measurement_invariance",
+        table[["grouping", *[c for c in table.columns if c != "grouping"]]],
+        "Measurement invariance by grouping: configural, metric (equal loadings), scalar (equal intercepts)",
+    )
+    reached = groups.invariance_reached(table)
+    sentences = []
+    for name, level in reached.items():
+        label = groups.GROUPINGS[name][2]
+        freed = table[(table["grouping"] == name) & (table["level"] == "partial scalar")]["free_intercepts"]
+        extra = f" (intercepts of {freed.iloc[0]} freed)" if len(freed) and level == "partial scalar" else ""
+        sentences.append(f"**{label}**: {level} invariance{extra}, so {_LICENCE[level]}.")
+    r.notes["invariance"] = " ".join(sentences)
+    size_level = reached.get("size", "none")
+    r.value(sp_invariance_size=size_level)
+    return reached
+
 
 def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
     """Balance and focus by size (level and level² held fixed), group differences in every coupling with
@@ -16,6 +47,7 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
     st = load_study(cfg)
     a, clean = st.analysis, st.clean
     r = ChapterResult("size_paths")
+    reached = _invariance_section(r, clean, st)
     profile = groups.balance_focus(a.indices)
     sme = groups.group_dummy(clean, "size")
     bf = groups.balance_focus_by_size(profile, a.y, sme, a.controls)
@@ -48,7 +80,10 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
             seed=cfg.seed,
             level=1 - cfg.alpha,
         )
-        diffs.append(t.assign(grouping=name)[["grouping", *t.columns]])
+        # a coupling is a slope: comparing it across groups needs equal loadings (metric invariance)
+        metric = reached.get(name, "none") in ("metric", "scalar", "partial scalar")
+        t = t.assign(grouping=name, metric_invariance=metric)
+        diffs.append(t[["grouping", *[c for c in t.columns if c != "grouping"]]])
     allg = pd.concat(diffs, ignore_index=True)
     # One family: the 3 groupings x 21 pairs are 63 tests of the same question ("does this coupling differ?").
     allg["p_holm_within_grouping"] = allg["p_holm"]
@@ -68,6 +103,7 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
             "ci_high",
             "p_value",
             "p_holm",
+            "metric_invariance",
         ],
     )
     r.table(
