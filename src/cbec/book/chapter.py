@@ -58,6 +58,14 @@ LABELS = {
     "holds": "holds (Chen 2007)",
     "free_intercepts": "intercepts freed",
     "metric_invariance": "loadings equal (metric)",
+    "observed": "observed scores",
+    "observed_rank": "rank (observed)",
+    "observed_rank_set": "rank set (observed)",
+    "latent": "constructs (2S-PA)",
+    "latent_ci_low": "95% CI low (constructs)",
+    "latent_ci_high": "95% CI high (constructs)",
+    "latent_rank": "rank (constructs)",
+    "latent_rank_set": "rank set (constructs)",
 }
 
 

@@ -348,3 +348,24 @@ def invariance_table(
     out = pd.DataFrame(rows)
     out["delta_df"] = out["delta_df"].astype("Int64")
     return out
+
+
+def single_group_cfa(data: pd.DataFrame, blocks: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """ML estimates of one group's CFA as matrices: ``lam`` (p x k, markers at 1), ``phi``, ``theta`` (residual
+    variances), ``nu`` (intercepts), with the ``items`` and ``factors`` they refer to."""
+    d = data.assign(_one_group="all")
+    fit = fit_multigroup_cfa(d, blocks, "_one_group", "configural")
+    model = _Model(blocks, 1, "configural")
+    x = fit.params.set_index("param")["estimate"].reindex(model.names).to_numpy()
+    lam, phi, theta, nu, _ = model.matrices(x, 0)
+    return {
+        "lam": lam,
+        "phi": phi,
+        "theta": theta,
+        "nu": nu,
+        "items": model.items,
+        "factors": model.factors,
+        "chi2": fit.chi2,
+        "df": fit.df,
+        "converged": fit.converged,
+    }

@@ -67,6 +67,8 @@ class SimulationConfig:
     factor_correlation_matrix: list[list[float]] | None = None
     loading_low: float = 0.65
     loading_high: float = 0.85
+    # Factor-specific loading ranges (code -> [low, high]) replace the common range for those factors.
+    loading_by_factor: dict[str, list[float]] = field(default_factory=dict)
     performance_loading_low: float = 0.75
     performance_loading_high: float = 0.88
     main_effects: dict[str, float] = field(default_factory=_default_main_effects)
@@ -152,6 +154,15 @@ SCENARIOS: dict[str, dict] = {
         "performance_loading_low": 0.55,
         "performance_loading_high": 0.70,
     },
+    # Two pairs with the same latent coupling, measured with different reliability: positioning and supply
+    # chain by strong items, technology and compliance by weak ones. Observed-score couplings shrink the
+    # second pair more; a latent estimator should find them equal.
+    "unequal_reliability": {
+        "couplings": {"MI*SC": 0.20, "TP*RC": 0.20},
+        "loading_by_factor": {"MI": [0.85, 0.90], "SC": [0.85, 0.90], "TP": [0.55, 0.65], "RC": [0.55, 0.65]},
+        "delta_balance_large": 0.0,
+        "delta_focus_sme": 0.0,
+    },
     # One supply-chain item reads higher in large firms at the same factor level (scalar non-invariance).
     "noninvariant_item": {"noninvariant_items": {"SC12": 0.8}},
 }
@@ -232,6 +243,7 @@ class LatentWorld:
     perf_loadings: dict[str, np.ndarray]
     perf_std: np.ndarray
     method: np.ndarray | None
+    perf_sd: np.ndarray  # SD of latent performance before standardising (per sample)
 
 
 def _draw_profile(rng: np.random.Generator, shape: tuple[int, ...], cfg: SimulationConfig) -> dict[str, np.ndarray]:
@@ -278,8 +290,9 @@ def _draw_items(
     items: dict[str, np.ndarray] = {}
     loadings: dict[str, np.ndarray] = {}
     for j, code in enumerate(inst.factor_codes):
+        low, high = cfg.loading_by_factor.get(code, (cfg.loading_low, cfg.loading_high))
         for item_id in inst.factor_items[code]:
-            lam = np.round(rng.uniform(cfg.loading_low, cfg.loading_high, size=reps), 3)
+            lam = np.round(rng.uniform(low, high, size=reps), 3)
             reverse = inst.items[item_id].reverse
             if reverse:
                 lam = lam * cfg.reverse_loading_ratio
@@ -300,7 +313,7 @@ def _draw_items(
 def _performance(
     rng: np.random.Generator, eta: np.ndarray, profile: dict[str, np.ndarray], cfg: SimulationConfig, codes
 ) -> np.ndarray:
-    """Latent performance, standardised within each sample: main effects, couplings, size paths, controls."""
+    """Latent performance (not yet standardised): main effects, couplings, size paths, controls, noise."""
     beta = np.array([cfg.main_effects.get(c, 0.0) for c in codes])
     perf = eta @ beta
     for a, b, g in _pairs_from_config(cfg.couplings, codes):
@@ -319,7 +332,7 @@ def _performance(
         + ce["mature"] * (profile["stage"] == "mature")
     )
     perf += cfg.noise_sd * rng.standard_normal(large.shape)
-    return (perf - perf.mean(axis=-1, keepdims=True)) / perf.std(axis=-1, keepdims=True)
+    return perf
 
 
 def _draw_performance_items(
@@ -365,10 +378,14 @@ def draw_latent_world(
     eta, phi = _draw_factors(rng, profile, cfg, codes)
     method = rng.standard_normal(shape) if cfg.method_loading > 0 else None
     items, loadings = _draw_items(rng, eta, profile, method, cfg, inst)
-    perf_std = _performance(rng, eta, profile, cfg, codes)
+    perf = _performance(rng, eta, profile, cfg, codes)
+    perf_sd = perf.std(axis=-1, keepdims=True)
+    perf_std = (perf - perf.mean(axis=-1, keepdims=True)) / perf_sd
     perf_items, perf_loadings = _draw_performance_items(rng, perf_std, method, cfg, inst)
     items.update(perf_items)
-    return LatentWorld({**profile, **extra}, eta, phi, items, loadings, perf_loadings, perf_std, method)
+    return LatentWorld(
+        {**profile, **extra}, eta, phi, items, loadings, perf_loadings, perf_std, method, perf_sd[..., 0]
+    )
 
 
 def _check_config(cfg: SimulationConfig) -> None:
@@ -496,6 +513,12 @@ def _truth(cfg: SimulationConfig, world: LatentWorld, codes: list[str], dirt: di
         "performance_loadings_latent": {i: float(v) for i, v in world.perf_loadings.items()},
         "main_effects": {c: float(cfg.main_effects.get(c, 0.0)) for c in codes},
         "couplings": {f"{a}*{b}": g for a, b, g in _pairs_from_config(cfg.couplings, codes)},
+        # Performance is standardised after it is drawn: a coupling gamma is gamma / SD in the units of the
+        # standardised outcome, the units every estimator of the book reports (per SD of both factors).
+        "performance_sd_latent": round(float(world.perf_sd), 6),
+        "couplings_per_sd_performance": {
+            f"{a}*{b}": round(g / float(world.perf_sd), 6) for a, b, g in _pairs_from_config(cfg.couplings, codes)
+        },
         "strongest_coupling": max(cfg.couplings, key=cfg.couplings.get) if cfg.couplings else None,
         "method_factor": {"loading": cfg.method_loading, "reverse_loading_ratio": cfg.reverse_loading_ratio},
         "noninvariant_items": dict(cfg.noninvariant_items),
@@ -629,8 +652,13 @@ def truth_tables(truth: dict, instrument: Instrument | None = None) -> dict[str,
             "beta": [truth["main_effects"][c] for c in order],
         }
     )
+    per_sd = truth.get("couplings_per_sd_performance", {})
     couplings = pd.DataFrame(
-        [{"pair": k.replace("*", " x "), "gamma": v} for k, v in truth["couplings"].items()], columns=["pair", "gamma"]
+        [
+            {"pair": k.replace("*", " x "), "gamma": v, "gamma_per_sd_performance": per_sd.get(k, float("nan"))}
+            for k, v in truth["couplings"].items()
+        ],
+        columns=["pair", "gamma", "gamma_per_sd_performance"],
     )
     lat, obs = truth["loadings_latent"], truth["loadings_observed_implied"]
     loadings = pd.DataFrame(

@@ -25,6 +25,7 @@ def coupling_chapter(cfg: RunConfig) -> ChapterResult:
         a.scores, a.y, a.controls, n_boot=cfg.n_boot, seed=cfg.seed, coverage=1 - cfg.alpha
     )
     _rank_section(r, ranks)
+    _latent_section(r, ranks, st, cfg)
     pairs = models.fit_all_pairs(
         a.indices,
         a.scores,
@@ -121,6 +122,77 @@ def _rank_section(r: ChapterResult, ri: models.RankInference) -> None:
         t,
         ri.coverage,
         alt="The 21 coupling coefficients of the joint model with 95% intervals, largest first.",
+    )
+
+
+def _latent_section(r: ChapterResult, ri: models.RankInference, st, cfg: RunConfig) -> None:
+    """The joint model for the constructs (2S-PA) beside the observed-score joint model."""
+    from cbec.stats.latent import latent_interaction_model
+
+    a, inst = st.analysis, st.instrument
+    lat = latent_interaction_model(
+        st.clean, ms.factor_blocks(inst), inst.performance_item_ids, a.controls, level=1 - cfg.alpha, seed=cfg.seed
+    )
+    t = lat["table"]
+    r.table(
+        "latent",
+        t[
+            [
+                "factor_a",
+                "factor_b",
+                "method",
+                "estimate",
+                "std_error",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "p_holm",
+                "rank",
+                "rank_low",
+                "rank_high",
+            ]
+        ],
+        "Couplings of the constructs (2S-PA, corrected for measurement error)",
+        save=True,
+    )
+    obs = ri.table.set_index(["factor_a", "factor_b"])
+    side = t.set_index(["factor_a", "factor_b"])
+    both = (
+        pd.DataFrame(
+            {
+                "observed": obs["estimate"],
+                "observed_rank": obs["rank"],
+                "observed_rank_set": [f"{lo}–{hi}" for lo, hi in zip(obs["rank_low"], obs["rank_high"], strict=True)],
+                "latent": side["estimate"],
+                "latent_ci_low": side["ci_low"],
+                "latent_ci_high": side["ci_high"],
+                "latent_rank": side["rank"],
+                "latent_rank_set": [f"{lo}–{hi}" for lo, hi in zip(side["rank_low"], side["rank_high"], strict=True)],
+            }
+        )
+        .reset_index()
+        .sort_values("latent_rank")
+    )
+    r.table(
+        "observed_vs_latent",
+        both,
+        "The 21 couplings on observed scores and on the constructs, ranked by the latent estimate",
+        save=False,
+    )
+    verdict = models.rank_verdict(t)
+    rel = lat["reliability"].drop("PERF")
+    top = t.sort_values("estimate", ascending=False).iloc[0]
+    shrink = (obs["estimate"].abs().sum() / side["estimate"].abs().sum()) if side["estimate"].abs().sum() else 1.0
+    r.value(
+        c_latent_verdict=verdict["text"],
+        c_latent_top=verdict["top_pair"],
+        c_latent_top_est=top["estimate"],
+        c_latent_top_lo=top["ci_low"],
+        c_latent_top_hi=top["ci_high"],
+        c_latent_same_top="the same pair" if verdict["top_pair"] == ri.verdict["top_pair"] else "a different pair",
+        c_rel_min=float(rel.min()),
+        c_rel_max=float(rel.max()),
+        c_shrink=float(shrink),
     )
 
 
