@@ -61,6 +61,10 @@ def wjx_table(df: pd.DataFrame, inst: Instrument, lang: str = "zh") -> pd.DataFr
     out[f"{q}({att[lang]})"] = (
         df[inst.attention_id].map(lambda v: labels.get(int(v)) if pd.notna(v) else None).to_numpy()
     )
+    if inst.marker_id and inst.marker_id in df.columns:
+        out[f"{q}({inst.raw['marker'][lang]})"] = (
+            df[inst.marker_id].map(lambda v: labels.get(int(v)) if pd.notna(v) else None).to_numpy()
+        )
     return out
 
 
@@ -114,6 +118,14 @@ def write_qualtrics_csv(df, inst, path: Path) -> Path:
     att = inst.raw["attention_check"]
     tags.append(f"Q{q}"), texts.append(att["en"]), imports.append(json.dumps({"ImportId": f"QID{q}"}))
     cols.append(df[inst.attention_id].to_numpy())
+    if inst.marker_id and inst.marker_id in df.columns:
+        q += 1
+        (
+            tags.append(f"Q{q}"),
+            texts.append(inst.raw["marker"]["en"]),
+            imports.append(json.dumps({"ImportId": f"QID{q}"})),
+        )
+        cols.append(df[inst.marker_id].to_numpy())
     body = pd.DataFrame(dict(zip(tags, cols, strict=False)))
     head = pd.DataFrame([texts, imports], columns=tags)
     pd.concat([head, body.astype(object)], ignore_index=True).to_csv(path, index=False)
@@ -231,4 +243,11 @@ def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.D
         .map(lambda v: "-3" if pd.isna(v) else (str(int(v)) if number else labels[int(v)]))
         .to_numpy()
     )
+    if inst.marker_id and inst.marker_id in df.columns:
+        mk = inst.raw["marker"]["zh"]
+        out[f"第{q}题({mk})" if number else f"{q}({mk})"] = (
+            df[inst.marker_id]
+            .map(lambda v: "(跳过)" if pd.isna(v) else (str(int(v)) if number else labels[int(v)]))
+            .to_numpy()
+        )
     return out

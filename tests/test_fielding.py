@@ -62,7 +62,9 @@ def test_import_text_parses_into_the_instrument(inst, lang):
     assert all(q["columns"] == labels for q in matrices)
     rows = [r for q in matrices for r in q["rows"]]
     items = [getattr(inst.items[i], lang) for i in inst.factor_item_ids + inst.performance_item_ids]
-    assert [r for r in rows if r != inst.raw["attention_check"][lang]] == items
+    extra = {inst.raw["attention_check"][lang], inst.raw["marker"][lang]}
+    assert [r for r in rows if r not in extra] == items
+    assert rows.count(inst.raw["marker"][lang]) == 1
     assert rows.count(inst.raw["attention_check"][lang]) == 1
     for f in inst.fields:
         if f.kind == "category" and not f.derived:  # size class is derived, not asked

@@ -82,4 +82,14 @@ def test_malformed_instrument_rejected(tmp_path, inst):
 
 def test_data_dictionary_covers_every_column(inst):
     dd = inst.data_dictionary()
-    assert list(dd["column"]) == [f.id for f in inst.fields] + list(inst.items) + [inst.attention_id]
+    assert list(dd["column"]) == [f.id for f in inst.fields] + list(inst.items) + [inst.attention_id, "MV1"]
+    assert list(dd["column"]) == inst.columns
+
+
+def test_the_marker_is_optional(tmp_path, inst):
+    raw = yaml.safe_load(inst.path.read_text(encoding="utf-8"))
+    del raw["marker"]
+    path = tmp_path / "no_marker.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    plain = load_instrument(path)
+    assert plain.marker_id is None and "MV1" not in plain.likert_ids and inst.marker_id == "MV1"

@@ -66,6 +66,11 @@ LABELS = {
     "latent_ci_high": "95% CI high (constructs)",
     "latent_rank": "rank (constructs)",
     "latent_rank_set": "rank set (constructs)",
+    "r_marker": "r with marker",
+    "r_unadjusted": "r with performance",
+    "r_adjusted": "r adjusted (Lindell–Whitney)",
+    "estimate_marker_partialled": "estimate, marker partialled out",
+    "outcome": "outcome",
 }
 
 

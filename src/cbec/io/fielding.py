@@ -10,7 +10,8 @@ the DSL syntax guide beside it); ``tests/test_fielding.py`` parses our text by t
 Why by hand: no library writes this format. The layout follows how the book reads a download: one
 matrix-scale question per factor whose rows are the items (a download heads them ``N(row text)``, matched to
 item ids by their text), the profile questions as single-choice or fill-in questions, the sales channels as
-one multi-select question, the attention check as a row among the items.
+one multi-select question, the attention check as a row among the items and the common-method marker (when
+the instrument has one) as a row among the performance statements.
 """
 
 from __future__ import annotations
@@ -99,5 +100,8 @@ def wjx_import_text(inst: Instrument, lang: str = "zh") -> str:
         lines += _matrix(n, getattr(fac, lang), rows, scale)
     perf = inst.raw["performance"]
     n += 1
-    lines += [_PAGE, "", *_matrix(n, perf[lang], [getattr(it, lang) for it in inst.performance_items], scale)]
+    rows = [getattr(it, lang) for it in inst.performance_items]
+    if inst.marker_id:  # the marker sits among the last statements, as any other would
+        rows.append(inst.raw["marker"][lang])
+    lines += [_PAGE, "", *_matrix(n, perf[lang], rows, scale)]
     return "\n".join(lines).rstrip() + "\n"

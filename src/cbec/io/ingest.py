@@ -220,6 +220,9 @@ def _text_index(inst: Instrument) -> dict[str, str]:
     att = inst.raw["attention_check"]
     out[_norm_text(att["zh"])] = inst.attention_id
     out[_norm_text(att["en"])] = inst.attention_id
+    if inst.marker_id:
+        out[_norm_text(inst.raw["marker"]["zh"])] = inst.marker_id
+        out[_norm_text(inst.raw["marker"]["en"])] = inst.marker_id
     for f in inst.fields:
         out[_norm_text(f.zh)] = f.id
         out[_norm_text(f.en)] = f.id

@@ -89,6 +89,7 @@ class Instrument:
     attention_id: str
     attention_expected: int
     fields: tuple[Field, ...]
+    marker_id: str | None = None  # the common-method marker item, when the questionnaire has one
 
     # -- item lists ---------------------------------------------------------------------------
     @property
@@ -122,8 +123,12 @@ class Instrument:
 
     @property
     def likert_ids(self) -> list[str]:
-        """All columns answered on the Likert scale, attention check included."""
-        return [*self.factor_item_ids, *self.performance_item_ids, self.attention_id]
+        """All columns answered on the Likert scale, attention check (and marker item, if any) included."""
+        return [*self.factor_item_ids, *self.performance_item_ids, self.attention_id, *self.marker_ids]
+
+    @property
+    def marker_ids(self) -> list[str]:
+        return [self.marker_id] if self.marker_id else []
 
     @property
     def reverse_items(self) -> list[str]:
@@ -238,6 +243,19 @@ class Instrument:
                 "block": "attention",
             }
         )
+        if self.marker_id:
+            mk = self.raw["marker"]
+            rows.append(
+                {
+                    "column": self.marker_id,
+                    "type": f"likert 1–{k} (common-method marker)",
+                    "allowed": f"1–{k}",
+                    "required": False,
+                    "label_en": mk["en"],
+                    "label_zh": mk["zh"],
+                    "block": "marker",
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -342,6 +360,7 @@ def _parse(path: Path, raw) -> Instrument:
         attention_id=att["id"],
         attention_expected=int(att["expected"]),
         fields=fields,
+        marker_id=(raw.get("marker") or {}).get("id"),
     )
     _check(inst)
     return inst

@@ -439,6 +439,32 @@ def _objective_outcomes(
     }
 
 
+def _draw_marker(cfg: SimulationConfig, world: LatentWorld) -> np.ndarray:
+    """Answers to the common-method marker: nothing but the respondent's acquiescence and noise.
+
+    Drawn from a generator of its own (seeded ``[seed, 1]``), so adding the marker to a questionnaire leaves
+    every other simulated answer as it was."""
+    rng = np.random.default_rng([cfg.seed, 1])
+    m = cfg.method_loading
+    latent = np.sqrt(1 - m**2) * rng.standard_normal(world.perf_std.shape)
+    if world.method is not None:
+        latent = latent + m * world.method
+    return _cut(latent, CATEGORY_SHARES)
+
+
+def _plant_marker_dirt(df: pd.DataFrame, picked: dict, clean_rows: np.ndarray, cfg: SimulationConfig, inst) -> int:
+    """The dirty rows answer the marker as they answer everything else (own generator, ``[seed, 2]``)."""
+    rng = np.random.default_rng([cfg.seed, 2])
+    col = inst.marker_id
+    df.loc[picked["speeder"], col] = rng.integers(1, inst.likert_points + 1, size=len(picked["speeder"]))
+    df.loc[picked["straightliner"], col] = df.loc[picked["straightliner"], inst.factor_item_ids[0]].to_numpy()
+    heavy = picked["heavy_missing"]
+    df.loc[heavy[rng.random(len(heavy)) < cfg.heavy_missing_rate], col] = pd.NA
+    scattered = clean_rows[rng.random(len(clean_rows)) < cfg.missing_cell_rate]
+    df.loc[scattered, col] = pd.NA
+    return int(len(scattered))
+
+
 def _survey_frame(
     rng: np.random.Generator, world: LatentWorld, outcomes: dict[str, np.ndarray], cfg: SimulationConfig, inst
 ) -> pd.DataFrame:
@@ -490,6 +516,8 @@ def simulate_survey(
     rng = np.random.default_rng(cfg.seed)
     codes = inst.factor_codes
     world = draw_latent_world(cfg, inst, rng)
+    if inst.marker_id:
+        world.items[inst.marker_id] = _draw_marker(cfg, world)
     df = _survey_frame(rng, world, _objective_outcomes(rng, world, cfg, codes), cfg, inst)
     truth_dirt: dict[str, list[str]] = {}
     if cfg.dirt:
@@ -560,12 +588,15 @@ def _add_dirt(
     mask = rng.random((len(clean_rows), len(likert))) < cfg.missing_cell_rate
     for j, col in enumerate(likert):
         df.loc[clean_rows[mask[:, j]], col] = pd.NA
+    marker_missing = _plant_marker_dirt(df, picked, clean_rows, cfg, inst) if inst.marker_id else 0
     df, duplicates = _plant_duplicates(df, clean_rows, cfg, rng)
 
     ids = df["respondent_id"]
     truth = {kind: sorted(ids.iloc[rows].tolist()) for kind, rows in picked.items()}
     truth["duplicates"] = duplicates
     truth["item_missing_cells"] = int(mask.sum())
+    if inst.marker_id:
+        truth["marker_missing_cells"] = marker_missing
     return df, truth
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cbec.stats import coupling as cpl
@@ -26,6 +27,8 @@ def coupling_chapter(cfg: RunConfig) -> ChapterResult:
     )
     _rank_section(r, ranks)
     _latent_section(r, ranks, st, cfg)
+    _objective_outcomes_section(r, st, cfg)
+    _method_variance_section(r, ranks, st, cfg)
     pairs = models.fit_all_pairs(
         a.indices,
         a.scores,
@@ -193,6 +196,99 @@ def _latent_section(r: ChapterResult, ri: models.RankInference, st, cfg: RunConf
         c_rel_min=float(rel.min()),
         c_rel_max=float(rel.max()),
         c_shrink=float(shrink),
+    )
+
+
+#: Outcomes the survey measures in numbers, besides the perceived-performance scale.
+OBJECTIVE_OUTCOMES = {"revenue_growth_pct": "revenue growth", "net_margin_pct": "net margin"}
+
+
+def _objective_outcomes_section(r: ChapterResult, st, cfg: RunConfig) -> None:
+    """The joint model again with each objective outcome in place of perceived performance: a coupling
+    *survives* a change of outcome when its interval excludes zero with the same sign under that outcome."""
+    a, clean = st.analysis, st.clean
+    outcomes = {"perceived performance": a.y}
+    for col, label in OBJECTIVE_OUTCOMES.items():
+        if col in clean.columns and clean[col].notna().sum() >= 30:
+            v = clean[col].astype(float)
+            outcomes[label] = (v - v.mean()) / v.std(ddof=1)
+    rows = []
+    for label, y in outcomes.items():
+        keep = y.notna()
+        t = models.joint_interaction_model(a.scores[keep], y[keep], a.controls[keep], level=1 - cfg.alpha)
+        rows.append(t.assign(outcome=label, n=int(keep.sum())))
+    long = pd.concat(rows, ignore_index=True)[
+        ["outcome", "n", "factor_a", "factor_b", "estimate", "ci_low", "ci_high", "p_value", "p_holm", "rank"]
+    ]
+    r.table("objective_outcomes", long, "The joint coupling model with each outcome (standardised)", save=True)
+    base = long[long["outcome"] == "perceived performance"].set_index(["factor_a", "factor_b"])
+    wide = []
+    for (fa, fb), row in base.sort_values("rank").head(6).iterrows():
+        entry = {"factor_a": fa, "factor_b": fb, "perceived performance": row["estimate"]}
+        for label in outcomes:
+            if label == "perceived performance":
+                continue
+            o = long[(long["outcome"] == label) & (long["factor_a"] == fa) & (long["factor_b"] == fb)].iloc[0]
+            entry[label] = o["estimate"]
+            entry[f"{label} survives"] = bool(
+                np.sign(o["estimate"]) == np.sign(row["estimate"]) and (o["ci_low"] > 0 or o["ci_high"] < 0)
+            )
+        wide.append(entry)
+    r.table(
+        "objective_outcomes_top",
+        pd.DataFrame(wide),
+        "The six largest couplings of perceived performance under the objective outcomes",
+        save=False,
+    )
+    n_obj = len(outcomes) - 1
+    r.value(c_n_objective=n_obj)
+
+
+def _method_variance_section(r: ChapterResult, ri: models.RankInference, st, cfg: RunConfig) -> None:
+    """The marker item: Lindell–Whitney-adjusted correlations and the joint model with the marker partialled out."""
+    from cbec.stats.method_variance import lindell_whitney, marker_partialled_joint_model
+
+    a, clean, inst = st.analysis, st.clean, st.instrument
+    marker = inst.marker_id
+    if not marker or marker not in clean.columns or clean[marker].notna().sum() < 30:
+        r.value(c_marker_sentence="This questionnaire has no marker item, so the marker checks are not run.")
+        r.table("marker_correlations", pd.DataFrame(columns=["factor"]), "No marker item", save=False)
+        r.table("marker_corrected_top", pd.DataFrame(columns=["factor_a"]), "No marker item", save=False)
+        return
+    lw, r_m = lindell_whitney(a.scores, a.y, clean[marker])
+    r.table(
+        "marker_correlations", lw, "Each factor's correlation with performance, before and after the marker adjustment"
+    )
+    part = marker_partialled_joint_model(a.scores, a.y, a.controls, clean[marker], level=1 - cfg.alpha)
+    plain = ri.table.set_index(["factor_a", "factor_b"])
+    part = part.set_index(["factor_a", "factor_b"])
+    both = pd.DataFrame(
+        {
+            "estimate": plain["estimate"],
+            "estimate_marker_partialled": part["estimate"],
+            "ci_low": part["ci_low"],
+            "ci_high": part["ci_high"],
+            "p_holm": part["p_holm"],
+            "rank": part["rank"],
+        }
+    ).reset_index()
+    r.table(
+        "marker_corrected", both, "The joint model's couplings with the marker partialled out of scores and outcome"
+    )
+    r.table(
+        "marker_corrected_top",
+        both.sort_values("estimate", ascending=False).head(6),
+        "The six largest couplings with and without the marker partialled out",
+        save=False,
+    )
+    r.value(
+        c_marker_sentence=(
+            f"The marker's smallest positive correlation with the factors and performance is {r_m:.3f}; "
+            f"after the adjustment the factors' correlations with performance change by at most "
+            f"{(lw['r_unadjusted'] - lw['r_adjusted']).abs().max():.3f}, and partialling the marker out "
+            f"moves the couplings of the joint model by at most "
+            f"{(both['estimate'] - both['estimate_marker_partialled']).abs().max():.3f}."
+        )
     )
 
 
