@@ -6,6 +6,7 @@ import pandas as pd
 
 from cbec.io.safe_text import md_text
 from cbec.stats import measurement as ms
+from cbec.study import groups
 from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
 from cbec.study.simulate import load_ground_truth
 
@@ -18,6 +19,10 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
     blocks = ms.factor_blocks(inst)
     cfa = ms.fit_cfa(clean, blocks)
     cfa2 = ms.fit_cfa(clean, blocks, second_order="CBEC")
+    # Saved here as measurement_invariance.csv; the size-paths chapter, whose comparisons it licenses,
+    # shows it first.
+    inv = groups.measurement_invariance(clean, blocks)
+    r_inv = inv[["grouping", *[c for c in inv.columns if c != "grouping"]]]
     rel = ms.reliability_table(clean, cfa, inst.subdimension_items)
     htmt = ms.htmt(clean, blocks)
     adequacy = ms.sampling_adequacy(clean[inst.factor_item_ids])
@@ -29,6 +34,7 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
     )
     indices = st.analysis.indices
     r = ChapterResult("measurement")
+    r.table("invariance", r_inv, "Measurement invariance by grouping (shown in the size-paths chapter)")
     r.table(
         "adequacy",
         pd.DataFrame(

@@ -27,6 +27,7 @@ def _invariance_section(r: ChapterResult, clean: pd.DataFrame, st) -> dict[str, 
         "measurement_invariance",
         table[["grouping", *[c for c in table.columns if c != "grouping"]]],
         "Measurement invariance by grouping: configural, metric (equal loadings), scalar (equal intercepts)",
+        save=False,  # the measurement chapter saves the same table as measurement_invariance.csv
     )
     reached = groups.invariance_reached(table)
     sentences = []
