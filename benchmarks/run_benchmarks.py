@@ -10,7 +10,8 @@ target is reported with ``met: false``, never hidden; the book's performance app
 - scale: read + validate + factor scores + all 21-pair models for 10^3 ... 10^6 simulated firms, each size in
   its own process (wall time, peak resident memory), and the growth exponent of time in n;
 - cbec run: cold (empty output folder) and warm (nothing changed) on the shipped survey;
-- Dask: the power grid on a two-worker LocalCluster against the same grid in one process.
+- Dask: the power grid on a two-worker LocalCluster against the same grid in one process;
+- PLS-SEM: one estimate and 5,000 bootstrap resamples, beside seminr's Python port when it is installed.
 """
 
 from __future__ import annotations
@@ -136,6 +137,42 @@ def power_comparison(inst) -> dict:
     return {"batched_seconds": round(batched, 2), "one_at_a_time_seconds_scaled": round(loop, 1)}
 
 
+def pls_comparison(inst, clean) -> dict:
+    """PLS-SEM of the seven factors and performance on 600 firms: one estimate, and 5,000 bootstrap resamples
+    batched; beside them seminr's Python port (GPL-3, installed for the tests) on the same model, when present."""
+    from cbec.stats.pls import pls_bootstrap, pls_sem
+
+    blocks = {**ms.factor_blocks(inst), "PERF": inst.performance_item_ids}
+    paths = {"PERF": list(ms.factor_blocks(inst))}
+    one, _ = measure(lambda: pls_sem(clean, blocks, paths))
+    t0 = time.perf_counter()
+    pls_bootstrap(clean, blocks, paths, n_boot=5000)
+    boot = time.perf_counter() - t0
+    out = {"estimate_seconds": round(one, 4), "bootstrap_5000_seconds": round(boot, 2)}
+    try:
+        import seminr as sp
+    except ImportError:
+        out["seminr_py"] = "not installed"
+        return out
+    mm = sp.constructs(*(sp.composite(c, items) for c, items in blocks.items()))
+    sm = sp.relationships(sp.paths(list(ms.factor_blocks(inst)), "PERF"))
+    data = clean[[i for ids in blocks.values() for i in ids]].astype(float)
+    t0 = time.perf_counter()
+    model = sp.estimate_pls(data, mm, sm)
+    t_est = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sp.bootstrap_model(model, nboot=500, seed=1)
+    t_boot = (time.perf_counter() - t0) * 10
+    out.update(
+        seminr_py_version=metadata.version("seminr"),
+        seminr_py_estimate_seconds=round(t_est, 4),
+        seminr_py_bootstrap_5000_seconds_scaled=round(t_boot, 1),
+        bootstrap_speedup_vs_seminr_py=round(t_boot / boot, 1),
+    )
+    print(f"PLS: estimate {one:.4f} s, 5000 resamples {boot:.2f} s; seminr-py {t_est:.3f} s, ~{t_boot:.0f} s")
+    return out
+
+
 def scale_curve() -> dict:
     child = str(Path(__file__).parent / "scale_child.py")
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -211,6 +248,8 @@ def targets(r: dict) -> list[dict]:
         ),
         ("bootstrap 21 pairs x 2,000, speed-up", "x", ">=", 50, r["bootstrap"]["bootstrap_speedup_vs_statsmodels"]),
         ("power study, 1,600 surveys", "s", "<=", 10, r["power_study"]["batched_seconds"]),
+        ("PLS-SEM estimate, 7 factors, 600 firms", "s", "<=", 0.1, r["pls"]["estimate_seconds"]),
+        ("PLS-SEM 5,000 bootstrap resamples", "s", "<=", 10, r["pls"]["bootstrap_5000_seconds"]),
         ("10^6 firms: validate, score, 21 pair models", "s", "<=", 60, big and big["seconds"]),
         ("10^6 firms: peak memory", "GB", "<=", 4, big and round(big["peak_rss_mb"] / 1024, 2)),
     ]
@@ -233,6 +272,7 @@ def main() -> None:
         results["steps"][name].update(target_seconds=target, met=results["steps"][name]["seconds"] <= target)
     results["bootstrap"] = bootstrap_comparison(inst, clean)
     results["power_study"] = power_comparison(inst)
+    results["pls"] = pls_comparison(inst, clean)
     if not args.quick:
         results["scale"] = scale_curve()
         results["cbec_run"] = run_timings()

