@@ -34,9 +34,10 @@ CHAPTER_SETTINGS: dict[str, tuple[str, ...]] = {
     "claims": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot"),
     "cases": (),
     "interviews": ("instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path"),
+    "pls": ("instrument_path", "normalisation", "seed", "alpha", "n_boot"),
 }
 #: Chapters that read the validated survey.
-READS_SURVEY = {"data_quality", "measurement", "coupling", "size_paths", "claims", "interviews"}
+READS_SURVEY = {"data_quality", "measurement", "coupling", "size_paths", "claims", "interviews", "pls"}
 PROCESSED_FILES = ("clean.parquet", "quarantine.parquet", "report.json")
 
 

@@ -71,6 +71,17 @@ LABELS = {
     "r_adjusted": "r adjusted (Lindell–Whitney)",
     "estimate_marker_partialled": "estimate, marker partialled out",
     "outcome": "outcome",
+    "regression_mean_scores": "regression (mean scores)",
+    "pls": "PLS",
+    "pls_bca_low": "PLS BCa low",
+    "pls_bca_high": "PLS BCa high",
+    "plsc": "PLSc",
+    "rho_a": "ρ_A",
+    "regression": "regression (mean scores)",
+    "regression_rank_set": "rank set (regression)",
+    "pls_two_stage": "PLS two-stage",
+    "pls_rank_set": "rank set (PLS)",
+    "latent_2spa": "constructs (2S-PA)",
 }
 
 

@@ -8,7 +8,17 @@ from collections.abc import Iterator, Mapping
 from cbec.study.chapters.base import ChapterResult, RunConfig, Study, load_study
 
 #: Chapter name (also the prefix of its result files) -> the module defining ``<name>_chapter``.
-_NAMES = ("simulated_data", "data_quality", "measurement", "coupling", "size_paths", "claims", "cases", "interviews")
+_NAMES = (
+    "simulated_data",
+    "data_quality",
+    "measurement",
+    "coupling",
+    "size_paths",
+    "claims",
+    "cases",
+    "interviews",
+    "pls",
+)
 
 
 class _Chapters(Mapping):
