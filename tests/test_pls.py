@@ -130,3 +130,43 @@ def test_seven_factor_model_equals_seminrs_python_port(inst, shipped_sample):
     for c in ms.factor_blocks(inst):
         assert ours.paths.loc[c, "PERF"] == pytest.approx(model.path_coef.get(c, "PERF"), abs=1e-6)
     assert ours.r2.loc["Rsq", "PERF"] == pytest.approx(model.r_squared.get("Rsq", "PERF"), abs=1e-6)
+
+
+def _two_groups(seed: int, b2: float, swap_weights: bool, n: int = 400):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g, b in (("a", 0.5), ("b", b2)):
+        f = rng.normal(size=n)
+        y = b * f + rng.normal(scale=np.sqrt(1 - b**2), size=n)
+        lam = (0.9, 0.8, 0.2) if (g == "a" or not swap_weights) else (0.2, 0.8, 0.9)
+        d = {f"x{i}": lam[i] * f + rng.normal(scale=np.sqrt(1 - lam[i] ** 2), size=n) for i in range(3)}
+        d |= {f"y{i}": 0.85 * y + rng.normal(scale=0.53, size=n) for i in range(3)}
+        rows.append(pd.DataFrame(d).assign(group=g))
+    return pd.concat(rows, ignore_index=True)
+
+
+SMALL = ({"X": ["x0", "x1", "x2"], "Y": ["y0", "y1", "y2"]}, {"Y": ["X"]})
+
+
+def test_mga_group_estimates_are_each_groups_own_fit_and_find_a_planted_difference():
+    from cbec.stats.pls import pls_mga
+
+    data = _two_groups(1, b2=0.0, swap_weights=False)
+    out = pls_mga(data, *SMALL, data["group"], n_perm=500, seed=2).iloc[0]
+    for g in ("a", "b"):
+        own = pls_sem(data[data["group"] == g], *SMALL).paths.loc["X", "Y"]
+        assert out[f"group_{g}"] == pytest.approx(own, abs=1e-8)
+    assert out["p_value"] < 0.01
+    same = _two_groups(3, b2=0.5, swap_weights=False)
+    assert pls_mga(same, *SMALL, same["group"], n_perm=500, seed=2).iloc[0]["p_value"] > 0.05
+
+
+def test_micom_flags_a_composite_built_differently_and_passes_an_equal_one():
+    from cbec.stats.pls import micom
+
+    equal = _two_groups(4, b2=0.5, swap_weights=False)
+    m = micom(equal, *SMALL, equal["group"], n_perm=500, seed=5).set_index("construct")
+    assert m.loc["X", "compositional"] and m.loc["Y", "compositional"]
+    swapped = _two_groups(4, b2=0.5, swap_weights=True)
+    m = micom(swapped, *SMALL, swapped["group"], n_perm=500, seed=5).set_index("construct")
+    assert not m.loc["X", "compositional"] and m.loc["Y", "compositional"]

@@ -82,6 +82,18 @@ LABELS = {
     "pls_two_stage": "PLS two-stage",
     "pls_rank_set": "rank set (PLS)",
     "latent_2spa": "constructs (2S-PA)",
+    "c_quantile": "permutation 5% quantile of c",
+    "compositional": "compositional invariance",
+    "mean_diff": "mean difference",
+    "mean_low": "permutation low",
+    "mean_high": "permutation high",
+    "log_var_diff": "log variance ratio",
+    "var_low": "permutation low (var)",
+    "var_high": "permutation high (var)",
+    "equal_mean": "equal means",
+    "equal_var": "equal variances",
+    "level": "invariance",
+    "difference": "difference",
 }
 
 

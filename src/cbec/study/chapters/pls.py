@@ -7,7 +7,7 @@ import pandas as pd
 from cbec.stats import measurement as ms
 from cbec.stats import models
 from cbec.stats.latent import latent_interaction_model
-from cbec.stats.pls import pls_bootstrap, pls_sem
+from cbec.stats.pls import micom, pls_bootstrap, pls_mga, pls_sem
 from cbec.stats.ranks import rank_confidence_sets
 from cbec.stats.regression import fit_ols
 from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
@@ -48,6 +48,7 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
         reg_r2=float(reg.rsquared),
         pls_n_boot=int(max(cfg.n_boot, 999)),
     )
+    _size_groups(r, clean, blocks, structure, cfg)
     couplings = _couplings(pls, a, st, cfg, factors)
     r.table("couplings", couplings, "The 21 couplings under three estimators, with rank sets", save=True)
     top = {m: couplings.sort_values(m, ascending=False).iloc[0] for m in ("regression", "pls_two_stage", "latent_2spa")}
@@ -58,6 +59,29 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
         else "different pairs",
     )
     return r
+
+
+def _size_groups(r: ChapterResult, clean: pd.DataFrame, blocks, structure, cfg: RunConfig) -> None:
+    """Large firms and SMEs the PLS way: MICOM first, then permutation multi-group analysis of the paths."""
+    if "size_class" not in clean.columns or clean["size_class"].nunique() != 2:
+        r.table("micom", pd.DataFrame(columns=["construct"]), "No size groups in this survey", save=False)
+        r.table("mga", pd.DataFrame(columns=["source"]), "No size groups in this survey", save=False)
+        r.value(pls_micom_sentence="The survey does not hold two size groups, so MICOM and MGA are not run.")
+        return
+    m = micom(clean, blocks, structure, clean["size_class"], n_perm=1000, seed=cfg.seed, alpha=cfg.alpha)
+    r.table("micom", m, "MICOM by size: compositional invariance, equal composite means and variances")
+    g = pls_mga(clean, blocks, structure, clean["size_class"], n_perm=1000, seed=cfg.seed)
+    g["p_holm"] = models.holm(g["p_value"])
+    r.table("mga", g, "Permutation multi-group analysis of the paths, large firms against SMEs (Holm across paths)")
+    comp = m[~m["compositional"]]["construct"].tolist()
+    r.value(
+        pls_micom_sentence=(
+            "Compositional invariance holds for every construct, so the paths of the two groups may be compared"
+            if not comp
+            else f"Compositional invariance fails for {', '.join(comp)}: their paths are not compared across groups"
+        ),
+        pls_mga_n_sig=int((g["p_holm"] < cfg.alpha).sum()),
+    )
 
 
 def _two_stage(pls, a, cfg: RunConfig, factors: list[str]) -> pd.DataFrame:
