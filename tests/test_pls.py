@@ -170,3 +170,30 @@ def test_micom_flags_a_composite_built_differently_and_passes_an_equal_one():
     swapped = _two_groups(4, b2=0.5, swap_weights=True)
     m = micom(swapped, *SMALL, swapped["group"], n_perm=500, seed=5).set_index("construct")
     assert not m.loc["X", "compositional"] and m.loc["Y", "compositional"]
+
+
+#: coefficients2.csv: product-indicator interactions Image x Expectation and Image x Value (factorial scheme)
+PATHS_PI = {"Image": 0.469968138194233, "Expectation": 0.133094364135397, "Value": 0.319057078134433,
+            "Image*Expectation": -0.140431984724806, "Image*Value": 0.0228263835399963}  # fmt: skip
+INTERACTION_PATHS = {"Satisfaction": ["Image", "Expectation", "Value", "Image*Expectation", "Image*Value"]}
+PAIRS = (("Image", "Expectation"), ("Image", "Value"))
+
+
+def test_product_indicator_interactions_as_seminr(mobi):
+    res = pls_sem(mobi, BLOCKS, INTERACTION_PATHS, scheme="factorial", interactions=PAIRS,
+                  interaction_method="product_indicator")  # fmt: skip
+    for src, value in PATHS_PI.items():
+        assert res.paths.loc[src, "Satisfaction"] == pytest.approx(value, abs=1e-6)
+
+
+def test_two_stage_interactions_as_seminrs_python_port(mobi):
+    sp = pytest.importorskip("seminr")
+    ours = pls_sem(mobi, BLOCKS, INTERACTION_PATHS, scheme="factorial", interactions=PAIRS)
+    mm = sp.constructs(
+        *(sp.composite(c, items) for c, items in BLOCKS.items()),
+        *(sp.interaction_term(a, b, method=sp.two_stage) for a, b in PAIRS),
+    )
+    sm = sp.relationships(sp.paths(INTERACTION_PATHS["Satisfaction"], "Satisfaction"))
+    model = sp.estimate_pls(mobi, mm, sm, inner_weights=sp.path_factorial)
+    for src in INTERACTION_PATHS["Satisfaction"]:
+        assert ours.paths.loc[src, "Satisfaction"] == pytest.approx(model.path_coef.get(src, "Satisfaction"), abs=1e-6)

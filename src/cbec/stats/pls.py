@@ -174,6 +174,8 @@ def pls_sem(
     modes: dict[str, str] | None = None,
     scheme: str = "path",
     consistent: bool = False,
+    interactions: tuple[tuple[str, str], ...] = (),
+    interaction_method: str = "two_stage",
 ) -> PLSResult:
     """Estimate a PLS path model (or, with ``consistent=True``, PLSc for the mode-A constructs).
 
@@ -192,6 +194,13 @@ def pls_sem(
         Inner weighting scheme (seminr's default is path weighting).
     consistent : bool
         Apply Dijkstra & Henseler's correction to paths, R² and loadings of mode-A constructs.
+    interactions : tuple of (iv, moderator)
+        Latent interactions, each a construct named ``"iv*moderator"`` that ``paths`` may use.
+    interaction_method : {"two_stage", "product_indicator"}
+        As seminr builds them: ``two_stage`` (Henseler & Chin 2010) multiplies the construct scores of a first
+        PLS run without the interactions into a single indicator; ``product_indicator`` uses every product of
+        the two blocks' standardised items as indicators (mode A). As in seminr, an interaction's path is per
+        unit of its raw product (its score is rescaled by the loading-weighted SD of its product items).
 
     Returns
     -------
@@ -210,6 +219,8 @@ def pls_sem(
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}")
+    if interactions:
+        data, blocks = _with_interactions(data, blocks, paths, modes, scheme, interactions, interaction_method)
     spec = _spec(blocks, paths, modes)
     d = data[spec.items].dropna()
     z, s = _correlation(d, spec.items)
@@ -228,6 +239,11 @@ def pls_sem(
                 wj = w[spec.blocks[c], j]
                 loadings[spec.blocks[c], j] = wj * np.sqrt(rho[j]) / (wj @ wj)
     pth, r2, adj_r2 = _structural(r[None], spec, len(d))
+    for j, c in enumerate(k):
+        if "*" in c:  # seminr's rescaling of an interaction's score: its path is per unit of the raw product
+            idx = spec.blocks[c]
+            lam = np.abs(loadings[idx, j])
+            pth[0, j, :] /= float((d[[spec.items[i] for i in idx]].std(ddof=1).to_numpy() * lam).sum() / lam.sum())
     endo = [c for j, c in enumerate(k) if spec.paths[:, j].any()]
     r2_frame = pd.DataFrame(
         [r2[0, [k.index(c) for c in endo]], adj_r2[0, [k.index(c) for c in endo]]],
@@ -246,6 +262,33 @@ def pls_sem(
         consistent=consistent,
         scheme=scheme,
     )
+
+
+def _with_interactions(data, blocks, paths, modes, scheme, interactions, method):
+    """The data and blocks with each interaction's indicators added (see :func:`pls_sem`)."""
+    if method not in ("two_stage", "product_indicator"):
+        raise ValueError("interaction_method must be 'two_stage' or 'product_indicator'")
+    data, blocks = data.copy(), dict(blocks)
+    if method == "two_stage":
+        main = {t: [x for x in src if "*" not in x] for t, src in paths.items()}
+        first = pls_sem(data, blocks, main, modes, scheme)
+        for iv, mod in interactions:
+            name = f"{iv}*{mod}"
+            data.loc[first.scores.index, f"{name}_intxn"] = first.scores[iv] * first.scores[mod]
+            blocks[name] = [f"{name}_intxn"]
+        return data, blocks
+    for iv, mod in interactions:
+        name = f"{iv}*{mod}"
+        a = data[blocks[iv]].astype(float)
+        b = data[blocks[mod]].astype(float)
+        a, b = (a - a.mean()) / a.std(ddof=1), (b - b.mean()) / b.std(ddof=1)
+        cols = []
+        for x in a.columns:
+            for y in b.columns:
+                data[f"{x}*{y}"] = a[x] * b[y]
+                cols.append(f"{x}*{y}")
+        blocks[name] = cols
+    return data, blocks
 
 
 def pls_bootstrap(
