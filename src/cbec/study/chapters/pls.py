@@ -7,7 +7,7 @@ import pandas as pd
 from cbec.stats import measurement as ms
 from cbec.stats import models
 from cbec.stats.latent import latent_interaction_model
-from cbec.stats.pls import micom, pls_bootstrap, pls_mga, pls_sem
+from cbec.stats.pls import htmt_bootstrap, micom, pls_bootstrap, pls_mga, pls_predict, pls_sem, structural_quality
 from cbec.stats.ranks import rank_confidence_sets
 from cbec.stats.regression import fit_ols
 from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
@@ -39,6 +39,9 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
             "rho_a": [float(plsc.rho_a[f]) for f in factors],
         }
     )
+    quality = structural_quality(clean, blocks, structure).set_index("source")
+    main["f2"] = [float(quality.loc[f, "f2"]) for f in factors]
+    main["vif"] = [float(quality.loc[f, "vif"]) for f in factors]
     r.table(
         "main_effects", main, "Main effects on performance: regression on mean scores, PLS (bootstrap BCa) and PLSc"
     )
@@ -47,6 +50,15 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
         plsc_r2=float(plsc.r2.loc["Rsq", "PERF"]),
         reg_r2=float(reg.rsquared),
         pls_n_boot=int(max(cfg.n_boot, 999)),
+    )
+    hb = htmt_bootstrap(clean, blocks, n_boot=max(cfg.n_boot, 999), seed=cfg.seed, level=1 - cfg.alpha)
+    r.table("htmt", hb, "HTMT of every pair of constructs with percentile bootstrap intervals")
+    pred = pls_predict(clean, blocks, structure, folds=10, seed=cfg.seed)
+    r.table("predict", pred, "PLSpredict: out-of-sample errors of PLS and of the linear benchmark, Q² against the mean")
+    r.value(
+        pls_htmt_max_high=float(hb["ci_high"].max()),
+        pls_predict_beats=int((pred["rmse_pls"] < pred["rmse_lm"]).sum()),
+        pls_predict_items=len(pred),
     )
     _size_groups(r, clean, blocks, structure, cfg)
     couplings = _couplings(pls, a, st, cfg, factors)
