@@ -455,6 +455,18 @@ def _fit_groups(x, member, iu, spec, scheme):
     return w, sd, r
 
 
+def _two_groups(data: pd.DataFrame, blocks, paths, group: pd.Series, what: str):
+    """The model spec, the rows used, their items, the two group labels and a 0/1 indicator of the first."""
+    spec = _spec(blocks, paths, None)
+    keep = data[spec.items].notna().all(axis=1) & group.notna()
+    x = data.loc[keep, spec.items].astype(float).to_numpy()
+    labels = pd.Series(group[keep]).astype(str).to_numpy()
+    levels = sorted(set(labels))
+    if len(levels) != 2:
+        raise ValueError(f"{what} compares two groups; {group.name or 'the grouping'} has {len(levels)}")
+    return spec, keep, x, levels, (labels == levels[0]).astype(float)
+
+
 def micom(
     data: pd.DataFrame,
     blocks: dict[str, list[str]],
@@ -481,14 +493,7 @@ def micom(
     DataFrame, one row per construct: ``c, c_quantile, compositional, mean_diff, mean_low, mean_high,
     equal_mean, log_var_diff, var_low, var_high, equal_var, level`` (``full``, ``partial`` or ``none``).
     """
-    spec = _spec(blocks, paths, None)
-    keep = data[spec.items].notna().all(axis=1) & group.notna()
-    x = data.loc[keep, spec.items].astype(float).to_numpy()
-    labels = pd.Series(group[keep]).astype(str).to_numpy()
-    levels = sorted(set(labels))
-    if len(levels) != 2:
-        raise ValueError(f"MICOM compares two groups; {group.name or 'the grouping'} has {len(levels)}")
-    g1 = (labels == levels[0]).astype(float)
+    spec, keep, x, levels, g1 = _two_groups(data, blocks, paths, group, "MICOM")
     iu = np.triu_indices(x.shape[1])
     xc = x - x.mean(axis=0)
 
@@ -564,14 +569,7 @@ def pls_mga(
     -------
     DataFrame, one row per path: ``source, target, group_1, group_2, difference, p_value``.
     """
-    spec = _spec(blocks, paths, None)
-    keep = data[spec.items].notna().all(axis=1) & group.notna()
-    x = data.loc[keep, spec.items].astype(float).to_numpy()
-    labels = pd.Series(group[keep]).astype(str).to_numpy()
-    levels = sorted(set(labels))
-    if len(levels) != 2:
-        raise ValueError(f"multi-group analysis compares two groups; found {len(levels)}")
-    g1 = (labels == levels[0]).astype(float)
+    spec, _, x, levels, g1 = _two_groups(data, blocks, paths, group, "multi-group analysis")
     iu = np.triu_indices(x.shape[1])
     pairs = [(i, j) for i in range(len(spec.constructs)) for j in range(len(spec.constructs)) if spec.paths[i, j]]
 
