@@ -393,3 +393,24 @@ def scale_curve(rows: pd.DataFrame, exponent: float) -> plt.Figure:
         a.grid(True, which="both", lw=0.3)
     fig.tight_layout()
     return fig
+
+
+def estimator_comparison(couplings: pd.DataFrame) -> plt.Figure:
+    """The 21 couplings under each estimator, one row per pair (largest by regression first)."""
+    t = couplings.iloc[::-1]
+    labels = [f"{a} × {b}" for a, b in zip(t["factor_a"], t["factor_b"], strict=True)]
+    fig, ax = plt.subplots(figsize=(6.5, 6.2))
+    y = np.arange(len(t))
+    for col, marker, colour, name in (
+        ("regression", "o", "#1f5f8b", "regression (mean scores)"),
+        ("pls_two_stage", "s", "#b5651d", "PLS two-stage"),
+        ("latent_2spa", "D", "#2e7d32", "constructs (2S-PA)"),
+    ):
+        ax.scatter(t[col], y, marker=marker, color=colour, label=name, s=22, zorder=3)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("coupling (per SD of both factors)")
+    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    ax.grid(axis="x", lw=0.3)
+    fig.tight_layout()
+    return fig
