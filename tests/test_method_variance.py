@@ -48,3 +48,22 @@ def test_partialling_the_marker_leaves_couplings_without_method_variance_alone(i
     partialled = marker_partialled_joint_model(a.scores, a.y, a.controls, clean[inst.marker_id])
     partialled = partialled.set_index(["factor_a", "factor_b"])
     assert (plain["estimate"] - partialled["estimate"]).abs().max() < 0.03
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_acquiescence_factor_recovers_the_planted_share_and_flags_only_strong_method_variance(inst, seed):
+    # Planted: no method factor (shipped), m = .25 (realistic: 6% of each latent response), m = .7 (null_method:
+    # 49%). Measured (seed 4): shares 0.000, 0.051 (significant, not flagged) and 0.44 (flagged).
+    from cbec.stats import measurement as ms
+    from cbec.stats.method_variance import acquiescence_check
+
+    blocks = ms.factor_blocks(inst)
+    out = {}
+    for name in ("shipped", "realistic", "null_method"):
+        clean, _ = _clean(name, seed, inst)
+        out[name] = acquiescence_check(clean, blocks, inst.reverse_items)
+        assert out[name]["converged"]
+    assert not out["shipped"]["flagged"] and out["shipped"]["share"] < 0.01
+    assert out["realistic"]["p_value"] < 0.05 and not out["realistic"]["flagged"]
+    assert 0.02 < out["realistic"]["share"] < 0.09
+    assert out["null_method"]["flagged"] and out["null_method"]["share"] > 0.3

@@ -6,8 +6,9 @@ import pandas as pd
 
 from cbec.io.safe_text import md_text
 from cbec.stats import measurement as ms
+from cbec.stats.method_variance import acquiescence_check
 from cbec.study import groups
-from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, load_study
 from cbec.study.simulate import load_ground_truth
 
 
@@ -28,6 +29,7 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
     adequacy = ms.sampling_adequacy(clean[inst.factor_item_ids])
     harman = ms.harman_single_factor(clean[inst.factor_item_ids])
     common = ms.common_factor_comparison(clean, cfa)
+    acq = acquiescence_check(clean, blocks, inst.reverse_items, alpha=cfg.alpha)
     nested = ms.compare_nested(cfa2, cfa)
     verdicts = ms.scale_verdicts(
         rel, ms.fornell_larcker_holds(cfa), htmt, {f.code: md_text(f.en) for f in inst.factors}
@@ -115,6 +117,10 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
         m_harman=harman["first_factor_share"],
         m_single_dchi2=common["delta_chi2"],
         m_single_ddf=int(common["delta_df"]),
+        m_acq_share=acq["share"],
+        m_acq_dchi2=acq["delta_chi2"],
+        m_acq_p=format_p(acq["p_value"]),
+        m_acq_verdict="flags" if acq["flagged"] else "does not flag",
         m_2nd_dchi2=nested["delta_chi2"],
         m_2nd_ddf=int(nested["delta_df"]),
         m_2nd_p=nested["p_value"],
