@@ -54,7 +54,7 @@ test: $(STAMP) $(SYSTEM_STAMP) lint
 
 # The fast part, for the edit-test loop: no slow-marked test.
 check: $(STAMP) lint
-	$(THREADS) $(PY) -m pytest -n 2 --dist loadgroup -m "not slow" -q
+	$(THREADS) $(PY) -m pytest -n 2 --dist loadgroup -m "not slow" -q tests src/cbec/io src/cbec/stats src/cbec/study
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py

@@ -73,6 +73,7 @@ def _notebook(tmp_path, body, param="x: int = 1  # a parameter"):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("kernel")
 def test_failing_notebook_is_named_with_cell_and_error(tmp_path):
     src = _notebook(tmp_path, "raise ValueError('planted failure')")
@@ -88,6 +89,7 @@ def test_unknown_parameter_is_an_error(tmp_path):
         execute_notebook(src, tmp_path / "out.ipynb", {"y": 2}, cwd=tmp_path)
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("kernel")
 def test_run_stops_on_failing_notebook_and_builds_no_book(tmp_path, tidy_csv):
     nbdir = tmp_path / "nbs"

@@ -69,6 +69,7 @@ def test_hs_scalar_invariance_fails_and_partial_invariance_is_found(hs):
     assert table.loc["metric", "delta_chi2"] == pytest.approx(8.192, abs=1e-2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [5, 6, 7])
 def test_the_planted_non_invariant_item_is_found_and_freed(inst, seed):
     # scenario "noninvariant_item": SC12 reads 0.8 latent SD higher in large firms at the same factor level.

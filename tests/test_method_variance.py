@@ -30,6 +30,7 @@ def _clean(name, seed, inst):
     return clean, models.prepare(clean, inst)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [4, 5, 6])
 def test_the_marker_flags_the_method_variance_world_and_not_the_shipped_one(inst, seed):
     # null_method: acquiescence carries 49% of every answer; measured r_M 0.41 (seed 4) and every
@@ -50,6 +51,7 @@ def test_partialling_the_marker_leaves_couplings_without_method_variance_alone(i
     assert (plain["estimate"] - partialled["estimate"]).abs().max() < 0.03
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [4, 5, 6])
 def test_acquiescence_factor_recovers_the_planted_share_and_flags_only_strong_method_variance(inst, seed):
     # Planted: no method factor (shipped), m = .25 (realistic: 6% of each latent response), m = .7 (null_method:

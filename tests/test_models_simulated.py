@@ -47,6 +47,7 @@ def test_no_coupling_keeps_familywise_error(inst):
     assert any_sig <= 18
 
 
+@pytest.mark.slow
 def test_normalisation_sensitivity_covers_every_rule(inst):
     df, _ = simulate_survey(SimulationConfig(n=300, seed=9, dirt=False), inst)
     df = recode_reverse(df, inst)
