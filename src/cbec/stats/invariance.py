@@ -185,7 +185,6 @@ def fit_multigroup_cfa(
     group: str,
     level: str = "configural",
     free_intercepts: tuple[str, ...] = (),
-    start: np.ndarray | None = None,
 ) -> MultiGroupFit:
     """Fit the CFA of ``blocks`` in every group of column ``group`` at one invariance level.
 
@@ -212,7 +211,7 @@ def fit_multigroup_cfa(
     labels = list(pd.unique(data[group].dropna()))  # order of first appearance, as lavaan orders groups
     moments = [_moments(data[data[group] == lab], items) for lab in labels]
     model = _Model(blocks, len(labels), level, free_intercepts)
-    x0 = _start(model, moments) if start is None else start
+    x0 = _start(model, moments)
     res = optimize.minimize(
         _objective,
         x0,
@@ -223,8 +222,7 @@ def fit_multigroup_cfa(
     )
     chi2_by_group = {}
     for g, lab in enumerate(labels):
-        f, _ = _objective_group(res.x, model, moments, g)
-        chi2_by_group[str(lab)] = f
+        chi2_by_group[str(lab)] = _objective_group(res.x, model, moments, g)
     chi2 = float(sum(chi2_by_group.values()))
     p = len(items)
     df = len(labels) * (p * (p + 1) // 2 + p) - len(model.names)
@@ -249,14 +247,15 @@ def fit_multigroup_cfa(
     )
 
 
-def _objective_group(x: np.ndarray, model: _Model, moments, g: int) -> tuple[float, None]:
+def _objective_group(x: np.ndarray, model: _Model, moments, g: int) -> float:
+    """One group's share of the χ² statistic at the estimates ``x``."""
     m, s, n = moments[g]
     lam, phi, theta, nu, alpha = model.matrices(x, g)
     sigma = lam @ phi @ lam.T + np.diag(theta)
     inv = np.linalg.inv(sigma)
     d = m - (nu + lam @ alpha)
     f = np.linalg.slogdet(sigma)[1] + np.trace(s @ inv) - np.linalg.slogdet(s)[1] - len(m) + d @ inv @ d
-    return float(n * f), None
+    return float(n * f)
 
 
 def _intercept_scores(data: pd.DataFrame, blocks: dict, group: str, fit: MultiGroupFit) -> pd.Series:
@@ -313,7 +312,7 @@ def invariance_table(
     freed: list[str] = []
     while not holds(scalar, fits["metric"]) and len(freed) < max_free_share * len(items):
         candidates = [i for i in _intercept_scores(data, blocks, group, scalar).index if i not in freed][:5]
-        trial = {i: fit_multigroup_cfa(data, blocks, group, "scalar", (*freed, i), start=None) for i in candidates}
+        trial = {i: fit_multigroup_cfa(data, blocks, group, "scalar", (*freed, i)) for i in candidates}
         best = min(trial, key=lambda i: trial[i].chi2)
         freed.append(best)
         scalar = trial[best]
