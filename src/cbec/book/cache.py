@@ -102,6 +102,12 @@ def restore(cache: Path, notebook: str, key: str, executed: Path, results: Path)
     return float(json.loads(meta.read_text(encoding="utf-8"))["seconds"]) if meta.exists() else 0.0
 
 
+def last_seconds(cache: Path, notebook: str) -> float | None:
+    """How long the chapter's last cached execution took, whatever its key (``None`` when never run here)."""
+    metas = sorted((cache / notebook).glob("*/execution.json"))
+    return float(json.loads(metas[-1].read_text(encoding="utf-8"))["seconds"]) if metas else None
+
+
 def store(cache: Path, notebook: str, key: str, executed: Path, results: Path, seconds: float = 0.0) -> None:
     """Keep this execution: the executed notebook, the chapter's result tables and how long it took (older
     keys are dropped)."""

@@ -405,8 +405,10 @@ def estimator_comparison(couplings: pd.DataFrame) -> plt.Figure:
         ("regression", "o", "#1f5f8b", "regression (mean scores)"),
         ("pls_two_stage", "s", "#b5651d", "PLS two-stage"),
         ("latent_2spa", "D", "#2e7d32", "constructs (2S-PA)"),
+        ("pls_product_indicator", "^", "#7b1fa2", "PLS product indicators"),
     ):
-        ax.scatter(t[col], y, marker=marker, color=colour, label=name, s=22, zorder=3)
+        if col in t:
+            ax.scatter(t[col], y, marker=marker, color=colour, label=name, s=22, zorder=3)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y, labels)
     ax.set_xlabel("coupling (per SD of both factors)")

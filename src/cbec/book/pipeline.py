@@ -235,13 +235,27 @@ def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cf
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = "1"
         with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {n: pool.submit(_execute_timed, *a) for n, a in args.items()}
-            for n, fut in futures.items():
-                finish(n, fut.result())
+            futures = {n: pool.submit(_execute_timed, *args[n]) for n in longest_first(args, store)}
+            for n in args:
+                finish(n, futures[n].result())
     else:
         for n, a in args.items():
             finish(n, _execute_timed(*a))
     return {name: timings[name] for name in chapters}
+
+
+def longest_first(notebooks, store: Path) -> list[str]:
+    """The notebooks in the order to start them: longest expected first, so that a long chapter does not start
+    last and run alone (longest-processing-time scheduling). Expected seconds: the chapter's last execution in
+    this output's cache, else its typical seconds on the shipped survey, else none (reading order)."""
+    from cbec.book import cache
+    from cbec.study.chapters import TYPICAL_SECONDS
+
+    def expected(nb: str) -> float:
+        last = cache.last_seconds(store, nb)
+        return last if last is not None else TYPICAL_SECONDS.get(cache.chapter_of(nb), 0.0)
+
+    return sorted(notebooks, key=lambda nb: -expected(nb))
 
 
 def _sync_tree(new: Path, dst: Path) -> int:

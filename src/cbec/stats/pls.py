@@ -326,6 +326,7 @@ def pls_bootstrap(
     interaction_method: str = "product_indicator",
     sign_change: str = "construct",
     return_draws: bool = False,
+    bca: bool = True,
 ):
     """Case-resampling bootstrap of every path: estimate, bootstrap SE, percentile and BCa intervals.
 
@@ -356,6 +357,9 @@ def pls_bootstrap(
         ``|sum(l_full - l_b)| > |sum(l_full + l_b)|`` for its loadings ``l``, i.e. when the sums of its loadings
         in the resample and in the full sample differ in sign. Reflective constructs with positive loadings are
         never reversed, so their draws are those of ``"none"`` (seminr's and SmartPLS's default).
+    bca : bool
+        Compute BCa intervals (they need a jackknife: one more estimate per firm); ``False`` leaves
+        ``bca_low``/``bca_high`` out.
     return_draws : bool
         Also return the draws (n_boot x paths, columns ``"source -> target"``; for rank sets or joint tests).
 
@@ -385,7 +389,7 @@ def pls_bootstrap(
     ref_fit = pls_sem(d, blocks, paths, modes, scheme) if consistent else full
     ref = ref_fit.loadings.to_numpy().sum(axis=0) if sign_change == "construct" else None
     ctx = _DrawSpec(spec, scheme, consistent, len(d), pairs, mediated, ref, products)
-    boot, jack = _bootstrap_draws(x, ctx, n_boot, seed, chunk)
+    boot, jack = _bootstrap_draws(x, ctx, n_boot, seed, chunk, jackknife=bca)
     total = total_effects(full.paths).to_numpy()
     est = np.array(
         [full.paths.iloc[i, j] for i, j in pairs]
@@ -441,7 +445,8 @@ def _product_map(data, d, x, spec: _Spec, main_blocks, interactions):
 
 
 def _reformed_products(mean: np.ndarray, cov: np.ndarray, products: np.ndarray) -> np.ndarray:
-    """The covariance matrices with every product indicator formed again from the resample's own centred items.
+    """The covariance matrices (changed in place) with every product indicator formed again from the resample's
+    own centred items.
 
     The product of the resample-centred items, ``(x - m_x)(y - m_y) = xy - m_x y - m_y x + const``, is a linear
     combination of columns already in the model (``x``, ``y`` standardised on the full sample and their fixed
@@ -451,15 +456,14 @@ def _reformed_products(mean: np.ndarray, cov: np.ndarray, products: np.ndarray) 
     """
     c, xi, yi = products[:, 0], products[:, 1], products[:, 2]
     mx, my = mean[:, xi], mean[:, yi]
-    out = cov.copy()
-    out[:, :, c] = cov[:, :, c] - mx[:, None, :] * cov[:, :, yi] - my[:, None, :] * cov[:, :, xi]
-    cols = out.copy()
-    out[:, c, :] = cols[:, c, :] - mx[:, :, None] * cols[:, yi, :] - my[:, :, None] * cols[:, xi, :]
-    return out
+    cov[:, :, c] -= mx[:, None, :] * cov[:, :, yi] + my[:, None, :] * cov[:, :, xi]
+    # T'(C T): the row step reads the matrix the column step has just updated
+    cov[:, c, :] -= mx[:, :, None] * cov[:, yi, :] + my[:, :, None] * cov[:, xi, :]
+    return cov
 
 
-def _bootstrap_draws(x: np.ndarray, ctx: _DrawSpec, n_boot: int, seed: int, chunk: int):
-    """Bootstrap draws (n_boot x estimates) and the jackknife values (n x estimates) of the estimates."""
+def _bootstrap_draws(x: np.ndarray, ctx: _DrawSpec, n_boot: int, seed: int, chunk: int, jackknife: bool = True):
+    """Bootstrap draws (n_boot x estimates) and the jackknife values (n x estimates, or None) of the estimates."""
     from cbec.stats.regression import resample_weights
 
     n, p = x.shape
@@ -472,6 +476,8 @@ def _bootstrap_draws(x: np.ndarray, ctx: _DrawSpec, n_boot: int, seed: int, chun
         idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
         wts = resample_weights(idx, n) / n
         draws.append(_paths_from_moments(wts @ x, wts @ cross, iu, ctx))
+    if not jackknife:
+        return np.concatenate(draws), None
     total, total_cross = x.sum(axis=0), cross.sum(axis=0)
     jack = [
         _paths_from_moments(
@@ -482,11 +488,22 @@ def _bootstrap_draws(x: np.ndarray, ctx: _DrawSpec, n_boot: int, seed: int, chun
     return np.concatenate(draws), np.concatenate(jack)
 
 
-def _interval_table(est: np.ndarray, boot: np.ndarray, jack: np.ndarray, level: float) -> pd.DataFrame:
-    """Estimate, bootstrap SE, percentile and BCa (Efron 1987) intervals of each column of ``boot``."""
+def _interval_table(est: np.ndarray, boot: np.ndarray, jack: np.ndarray | None, level: float) -> pd.DataFrame:
+    """Estimate, bootstrap SE, percentile and BCa (Efron 1987) intervals of each column of ``boot`` (BCa only
+    with jackknife values)."""
     from scipy import stats
 
     tail = (1 - level) / 2
+    table = pd.DataFrame(
+        {
+            "estimate": est,
+            "boot_se": boot.std(axis=0, ddof=1),
+            "ci_low": np.quantile(boot, tail, axis=0),
+            "ci_high": np.quantile(boot, 1 - tail, axis=0),
+        }
+    )
+    if jack is None:
+        return table
     z0 = stats.norm.ppf(np.clip((boot < est).mean(axis=0), 1e-12, 1 - 1e-12))
     dev = jack.mean(axis=0) - jack
     acc = (dev**3).sum(axis=0) / (6 * ((dev**2).sum(axis=0)) ** 1.5)
@@ -495,30 +512,22 @@ def _interval_table(est: np.ndarray, boot: np.ndarray, jack: np.ndarray, level: 
         zq = stats.norm.ppf(q)
         adj = stats.norm.cdf(z0 + (z0 + zq) / (1 - acc * (z0 + zq)))
         bounds.append([np.quantile(boot[:, m], adj[m]) for m in range(boot.shape[1])])
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "boot_se": boot.std(axis=0, ddof=1),
-            "ci_low": np.quantile(boot, tail, axis=0),
-            "ci_high": np.quantile(boot, 1 - tail, axis=0),
-            "bca_low": bounds[0],
-            "bca_high": bounds[1],
-        }
-    )
+    return table.assign(bca_low=bounds[0], bca_high=bounds[1])
 
 
 def _paths_from_moments(mean, cross_mean, iu, ctx: _DrawSpec) -> np.ndarray:
     """Path estimates for a batch of resamples from their first and second moments."""
     spec = ctx.spec
     b, p = mean.shape
-    second = np.empty((b, p, p))
-    second[:, iu[0], iu[1]] = cross_mean
-    second[:, iu[1], iu[0]] = cross_mean
-    cov = second - np.einsum("bi,bj->bij", mean, mean)
+    cov = np.empty((b, p, p))  # second moments first, made covariances in place (these arrays are the bulk)
+    cov[:, iu[0], iu[1]] = cross_mean
+    cov[:, iu[1], iu[0]] = cross_mean
+    cov -= mean[:, :, None] * mean[:, None, :]
     if ctx.products is not None:
         cov = _reformed_products(mean, cov, ctx.products)
     sd = np.sqrt(np.einsum("bii->bi", cov))
-    s = cov / np.einsum("bi,bj->bij", sd, sd)
+    s = cov / sd[:, :, None]
+    s /= sd[:, None, :]
     w, _, _ = _estimate(s, spec, ctx.scheme)
     sw = np.matmul(s, w)
     if ctx.ref_loading_sums is not None:  # Tenenhaus et al.'s construct-level sign change
