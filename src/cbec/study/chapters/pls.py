@@ -12,6 +12,9 @@ from cbec.stats.ranks import rank_confidence_sets
 from cbec.stats.regression import fit_ols
 from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
 
+#: PLSpredict's fold assignments; each firm's predictions are averaged over them (seminr's ``reps``)
+PREDICT_REPS = 5
+
 
 def pls_chapter(cfg: RunConfig) -> ChapterResult:
     """Main effects by regression, PLS and PLSc; the 21 couplings by regression on mean scores, by the PLS
@@ -53,12 +56,13 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
     )
     hb = htmt_bootstrap(clean, blocks, n_boot=max(cfg.n_boot, 999), seed=cfg.seed, level=1 - cfg.alpha)
     r.table("htmt", hb, "HTMT of every pair of constructs with percentile bootstrap intervals")
-    pred = pls_predict(clean, blocks, structure, folds=10, seed=cfg.seed)
+    pred = pls_predict(clean, blocks, structure, folds=10, seed=cfg.seed, reps=PREDICT_REPS)
     r.table("predict", pred, "PLSpredict: out-of-sample errors of PLS and of the linear benchmark, Q² against the mean")
     r.value(
         pls_htmt_max_high=float(hb["ci_high"].max()),
         pls_predict_beats=int((pred["rmse_pls"] < pred["rmse_lm"]).sum()),
         pls_predict_items=len(pred),
+        pls_predict_reps=PREDICT_REPS,
     )
     _size_groups(r, clean, blocks, structure, cfg)
     couplings = _couplings(pls, a, st, cfg, factors)
@@ -82,7 +86,7 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
         "nearly coincide, 2S-PA spreads wider, and the product-indicator estimates of most pairs sit far from zero.",
     )
     top = pi.sort_values("estimate", ascending=False)
-    rest = couplings.drop(index=couplings.index[0])  # the pairs below regression's first
+    first, rest = couplings.iloc[0], couplings.drop(index=couplings.index[0])  # regression's first; the others
     r.value(
         pls_pi_top=top.index[0].replace("x", " × "),
         pls_pi_top_rank_set=str(top["rank_set"].iloc[0]),
@@ -90,6 +94,10 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
         pls_pi_wide=int((pi["rank_high"] - pi["rank_low"] >= len(pi) // 2).sum()),
         pls_pi_rest_abs=float(rest["pls_product_indicator"].abs().median()),
         pls_reg_rest_abs=float(rest["regression"].abs().median()),
+        pls_pi_se_ratio=float(
+            pi["boot_se"].drop(index=f"{first['factor_a']}x{first['factor_b']}").median()
+            / pi.loc[f"{first['factor_a']}x{first['factor_b']}", "boot_se"]
+        ),  # fmt: skip
         pls_pi_n_boot=pi_boot(cfg),
     )
     r.table("headline_pair", _headline_pair(clean, blocks, factors, couplings), "The article's pair in PLS, three ways")
