@@ -379,3 +379,63 @@ def test_product_indicator_couplings_overstate_unplanted_pairs(inst):
         top3 += int((pi > pi["MIxSC"]).sum() < 3)
     assert np.mean(pi_null) > 1.8 * np.mean(reg_null)
     assert top3 >= 6
+
+
+# --- SmartPLS: the full ECSI model on mobi under all three inner weighting schemes ----------------------------
+# Reference values are SmartPLS 2.0.M3's output for the ECSI model on the same 250 customers (weights and path
+# coefficients, 8 decimals), as frozen in the R package semPLS: cran/semPLS
+# ``tests/SmartPLS/results/ecsi/{centroid,factorial,pathWeighting}/`` at commit
+# 50e3dcd6519bd750df86af28555fc363d006acf7 (readMe: mean 0 / variance 1, initial weights 1.0, abort 1.0E-7).
+# Numbers only, no code.
+ECSI_BLOCKS = {
+    "Image": [f"IMAG{i}" for i in range(1, 6)],
+    "Expectation": [f"CUEX{i}" for i in range(1, 4)],
+    "Quality": [f"PERQ{i}" for i in range(1, 8)],
+    "Value": ["PERV1", "PERV2"],
+    "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
+    "Complaints": ["CUSCO"],
+    "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
+}
+ECSI_PATHS = {
+    "Expectation": ["Image"],
+    "Quality": ["Expectation"],
+    "Value": ["Expectation", "Quality"],
+    "Satisfaction": ["Image", "Expectation", "Quality", "Value"],
+    "Complaints": ["Satisfaction"],
+    "Loyalty": ["Image", "Satisfaction", "Complaints"],
+}
+ECSI_EDGES = [("Complaints", "Loyalty"), ("Expectation", "Quality"), ("Expectation", "Satisfaction"),
+              ("Expectation", "Value"), ("Image", "Expectation"), ("Image", "Loyalty"), ("Image", "Satisfaction"),
+              ("Quality", "Satisfaction"), ("Quality", "Value"), ("Satisfaction", "Complaints"),
+              ("Satisfaction", "Loyalty"), ("Value", "Satisfaction")]  # fmt: skip
+SMARTPLS_PATHS = {
+    "centroid": [0.07123241, 0.55724786, 0.06442534, 0.05078755, 0.50470564, 0.19535971, 0.17883348, 0.51254524,
+                 0.55721686, 0.52609731, 0.48347472, 0.19181566],
+    "factorial": [0.07031057, 0.55675903, 0.06494365, 0.05017810, 0.50494314, 0.19581962, 0.17859267, 0.51297470,
+                  0.55776245, 0.52585655, 0.48305917, 0.19144526],
+    "path": [0.06692607, 0.55674896, 0.06252287, 0.04998839, 0.50491393, 0.19575534, 0.17873950, 0.51202394,
+             0.55830438, 0.52806625, 0.48547762, 0.19476510],
+}  # fmt: skip
+SMARTPLS_ITEMS = ["CUEX1", "CUEX2", "CUEX3", "CUSA1", "CUSA2", "CUSA3", "CUSCO", "CUSL1", "CUSL2", "CUSL3", "IMAG1",
+                  "IMAG2", "IMAG3", "IMAG4", "IMAG5", "PERQ1", "PERQ2", "PERQ3", "PERQ4", "PERQ5", "PERQ6", "PERQ7",
+                  "PERV1", "PERV2"]  # fmt: skip
+SMARTPLS_WEIGHTS = {
+    "centroid": [0.52282271, 0.46806824, 0.44989729, 0.37718684, 0.38156707, 0.44105872, 1.0, 0.45046794, 0.13133992,
+                 0.65948149, 0.29813185, 0.26233656, 0.21987218, 0.32782296, 0.32492101, 0.21364542, 0.14346701,
+                 0.19943921, 0.17811594, 0.18083905, 0.18050324, 0.21436270, 0.48582034, 0.59776530],
+    "factorial": [0.52090762, 0.47378907, 0.44585601, 0.37788083, 0.38247081, 0.43950908, 1.0, 0.45553653, 0.12559574,
+                  0.65632685, 0.30113984, 0.25986939, 0.21780805, 0.32862476, 0.32467429, 0.21333116, 0.14477854,
+                  0.19981851, 0.17953152, 0.17862778, 0.17921848, 0.21525464, 0.48331535, 0.60017870],
+    "path": [0.52118068, 0.47367966, 0.44563424, 0.36486486, 0.38315604, 0.45096120, 1.0, 0.46066473, 0.11426953,
+             0.65431059, 0.30131215, 0.25969115, 0.21792305, 0.32850357, 0.32468141, 0.21317504, 0.14472169,
+             0.20001771, 0.17939947, 0.17863569, 0.17912074, 0.21548153, 0.47928245, 0.60405602],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scheme", ["centroid", "factorial", "path"])
+def test_ecsi_model_as_smartpls_under_each_weighting_scheme(mobi, scheme):
+    res = pls_sem(mobi, ECSI_BLOCKS, ECSI_PATHS, scheme=scheme)
+    ours = [res.paths.loc[s, t] for s, t in ECSI_EDGES]
+    np.testing.assert_allclose(ours, SMARTPLS_PATHS[scheme], atol=1e-6)
+    np.testing.assert_allclose([_block_value(res.weights, i) for i in SMARTPLS_ITEMS], SMARTPLS_WEIGHTS[scheme],
+                               atol=1e-6)  # fmt: skip
