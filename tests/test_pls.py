@@ -439,3 +439,23 @@ def test_ecsi_model_as_smartpls_under_each_weighting_scheme(mobi, scheme):
     np.testing.assert_allclose(ours, SMARTPLS_PATHS[scheme], atol=1e-6)
     np.testing.assert_allclose([_block_value(res.weights, i) for i in SMARTPLS_ITEMS], SMARTPLS_WEIGHTS[scheme],
                                atol=1e-6)  # fmt: skip
+
+
+def test_size_regression_slopes_are_each_groups_own_regression(inst, shipped_sample):
+    # with the size dummy and every factor-by-size product in the model, each group's slopes are those of a
+    # regression fitted to that group alone (on scores standardised over all firms)
+    from cbec.stats import models
+    from cbec.stats.regression import fit_ols
+    from cbec.study.chapters.pls import _size_regression
+
+    clean = shipped_sample[2]
+    a = models.prepare(clean, inst, "scale")
+    factors = list(a.scores.columns)
+    out = _size_regression(a, clean["size_class"], factors).set_index("source")
+    z = models.standardise(a.scores)
+    for level in sorted(clean["size_class"].dropna().astype(str).unique()):
+        rows = clean.loc[z.index, "size_class"].astype(str) == level
+        own = fit_ols(a.y.loc[z.index][rows], z[rows]).params
+        for f in factors:
+            assert out.loc[f, f"reg_{level}"] == pytest.approx(own[f], abs=1e-9)
+    assert out["reg_p_holm"].ge(out["reg_p_value"]).all()

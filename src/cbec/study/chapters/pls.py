@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cbec.stats import measurement as ms
@@ -17,8 +18,9 @@ PREDICT_REPS = 5
 
 
 def pls_chapter(cfg: RunConfig) -> ChapterResult:
-    """Main effects by regression, PLS and PLSc; the 21 couplings by regression on mean scores, by the PLS
-    two-stage approach and by the construct-level (2S-PA) model, each with its rank confidence sets."""
+    """Main effects by regression, PLS and PLSc; the size groups by MICOM, MGA and a regression with size
+    interactions; the 21 couplings by regression on mean scores, by the PLS two-stage approach, by the
+    construct-level (2S-PA) model and by PLS product indicators, each with its rank confidence sets."""
     st = load_study(cfg)
     a, inst, clean = st.analysis, st.instrument, st.clean
     r = ChapterResult("pls")
@@ -88,7 +90,7 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
     top = pi.sort_values("estimate", ascending=False)
     first, rest = couplings.iloc[0], couplings.drop(index=couplings.index[0])  # regression's first; the others
     r.value(
-        pls_pi_top=top.index[0].replace("x", " × "),
+        pls_pi_top=f"{top['factor_a'].iloc[0]} × {top['factor_b'].iloc[0]}",
         pls_pi_top_rank_set=str(top["rank_set"].iloc[0]),
         pls_pi_sure_first=int((pi["rank_high"] == 1).sum()),
         pls_pi_wide=int((pi["rank_high"] - pi["rank_low"] >= len(pi) // 2).sum()),
@@ -138,6 +140,9 @@ def _product_indicator_couplings(clean: pd.DataFrame, blocks, factors: list[str]
     sets = rank_confidence_sets(out["estimate"], cov.to_numpy(), coverage=1 - cfg.alpha, seed=cfg.seed)
     out["rank_low"], out["rank_high"] = sets["rank_low"].astype(int), sets["rank_high"].astype(int)
     out["rank_set"] = [f"{lo}–{hi}" for lo, hi in zip(out["rank_low"], out["rank_high"], strict=True)]
+    pairs = dict(zip((f"{p}x{q}" for p, q in models.pair_list(factors)), models.pair_list(factors), strict=True))
+    out.insert(0, "factor_b", [pairs[t][1] for t in out.index])
+    out.insert(0, "factor_a", [pairs[t][0] for t in out.index])
     out.index.name = "term"
     return out.sort_values("estimate", ascending=False)
 
@@ -162,22 +167,60 @@ def _size_groups(r: ChapterResult, clean: pd.DataFrame, blocks, structure, cfg: 
     if "size_class" not in clean.columns or clean["size_class"].nunique() != 2:
         r.table("micom", pd.DataFrame(columns=["construct"]), "No size groups in this survey", save=False)
         r.table("mga", pd.DataFrame(columns=["source"]), "No size groups in this survey", save=False)
-        r.value(pls_micom_sentence="The survey does not hold two size groups, so MICOM and MGA are not run.")
+        r.value(
+            pls_micom_sentence="The survey does not hold two size groups, so MICOM and MGA are not run",
+            pls_size_sentence="Without two size groups there is nothing to compare",
+        )
         return
     m = micom(clean, blocks, structure, clean["size_class"], n_perm=1000, seed=cfg.seed, alpha=cfg.alpha)
     r.table("micom", m, "MICOM by size: compositional invariance, equal composite means and variances")
     g = pls_mga(clean, blocks, structure, clean["size_class"], n_perm=1000, seed=cfg.seed)
     g["p_holm"] = models.holm(g["p_value"])
-    r.table("mga", g, "Permutation multi-group analysis of the paths, large firms against SMEs (Holm across paths)")
+    reg = _size_regression(load_study(cfg).analysis, clean["size_class"], list(g["source"]))
+    g = g.merge(reg, on="source")
+    r.table(
+        "mga",
+        g,
+        "The paths of large firms and SMEs: PLS permutation multi-group analysis, and the regression on mean scores "
+        "with a size interaction (Holm across paths in each)",
+    )
     comp = m[~m["compositional"]]["construct"].tolist()
+    n_mga, n_reg = int((g["p_holm"] < cfg.alpha).sum()), int((g["reg_p_holm"] < cfg.alpha).sum())
+    same = int((np.sign(g["difference"]) == np.sign(g["reg_difference"])).sum())
     r.value(
         pls_micom_sentence=(
             "Compositional invariance holds for every construct, so the paths of the two groups may be compared"
             if not comp
             else f"Compositional invariance fails for {', '.join(comp)}: their paths are not compared across groups"
+        )
+        + f"; the number of path differences significant after Holm's adjustment is {n_mga} of {len(g)}",
+        pls_size_sentence=(
+            f"The two methods agree on the direction of {same} of the {len(g)} differences; the number significant "
+            f"after Holm is {n_reg} by regression and {n_mga} by MGA"
         ),
-        pls_mga_n_sig=int((g["p_holm"] < cfg.alpha).sum()),
     )
+
+
+def _size_regression(a, size: pd.Series, factors: list[str]) -> pd.DataFrame:
+    """The size comparison of the main effects by regression on mean scores: performance on the standardised
+    factor scores, a size dummy and each factor times the dummy (HC3), so each difference is one coefficient;
+    the groups' own slopes are the reference slope and that slope plus the difference."""
+    z = models.standardise(a.scores[factors])
+    levels = sorted(size.dropna().astype(str).unique())
+    focal = (size.loc[z.index].astype(str) == levels[0]).astype(float)  # the first level, as pls_mga orders them
+    x = pd.concat([z, focal.rename("G"), z.mul(focal, axis=0).add_suffix("xG")], axis=1)
+    res = fit_ols(a.y.loc[z.index], x)
+    out = pd.DataFrame(
+        {
+            "source": factors,
+            f"reg_{levels[0]}": [float(res.params[f] + res.params[f"{f}xG"]) for f in factors],
+            f"reg_{levels[1]}": [float(res.params[f]) for f in factors],
+            "reg_difference": [float(res.params[f"{f}xG"]) for f in factors],
+            "reg_p_value": [float(res.pvalues[f"{f}xG"]) for f in factors],
+        }
+    )
+    out["reg_p_holm"] = models.holm(out["reg_p_value"])
+    return out
 
 
 def _joint_rank_sets(scores: pd.DataFrame, y: pd.Series, controls: pd.DataFrame, cfg: RunConfig) -> pd.DataFrame:
