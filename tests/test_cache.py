@@ -89,3 +89,17 @@ def test_workers_option_sends_the_power_study_to_dask_with_the_same_numbers(tmp_
     a = pd.read_csv(tmp_path / "local" / "results" / "coupling_power.csv")
     b = pd.read_csv(tmp_path / "dask" / "results" / "coupling_power.csv")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_long_chapters_start_first(tmp_path):
+    # longest-processing-time order: an earlier execution in this output's cache decides; without one, the
+    # typical seconds on the shipped survey; chapters with neither keep reading order
+    from cbec.book.pipeline import longest_first
+
+    notebooks = ["00_simulated_data", "01_data_quality", "03_coupling", "08_pls", "06_cases"]
+    assert longest_first(notebooks, tmp_path)[:2] == ["08_pls", "03_coupling"]
+    assert longest_first(notebooks, tmp_path)[2:] == ["00_simulated_data", "01_data_quality", "06_cases"]
+    slot = tmp_path / "06_cases" / "somekey"
+    slot.mkdir(parents=True)
+    (slot / "execution.json").write_text('{"seconds": 99.0}\n', encoding="utf-8")
+    assert longest_first(notebooks, tmp_path)[0] == "06_cases"
