@@ -794,8 +794,8 @@ def total_effects(path_matrix: pd.DataFrame) -> pd.DataFrame:
 def htmt_bootstrap(
     data: pd.DataFrame, blocks: dict[str, list[str]], n_boot: int = 2000, seed: int = 2026, level: float = 0.95
 ) -> pd.DataFrame:
-    """HTMT of every pair of blocks (absolute correlations, as :func:`cbec.stats.measurement.htmt`) with
-    percentile bootstrap intervals, all resamples' correlation matrices formed at once."""
+    """HTMT of every pair of blocks (absolute correlations, as :func:`cbec.stats.measurement.htmt`) with its
+    bootstrap SD and percentile interval, all resamples' correlation matrices formed at once."""
     from cbec.stats.regression import resample_weights
 
     names = list(blocks)
@@ -825,8 +825,8 @@ def htmt_bootstrap(
             het = r[:, ia][:, :, ib].mean(axis=(1, 2))
             h = het / np.sqrt(mono(ia) * mono(ib))
             rows.append(
-                {"construct_a": a, "construct_b": b, "htmt": h[0], "ci_low": np.quantile(h[1:], tail),
-                 "ci_high": np.quantile(h[1:], 1 - tail)}
+                {"construct_a": a, "construct_b": b, "htmt": h[0], "boot_se": h[1:].std(ddof=1),
+                 "ci_low": np.quantile(h[1:], tail), "ci_high": np.quantile(h[1:], 1 - tail)}
             )  # fmt: skip
     return pd.DataFrame(rows)
 
