@@ -356,8 +356,9 @@ def pls_bootstrap(
         Chatelin & Lauro (2005, CSDA 48, 159–205) as semPLS's ``bootsempls`` implements it: a resample's
         construct is reversed (its weights negated before the paths are computed) when
         ``|sum(l_full - l_b)| > |sum(l_full + l_b)|`` for its loadings ``l``, i.e. when the sums of its loadings
-        in the resample and in the full sample differ in sign. Reflective constructs with positive loadings are
-        never reversed, so their draws are those of ``"none"`` (seminr's and SmartPLS's default).
+        in the resample and in the full sample differ in sign. A block of positively correlated items does not
+        come out reversed (the iterations start from unit weights), so for such models the draws are those of
+        ``"none"``, seminr's and SmartPLS's default (tested on mobi).
     bca : bool
         Compute BCa intervals (they need a jackknife: one more estimate per firm); ``False`` leaves
         ``bca_low``/``bca_high`` out.
@@ -380,7 +381,7 @@ def pls_bootstrap(
     x = d.astype(float).to_numpy()
     products = None
     if interactions and interaction_method == "product_indicator":
-        x, products = _product_map(data, d, x, spec, main_blocks, interactions)
+        x, products = _product_map(data, x, spec, main_blocks, interactions)
     k = len(spec.constructs)
     pairs = [(i, j) for i in range(k) for j in range(k) if spec.paths[i, j]]
     # pairs joined by a route of two or more paths: A^2 (I + A)^k > 0
@@ -428,7 +429,7 @@ class _DrawSpec:
     products: np.ndarray | None = None  # rows (product column, item x, item y), positions in spec.items
 
 
-def _product_map(data, d, x, spec: _Spec, main_blocks, interactions):
+def _product_map(data, x, spec: _Spec, main_blocks, interactions):
     """The items of ``x`` standardised as :func:`_with_interactions` standardised them, and the position of
     every product indicator and its two items, so each resample can form its products anew (see
     :func:`_reformed_products`)."""

@@ -68,40 +68,7 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
     )
     _size_groups(r, clean, blocks, structure, cfg)
     couplings = _couplings(pls, a, st, cfg, factors)
-    pi = _product_indicator_couplings(clean, blocks, factors, cfg)
-    couplings = couplings.assign(
-        pls_product_indicator=[
-            pi.loc[f"{p}x{q}", "estimate"] for p, q in zip(couplings["factor_a"], couplings["factor_b"], strict=True)
-        ],
-        pi_rank_set=[
-            pi.loc[f"{p}x{q}", "rank_set"] for p, q in zip(couplings["factor_a"], couplings["factor_b"], strict=True)
-        ],
-    )
-    r.table("couplings", couplings, "The 21 couplings under four estimators, with rank sets", save=True)
-    r.table("product_indicators", pi.reset_index(), "Product-indicator couplings: one PLS model per pair, bootstrap")
-    r.figure(
-        "estimators",
-        "estimator_comparison",
-        couplings,
-        alt="The 21 factor pairs, each with four markers: its coupling by regression on mean scores, by the PLS "
-        "two-stage approach, on the constructs (2S-PA) and by PLS product indicators; regression and two-stage PLS "
-        "nearly coincide, 2S-PA spreads wider, and the product-indicator estimates of most pairs sit far from zero.",
-    )
-    top = pi.sort_values("estimate", ascending=False)
-    first, rest = couplings.iloc[0], couplings.drop(index=couplings.index[0])  # regression's first; the others
-    r.value(
-        pls_pi_top=f"{top['factor_a'].iloc[0]} × {top['factor_b'].iloc[0]}",
-        pls_pi_top_rank_set=str(top["rank_set"].iloc[0]),
-        pls_pi_sure_first=int((pi["rank_high"] == 1).sum()),
-        pls_pi_wide=int((pi["rank_high"] - pi["rank_low"] >= len(pi) // 2).sum()),
-        pls_pi_rest_abs=float(rest["pls_product_indicator"].abs().median()),
-        pls_reg_rest_abs=float(rest["regression"].abs().median()),
-        pls_pi_se_ratio=float(
-            pi["boot_se"].drop(index=f"{first['factor_a']}x{first['factor_b']}").median()
-            / pi.loc[f"{first['factor_a']}x{first['factor_b']}", "boot_se"]
-        ),  # fmt: skip
-        pls_pi_n_boot=pi_boot(cfg),
-    )
+    couplings = _product_indicator_section(r, couplings, _product_indicator_couplings(clean, blocks, factors, cfg), cfg)
     r.table("headline_pair", _headline_pair(clean, blocks, factors, couplings), "The article's pair in PLS, three ways")
     top = {m: couplings.sort_values(m, ascending=False).iloc[0] for m in ("regression", "pls_two_stage", "latent_2spa")}
     r.value(
@@ -113,7 +80,38 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
     return r
 
 
-def pi_boot(cfg: RunConfig) -> int:
+def _product_indicator_section(r: ChapterResult, couplings: pd.DataFrame, pi: pd.DataFrame, cfg: RunConfig):
+    """The product-indicator column of the couplings table, its own table, the estimator figure and the numbers
+    the text quotes; returns the couplings with the new columns."""
+    terms = [f"{p}x{q}" for p, q in zip(couplings["factor_a"], couplings["factor_b"], strict=True)]
+    couplings = couplings.assign(
+        pls_product_indicator=pi.loc[terms, "estimate"].to_numpy(), pi_rank_set=pi.loc[terms, "rank_set"].to_numpy()
+    )
+    r.table("couplings", couplings, "The 21 couplings under four estimators, with rank sets", save=True)
+    r.table("product_indicators", pi.reset_index(), "Product-indicator couplings: one PLS model per pair, bootstrap")
+    r.figure(
+        "estimators",
+        "estimator_comparison",
+        couplings,
+        alt="The 21 factor pairs, each with four markers: its coupling by regression on mean scores, by the PLS "
+        "two-stage approach, on the constructs (2S-PA) and by PLS product indicators; regression and two-stage PLS "
+        "nearly coincide, 2S-PA spreads wider, and the product-indicator estimates of most pairs sit far from zero.",
+    )
+    top = pi.sort_values("estimate", ascending=False).iloc[0]
+    first, rest = terms[0], couplings.iloc[1:]  # regression's first pair (couplings come sorted by it); the others
+    r.value(
+        pls_pi_top=f"{top['factor_a']} × {top['factor_b']}",
+        pls_pi_top_rank_set=str(top["rank_set"]),
+        pls_pi_wide=int((pi["rank_high"] - pi["rank_low"] >= len(pi) // 2).sum()),
+        pls_pi_rest_abs=float(rest["pls_product_indicator"].abs().median()),
+        pls_reg_rest_abs=float(rest["regression"].abs().median()),
+        pls_pi_se_ratio=float(pi["boot_se"].drop(index=first).median() / pi.loc[first, "boot_se"]),
+        pls_pi_n_boot=_pi_boot(cfg),
+    )
+    return couplings
+
+
+def _pi_boot(cfg: RunConfig) -> int:
     """Resamples for each product-indicator model (see :func:`_product_indicator_couplings`)."""
     return max(199, cfg.n_boot // 2)
 
@@ -124,14 +122,15 @@ def _product_indicator_couplings(clean: pd.DataFrame, blocks, factors: list[str]
     the joint bootstrap covariance: every model is resampled with the same firms (same seed, same sample), so
     the 21 columns of draws are joint draws.
 
-    Why one model per pair: a model with all 21 interactions has 800 indicators (36 products a pair), out of
-    reach of a resampled correlation matrix; a single interaction per model is also how PLS users run it.
-    Resamples: half the run's ``n_boot`` (499 by default): 21 models of 82 indicators cost about a second per
-    thousand resamples each, and the rank sets need only the covariance of the draws."""
+    Why one model per pair: a model with all 21 interactions has every pair's item products (about 800
+    indicators with six items a factor), out of reach of a resampled correlation matrix; a single interaction
+    per model is also how PLS users run it. Resamples: half the run's ``n_boot`` (499 by default): with six
+    items a factor each model has 82 indicators and costs about a second per thousand resamples, and the rank
+    sets need only the covariance of the draws."""
     rows, draws = {}, {}
     for p, q in models.pair_list(factors):
         name = f"{p}*{q}"
-        table, d = pls_bootstrap(clean, blocks, {"PERF": [*factors, name]}, n_boot=pi_boot(cfg), seed=cfg.seed,
+        table, d = pls_bootstrap(clean, blocks, {"PERF": [*factors, name]}, n_boot=_pi_boot(cfg), seed=cfg.seed,
                                  level=1 - cfg.alpha, interactions=((p, q),), return_draws=True, bca=False)  # fmt: skip
         rows[f"{p}x{q}"] = table.set_index("source").loc[name, ["estimate", "boot_se", "ci_low", "ci_high"]]
         draws[f"{p}x{q}"] = d[f"{name} -> PERF"].to_numpy()
@@ -205,7 +204,8 @@ def _size_regression(a, size: pd.Series, factors: list[str]) -> pd.DataFrame:
     """The size comparison of the main effects by regression on mean scores: performance on the standardised
     factor scores, a size dummy and each factor times the dummy (HC3), so each difference is one coefficient;
     the groups' own slopes are the reference slope and that slope plus the difference."""
-    z = models.standardise(a.scores[factors])
+    known = size.loc[a.scores.index].notna()  # firms without a size class are left out, as pls_mga leaves them
+    z = models.standardise(a.scores.loc[known, factors])
     levels = sorted(size.dropna().astype(str).unique())
     focal = (size.loc[z.index].astype(str) == levels[0]).astype(float)  # the first level, as pls_mga orders them
     x = pd.concat([z, focal.rename("G"), z.mul(focal, axis=0).add_suffix("xG")], axis=1)
