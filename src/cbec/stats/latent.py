@@ -46,7 +46,7 @@ from cbec.stats.invariance import single_group_cfa
 from cbec.stats.models import holm, pair_list
 from cbec.stats.ranks import rank_confidence_sets
 
-__all__ = ["bartlett_scores", "latent_interaction_model"]
+__all__ = ["bartlett_scores", "latent_interaction_model", "latent_main_effects"]
 
 
 def bartlett_scores(data: pd.DataFrame, blocks: dict[str, list[str]]) -> dict:
@@ -90,6 +90,55 @@ def _product_error_cov(pairs: list[tuple[int, int]], psi: np.ndarray, t: np.ndar
     return out
 
 
+def _eiv_regression(wa: np.ndarray, ya: np.ndarray, sigma_u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Errors-in-variables moment regression of centred ``ya`` on centred ``wa`` whose columns carry error
+    covariance ``sigma_u`` (Fuller 1987): ``b = (W'W/n - S_u)^-1 W'y/n``, with its sandwich covariance."""
+    n = len(wa)
+    a_mat = wa.T @ wa / n - sigma_u
+    beta = np.linalg.solve(a_mat, wa.T @ ya / n)
+    r = wa * (ya - wa @ beta)[:, None] + sigma_u @ beta
+    a_inv = np.linalg.inv(a_mat)
+    return beta, a_inv @ (r.T @ r / n) @ a_inv / n
+
+
+def latent_main_effects(
+    data: pd.DataFrame, blocks: dict[str, list[str]], performance_items: list[str], controls: pd.DataFrame
+) -> pd.DataFrame:
+    """The main-effects model for the latent constructs, by the same two stages as
+    :func:`latent_interaction_model` without the products: Bartlett scores, then the errors-in-variables
+    regression of performance on the factors and the controls.
+
+    Returns
+    -------
+    DataFrame indexed by factor: ``estimate, std_error`` (sandwich), per SD of each factor.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.normal(size=(2000, 2))
+    >>> perf = 0.5 * f[:, 0] + rng.normal(scale=0.8, size=2000)
+    >>> cols = {f"a{i}": f[:, 0] + rng.normal(scale=0.8, size=2000) for i in range(3)}
+    >>> cols |= {f"b{i}": f[:, 1] + rng.normal(scale=0.8, size=2000) for i in range(3)}
+    >>> cols |= {f"y{i}": perf + rng.normal(scale=0.6, size=2000) for i in range(3)}
+    >>> blocks = {"A": ["a0", "a1", "a2"], "B": ["b0", "b1", "b2"]}
+    >>> res = latent_main_effects(pd.DataFrame(cols), blocks, ["y0", "y1", "y2"], pd.DataFrame(index=range(2000)))
+    >>> round(float(res.loc["A", "estimate"]), 1), bool(abs(res.loc["B", "estimate"]) < 0.05)
+    (0.6, True)
+    """
+    s1 = bartlett_scores(data, {**blocks, "PERF": performance_items})
+    factors = list(blocks)
+    z = s1["scores"][factors]
+    ctrl = controls.loc[z.index].astype(float)
+    w = pd.concat([z - z.mean(), ctrl - ctrl.mean()], axis=1)
+    y = s1["scores"]["PERF"] - s1["scores"]["PERF"].mean()
+    sigma_u = np.zeros((w.shape[1], w.shape[1]))
+    sigma_u[: len(factors), : len(factors)] = s1["error_cov"].loc[factors, factors].to_numpy()
+    beta, cov = _eiv_regression(w.to_numpy(float), y.to_numpy(float), sigma_u)
+    k = len(factors)
+    return pd.DataFrame({"estimate": beta[:k], "std_error": np.sqrt(np.diag(cov)[:k])}, index=pd.Index(factors))
+
+
 def latent_interaction_model(
     data: pd.DataFrame,
     blocks: dict[str, list[str]],
@@ -130,18 +179,14 @@ def latent_interaction_model(
     ctrl = ctrl - ctrl.mean()
     w = pd.concat([z, prod, ctrl], axis=1)
     y = s1["scores"]["PERF"] - s1["scores"]["PERF"].mean()
-    n, k = len(w), len(factors)
+    k = len(factors)
     wa, ya = w.to_numpy(float), y.to_numpy(float)
     t = s1["error_cov"].loc[factors, factors].to_numpy()
     psi = s1["latent_corr"].loc[factors, factors].to_numpy()
     sigma_u = np.zeros((wa.shape[1], wa.shape[1]))
     sigma_u[:k, :k] = t
     sigma_u[k : k + len(pairs), k : k + len(pairs)] = _product_error_cov([(idx[a], idx[b]) for a, b in pairs], psi, t)
-    a_mat = wa.T @ wa / n - sigma_u
-    beta = np.linalg.solve(a_mat, wa.T @ ya / n)
-    r = wa * (ya - wa @ beta)[:, None] + sigma_u @ beta
-    a_inv = np.linalg.inv(a_mat)
-    cov = a_inv @ (r.T @ r / n) @ a_inv / n
+    beta, cov = _eiv_regression(wa, ya, sigma_u)
     sl = slice(k, k + len(pairs))
     est = pd.Series(beta[sl], index=names)
     cov_p = pd.DataFrame(cov[sl, sl], index=names, columns=names)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from cbec.stats import measurement as ms
 from cbec.stats import models
-from cbec.stats.latent import latent_interaction_model
+from cbec.stats.latent import latent_interaction_model, latent_main_effects
 from cbec.stats.pls import htmt_bootstrap, micom, pls_bootstrap, pls_mga, pls_predict, pls_sem, structural_quality
 from cbec.stats.ranks import rank_confidence_sets
 from cbec.stats.regression import fit_ols
@@ -175,17 +175,20 @@ def _size_groups(r: ChapterResult, clean: pd.DataFrame, blocks, structure, cfg: 
     r.table("micom", m, "MICOM by size: compositional invariance, equal composite means and variances")
     g = pls_mga(clean, blocks, structure, clean["size_class"], n_perm=1000, seed=cfg.seed)
     g["p_holm"] = models.holm(g["p_value"])
-    reg = _size_regression(load_study(cfg).analysis, clean["size_class"], list(g["source"]))
-    g = g.merge(reg, on="source")
+    st = load_study(cfg)
+    g = g.merge(_size_regression(st.analysis, clean["size_class"], list(g["source"])), on="source")
+    g = g.merge(_size_latent(st, clean["size_class"], cfg), on="source")
     r.table(
         "mga",
         g,
-        "The paths of large firms and SMEs: PLS permutation multi-group analysis, and the regression on mean scores "
-        "with a size interaction (Holm across paths in each)",
+        "The paths of large firms and SMEs: PLS permutation multi-group analysis, the regression on mean scores "
+        "with a size interaction, and the construct-level (2S-PA) model in each group (Holm across paths in each)",
     )
     comp = m[~m["compositional"]]["construct"].tolist()
     n_mga, n_reg = int((g["p_holm"] < cfg.alpha).sum()), int((g["reg_p_holm"] < cfg.alpha).sum())
-    same = int((np.sign(g["difference"]) == np.sign(g["reg_difference"])).sum())
+    n_lat = int((g["lat_p_holm"] < cfg.alpha).sum())
+    signs = np.sign(g[["difference", "reg_difference", "lat_difference"]])
+    same = int(signs.nunique(axis=1).eq(1).sum())
     r.value(
         pls_micom_sentence=(
             "Compositional invariance holds for every construct, so the paths of the two groups may be compared"
@@ -194,8 +197,8 @@ def _size_groups(r: ChapterResult, clean: pd.DataFrame, blocks, structure, cfg: 
         )
         + f"; the number of path differences significant after Holm's adjustment is {n_mga} of {len(g)}",
         pls_size_sentence=(
-            f"The two methods agree on the direction of {same} of the {len(g)} differences; the number significant "
-            f"after Holm is {n_reg} by regression and {n_mga} by MGA"
+            f"The three methods agree on the direction of {same} of the {len(g)} differences; the number "
+            f"significant after Holm is {n_reg} by regression, {n_lat} on the constructs and {n_mga} by MGA"
         ),
     )
 
@@ -220,6 +223,35 @@ def _size_regression(a, size: pd.Series, factors: list[str]) -> pd.DataFrame:
         }
     )
     out["reg_p_holm"] = models.holm(out["reg_p_value"])
+    return out
+
+
+def _size_latent(st, size: pd.Series, cfg: RunConfig) -> pd.DataFrame:
+    """The size comparison of the main effects on the constructs: the 2S-PA main-effects model (as MGA compares
+    the main-effects model) fitted in each group, each group's measurement model its own and its factors
+    standardised within it, as PLS's group models are; differences tested as independent-sample z-tests."""
+    from scipy import stats
+
+    levels = sorted(size.dropna().astype(str).unique())
+    fits = []
+    for level in levels:
+        rows = st.clean[size.loc[st.clean.index].astype(str) == level]
+        fits.append(
+            latent_main_effects(rows, ms.factor_blocks(st.instrument), st.instrument.performance_item_ids,
+                                models.control_matrix(rows))
+        )  # fmt: skip
+    diff = fits[0]["estimate"] - fits[1]["estimate"]
+    se = np.sqrt(fits[0]["std_error"] ** 2 + fits[1]["std_error"] ** 2)
+    out = pd.DataFrame(
+        {
+            "source": fits[0].index,
+            f"lat_{levels[0]}": fits[0]["estimate"],
+            f"lat_{levels[1]}": fits[1]["estimate"],
+            "lat_difference": diff,
+            "lat_p_value": 2 * stats.norm.sf(np.abs(diff / se)),
+        }
+    ).reset_index(drop=True)
+    out["lat_p_holm"] = models.holm(out["lat_p_value"])
     return out
 
 
