@@ -412,7 +412,8 @@ def estimator_comparison(couplings: pd.DataFrame) -> plt.Figure:
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y, labels)
     ax.set_xlabel("coupling (per SD of both factors)")
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    # where it covers fewest markers: the emptiest corner depends on the survey
+    ax.legend(loc="best", fontsize=8, frameon=True)
     ax.grid(axis="x", lw=0.3)
     fig.tight_layout()
     return fig
