@@ -387,9 +387,10 @@ def pls_bootstrap(
     # pairs joined by a route of two or more paths: A^2 (I + A)^k > 0
     routes = np.linalg.matrix_power(spec.paths, 2) @ np.linalg.matrix_power(np.eye(k) + spec.paths, k)
     mediated = [(i, j) for i in range(k) for j in range(k) if i != j and routes[i, j] > 0] if effects else []
-    # PLSc keeps PLS's weights; the sign rule compares PLS loadings (S w) in both samples
-    ref_fit = pls_sem(d, blocks, paths, modes, scheme) if consistent else full
-    ref = ref_fit.loadings.to_numpy().sum(axis=0) if sign_change == "construct" else None
+    # the sign rule compares PLS loadings (S w) in both samples; PLSc keeps PLS's weights, so S w serves both
+    ref = None
+    if sign_change == "construct":
+        ref = np.where(spec.mask, _correlation(d, spec.items)[1] @ full.weights.to_numpy(), 0.0).sum(axis=0)
     ctx = _DrawSpec(spec, scheme, consistent, len(d), pairs, mediated, ref, products)
     boot, jack = _bootstrap_draws(x, ctx, n_boot, seed, chunk, jackknife=bca)
     total = total_effects(full.paths).to_numpy()

@@ -66,7 +66,7 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
         pls_predict_items=len(pred),
         pls_predict_reps=PREDICT_REPS,
     )
-    _size_groups(r, clean, blocks, structure, cfg)
+    _size_groups(r, st, blocks, structure, cfg)
     couplings = _couplings(pls, a, st, cfg, factors)
     couplings = _product_indicator_section(r, couplings, _product_indicator_couplings(clean, blocks, factors, cfg), cfg)
     r.table("headline_pair", _headline_pair(clean, blocks, factors, couplings), "The article's pair in PLS, three ways")
@@ -161,8 +161,9 @@ def _headline_pair(clean: pd.DataFrame, blocks, factors: list[str], couplings: p
     return pd.DataFrame(rows).assign(pair=f"{a} × {b}")[["pair", "method", "estimate"]]
 
 
-def _size_groups(r: ChapterResult, clean: pd.DataFrame, blocks, structure, cfg: RunConfig) -> None:
+def _size_groups(r: ChapterResult, st, blocks, structure, cfg: RunConfig) -> None:
     """Large firms and SMEs the PLS way: MICOM first, then permutation multi-group analysis of the paths."""
+    clean = st.clean
     if "size_class" not in clean.columns or clean["size_class"].nunique() != 2:
         r.table("micom", pd.DataFrame(columns=["construct"]), "No size groups in this survey", save=False)
         r.table("mga", pd.DataFrame(columns=["source"]), "No size groups in this survey", save=False)
@@ -175,7 +176,6 @@ def _size_groups(r: ChapterResult, clean: pd.DataFrame, blocks, structure, cfg: 
     r.table("micom", m, "MICOM by size: compositional invariance, equal composite means and variances")
     g = pls_mga(clean, blocks, structure, clean["size_class"], n_perm=1000, seed=cfg.seed)
     g["p_holm"] = models.holm(g["p_value"])
-    st = load_study(cfg)
     g = g.merge(_size_regression(st.analysis, clean["size_class"], list(g["source"])), on="source")
     g = g.merge(_size_latent(st, clean["size_class"], cfg), on="source")
     r.table(
