@@ -71,7 +71,7 @@ def test_malformed_instrument_rejected(tmp_path, inst):
     raw["factors"][0]["subdimensions"] = []
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(InstrumentError, match="has no sub-dimensions"):
+    with pytest.raises(InstrumentError, match="lists no items"):
         load_instrument(bad)
     raw = yaml.safe_load(inst.path.read_text(encoding="utf-8"))
     raw["factors"][1]["subdimensions"][0]["items"] = raw["factors"][1]["subdimensions"][0]["items"][:1]

@@ -42,7 +42,7 @@ def _shipped() -> dict:
     "mutate,message",
     [
         (lambda r: "factors: [unclosed", "not valid YAML"),
-        (lambda r: {k: v for k, v in r.items() if k != "likert"}, "lacks or mis-types 'likert'"),
+        (lambda r: {k: v for k, v in r.items() if k != "likert"}, "lacks the answer scale"),
         (
             lambda r: r | {"fields": [*r["fields"], {"id": "x y", "kind": "number", "en": "a", "zh": "b"}]},
             "letters, digits",

@@ -86,14 +86,42 @@ class Instrument:
     raw: dict = field(repr=False)
     factors: tuple[Factor, ...]
     performance_items: tuple[Item, ...]
-    attention_id: str
-    attention_expected: int
+    attention_id: str | None  # None: the questionnaire has no attention check (the screen is then off)
+    attention_expected: int | None
     fields: tuple[Field, ...]
     marker_id: str | None = None  # the common-method marker item, when the questionnaire has one
+    outcome_code: str = "PERF"
+    outcome_en: str = "Performance"
+    outcome_zh: str = "绩效"
+
+    # -- the answer scale ---------------------------------------------------------------------
+    @property
+    def continuous(self) -> bool:
+        """Scores that are not answer options (test scores, sums): no option labels, no long-string screen."""
+        return self.raw["scale"]["type"] == "continuous"
+
+    @property
+    def scale_min(self) -> float | None:
+        return self.raw["scale"]["min"]
+
+    @property
+    def scale_max(self) -> float | None:
+        return self.raw["scale"]["max"]
+
+    @property
+    def missing_codes(self) -> tuple[float, ...]:
+        """Answers that mean "no answer" in this study (``missing_codes: [-99, 98]``): read as missing, logged."""
+        return tuple(float(v) for v in self.raw.get("missing_codes") or ())
+
+    @property
+    def has_size_rule(self) -> bool:
+        return bool(self.raw.get("size_rule"))
 
     # -- item lists ---------------------------------------------------------------------------
     @property
     def likert_points(self) -> int:
+        if self.continuous:
+            raise InstrumentError(f"{self.path}: the scale is continuous; it has no answer points")
         return int(self.raw["likert"]["points"])
 
     @cached_property
@@ -124,7 +152,8 @@ class Instrument:
     @property
     def likert_ids(self) -> list[str]:
         """All columns answered on the Likert scale, attention check (and marker item, if any) included."""
-        return [*self.factor_item_ids, *self.performance_item_ids, self.attention_id, *self.marker_ids]
+        att = [self.attention_id] if self.attention_id else []
+        return [*self.factor_item_ids, *self.performance_item_ids, *att, *self.marker_ids]
 
     @property
     def marker_ids(self) -> list[str]:
@@ -164,6 +193,8 @@ class Instrument:
     @cached_property
     def likert_label_map(self) -> dict[str, int]:
         """Lower-cased option label (Chinese or English, incl. aliases) -> score."""
+        if self.continuous:
+            return {}
         lk = self.raw["likert"]
         out: dict[str, int] = {}
         for lab in lk["labels"]:
@@ -177,10 +208,12 @@ class Instrument:
     # -- size rule ---------------------------------------------------------------------------
     @property
     def size_rule_text(self) -> dict[str, str]:
-        return dict(self.raw["size_rule"]["text"])
+        return dict(self.raw["size_rule"]["text"]) if self.has_size_rule else {}
 
     def derive_size_class(self, employees: pd.Series, revenue_band: pd.Series | None = None) -> pd.Series:
         """Apply the instrument's size rule; missing employees give a missing class."""
+        if not self.has_size_rule:
+            raise InstrumentError(f"{self.path}: the instrument has no size_rule")
         rule = self.raw["size_rule"]
         emp = pd.to_numeric(employees, errors="coerce")
         large = emp >= rule["large_min_employees"]
@@ -194,6 +227,18 @@ class Instrument:
         return out
 
     # -- documentation tables ----------------------------------------------------------------
+    @property
+    def scale_text(self) -> str:
+        """The answer scale in words: ``likert 1–7`` or ``continuous``."""
+        return "continuous" if self.continuous else f"likert 1–{self.likert_points}"
+
+    @property
+    def allowed_text(self) -> str:
+        if not self.continuous:
+            return f"1 … {self.likert_points}"
+        lo, hi = self.scale_min, self.scale_max
+        return f"{'' if lo is None else f'{lo:g}'} … {'' if hi is None else f'{hi:g}'}".strip()
+
     def data_dictionary(self) -> pd.DataFrame:
         """One row per column of the data contract: id, type, allowed values, both labels."""
         rows = []
@@ -217,60 +262,75 @@ class Instrument:
                     "block": "profile",
                 }
             )
-        k = self.likert_points
+        scale = self.scale_text
         for it in self.items.values():
-            block = "performance" if it.factor == "PERF" else it.factor
+            block = "outcome" if it.factor == self.outcome_code else it.factor
             rows.append(
                 {
                     "column": it.id,
-                    "type": f"likert 1–{k}" + (" (reverse-coded)" if it.reverse else ""),
-                    "allowed": f"1 … {k}",
-                    "required": False,
+                    "type": scale + (" (reverse-coded)" if it.reverse else ""),
+                    "allowed": self.allowed_text,
+                    "required": True,
                     "label_en": it.en,
                     "label_zh": it.zh,
                     "block": block,
                 }
             )
-        att = self.raw["attention_check"]
-        rows.append(
-            {
-                "column": self.attention_id,
-                "type": f"likert 1–{k} (attention check)",
-                "allowed": f"expected {self.attention_expected}",
-                "required": False,
-                "label_en": att["en"],
-                "label_zh": att["zh"],
-                "block": "attention",
-            }
-        )
-        if self.marker_id:
-            mk = self.raw["marker"]
-            rows.append(
-                {
-                    "column": self.marker_id,
-                    "type": f"likert 1–{k} (common-method marker)",
-                    "allowed": f"1–{k}",
-                    "required": False,
-                    "label_en": mk["en"],
-                    "label_zh": mk["zh"],
-                    "block": "marker",
-                }
-            )
+        for item_id, key, what, block in (
+            (self.attention_id, "attention_check", "attention check", "attention"),
+            (self.marker_id, "marker", "common-method marker", "marker"),
+        ):
+            if item_id:
+                extra = self.raw[key]
+                allowed = f"expected {self.attention_expected}" if key == "attention_check" else self.allowed_text
+                rows.append(
+                    {
+                        "column": item_id,
+                        "type": f"{scale} ({what})",
+                        "allowed": allowed,
+                        "required": False,
+                        "label_en": extra.get("en", item_id),
+                        "label_zh": extra.get("zh", extra.get("en", item_id)),
+                        "block": block,
+                    }
+                )
         return pd.DataFrame(rows)
 
 
-def _parse_items(factor: str, sd_index: int, raw_items: list[dict]) -> tuple[Item, ...]:
-    return tuple(
-        Item(
-            id=f"{factor}{sd_index}{j}",
-            factor=factor,
-            subdimension=sd_index,
-            en=str(r["en"]),
-            zh=str(r["zh"]),
-            reverse=bool(r.get("reverse", False)),
+def _parse_items(
+    factor: str, sd_index: int, raw_items: list, reverse_ids=frozenset(), prefix: str | None = None
+) -> tuple[Item, ...]:
+    """Items of one block. An item is a mapping (``id``, ``en``, ``zh``, ``reverse``) or, in a study file, just
+    its column name; without an ``id`` it is named by the article's scheme (``prefix`` + number, the prefix being
+    factor + sub-dimension unless given).
+    A missing Chinese text falls back to the English one, a missing English text to the id."""
+    out = []
+    for j, r in enumerate(raw_items, start=1):
+        r = {"id": r} if isinstance(r, str | int) else r
+        if not isinstance(r, dict):
+            raise InstrumentError(f"item {j} of {factor}: expected a column name or a mapping, not {r!r}")
+        item_id = _text(r.get("id")) or f"{prefix if prefix is not None else f'{factor}{sd_index}'}{j}"
+        en = _text(r.get("en")) or item_id
+        out.append(
+            Item(
+                id=item_id,
+                factor=factor,
+                subdimension=sd_index,
+                en=en,
+                zh=_text(r.get("zh")) or en,
+                reverse=bool(r.get("reverse", False)) or item_id in reverse_ids,
+            )
         )
-        for j, r in enumerate(raw_items, start=1)
-    )
+    return tuple(out)
+
+
+def _text(value) -> str:
+    """A label or id from YAML as text; numbers are allowed (an item named 1), other types are not."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InstrumentError(f"expected text, not {type(value).__name__} {value!r}")
+    return str(value).strip()
 
 
 def load_instrument(path: str | Path | None = None) -> Instrument:
@@ -312,77 +372,125 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
 def _parse(path: Path, raw) -> Instrument:
     if not isinstance(raw, dict):
         raise InstrumentError(f"{path}: the instrument must be a YAML mapping (likert:, factors:, fields: ...)")
-    _check_scale(path, raw)
-    factors = []
-    for f in raw["factors"]:
-        sds = []
-        for k, sd in enumerate(f.get("subdimensions") or [], start=1):
-            items = _parse_items(f["code"], k, sd.get("items") or [])
-            if len(items) < 2:
-                raise InstrumentError(f"{path}: sub-dimension {f['code']}{k} needs at least two items")
-            sds.append(SubDimension(factor=f["code"], index=k, en=sd["en"], zh=sd["zh"], items=items))
-        if not sds:
-            raise InstrumentError(f"{path}: factor {f['code']} has no sub-dimensions (each needs two items or more)")
-        factors.append(Factor(code=f["code"], en=f["en"], zh=f["zh"], subdimensions=tuple(sds)))
-    perf = raw["performance"]
-    perf_items = tuple(
-        Item(
-            id=f"{perf['code']}{j}",
-            factor=perf["code"],
-            subdimension=0,
-            en=r["en"],
-            zh=r["zh"],
-            reverse=bool(r.get("reverse", False)),
-        )
-        for j, r in enumerate(perf["items"], start=1)
-    )
-    fields = tuple(
-        Field(
-            id=r["id"],
-            kind=r["kind"],
-            en=r["en"],
-            zh=r["zh"],
-            required=bool(r.get("required", False)),
-            derived=bool(r.get("derived", False)),
-            min=r.get("min"),
-            max=r.get("max"),
-            levels=tuple(r.get("levels") or ()),
-            unit=r.get("unit"),
-        )
-        for r in raw["fields"]
-    )
-    att = raw["attention_check"]
+    raw = _normalise_scale(path, dict(raw))
+    reverse_ids = frozenset(str(i) for i in raw.get("reverse") or ())
+    blocks = raw.get("factors", raw.get("constructs"))
+    if not isinstance(blocks, list) or not blocks:
+        raise InstrumentError(f"{path}: the instrument lists no constructs (factors: or constructs:, each with items)")
+    factors = [_parse_factor(path, f, reverse_ids) for f in blocks]
+    perf = raw.get("performance", raw.get("outcome"))
+    if not isinstance(perf, dict) or not perf.get("items"):
+        raise InstrumentError(f"{path}: the instrument names no outcome (outcome: or performance:, with items)")
+    perf_code = _text(perf.get("code")) or "PERF"
+    perf_items = _parse_items(perf_code, 0, perf["items"], reverse_ids, prefix=perf_code)
+    fields = tuple(_parse_field(path, r) for r in raw.get("fields") or ())
+    att = raw.get("attention_check") or None
     inst = Instrument(
         path=path,
         raw=raw,
         factors=tuple(factors),
         performance_items=perf_items,
-        attention_id=att["id"],
-        attention_expected=int(att["expected"]),
+        attention_id=att["id"] if att else None,
+        attention_expected=int(att["expected"]) if att else None,
         fields=fields,
         marker_id=(raw.get("marker") or {}).get("id"),
+        outcome_code=perf_code,
+        outcome_en=_text(perf.get("en")) or perf_code,
+        outcome_zh=_text(perf.get("zh")) or _text(perf.get("en")) or perf_code,
     )
     _check(inst)
     return inst
 
 
-def _check_scale(path: Path, raw: dict) -> None:
-    """The answer scale: k points (2 to 11), one label per point numbered 1..k in both languages."""
-    lk = raw.get("likert")
-    if not isinstance(lk, dict):
-        raise InstrumentError(f"{path}: the instrument lacks or mis-types 'likert' (points: and labels:)")
-    k = lk.get("points")
-    if not isinstance(k, int) or not 2 <= k <= 11:
-        raise InstrumentError(f"{path}: likert.points must be a whole number from 2 to 11, not {k!r}")
-    values = sorted(int(lab.get("value", 0)) for lab in lk.get("labels") or [])
+def _parse_factor(path: Path, f, reverse_ids) -> Factor:
+    """A construct: either sub-dimensions of two or more items each (the article's scheme), or one list of
+    items (any number from one; a single-item construct is flagged where a statistic needs several)."""
+    if not isinstance(f, dict) or not _text(f.get("code")):
+        raise InstrumentError(f"{path}: every construct needs a code (code: ...), not {f!r}")
+    code = _text(f["code"])
+    en = _text(f.get("en")) or code
+    zh = _text(f.get("zh")) or en
+    if f.get("items"):
+        items = _parse_items(code, 1, f["items"], reverse_ids)
+        return Factor(code=code, en=en, zh=zh, subdimensions=(SubDimension(code, 1, en, zh, items),))
+    sds = []
+    for k, sd in enumerate(f.get("subdimensions") or [], start=1):
+        items = _parse_items(code, k, sd.get("items") or [], reverse_ids)
+        if len(items) < 2:
+            raise InstrumentError(f"{path}: sub-dimension {code}{k} needs at least two items")
+        sd_en = _text(sd.get("en")) or f"{code}{k}"
+        sds.append(SubDimension(factor=code, index=k, en=sd_en, zh=_text(sd.get("zh")) or sd_en, items=items))
+    if not sds:
+        raise InstrumentError(f"{path}: construct {code} lists no items (items: or subdimensions:)")
+    return Factor(code=code, en=en, zh=zh, subdimensions=tuple(sds))
+
+
+def _parse_field(path: Path, r) -> Field:
+    if not isinstance(r, dict) or not _text(r.get("id")):
+        raise InstrumentError(f"{path}: every field needs an id, not {r!r}")
+    en = _text(r.get("en")) or _text(r["id"])
+    return Field(
+        id=_text(r["id"]),
+        kind=_text(r.get("kind")) or "category",
+        en=en,
+        zh=_text(r.get("zh")) or en,
+        required=bool(r.get("required", False)),
+        derived=bool(r.get("derived", False)),
+        min=r.get("min"),
+        max=r.get("max"),
+        levels=tuple(r.get("levels") or ()),
+        unit=r.get("unit"),
+    )
+
+
+def _normalise_scale(path: Path, raw: dict) -> dict:
+    """One answer scale for every item: ``likert: {points, labels}`` (labels default to the numbers), or
+    ``scale: {type: likert, points: k}``, or ``scale: {type: continuous, min: a, max: b}`` for scores that are
+    not answer options (test scores, sums). Returns ``raw`` with ``scale`` filled in and checked."""
+    sc = raw.get("scale")
+    if sc is None and "likert" in raw:
+        sc = {"type": "likert", **(raw["likert"] if isinstance(raw["likert"], dict) else {})}
+    if not isinstance(sc, dict):
+        raise InstrumentError(
+            f"{path}: the instrument lacks the answer scale: likert: {{points: k}} or scale: {{type: continuous}}"
+        )
+    kind = sc.get("type", "likert")
+    if kind == "continuous":
+        lo, hi = sc.get("min"), sc.get("max")
+        for name, v in (("min", lo), ("max", hi)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise InstrumentError(f"{path}: scale.{name} must be a number, not {v!r}")
+        if lo is not None and hi is not None and not lo < hi:
+            raise InstrumentError(f"{path}: scale.min ({lo}) must be below scale.max ({hi})")
+        raw["scale"] = {"type": "continuous", "min": lo, "max": hi}
+        if raw.get("attention_check"):
+            raise InstrumentError(f"{path}: an attention check needs a Likert scale (its expected answer)")
+        return raw
+    if kind != "likert":
+        raise InstrumentError(f"{path}: scale.type must be likert or continuous, not {kind!r}")
+    k = sc.get("points")
+    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= 11:
+        raise InstrumentError(f"{path}: the scale's points must be a whole number from 2 to 11, not {k!r}")
+    labels = sc.get("labels") or [{"value": v, "en": str(v), "zh": str(v)} for v in range(1, k + 1)]
+    if not isinstance(labels, list) or not all(isinstance(lab, dict) for lab in labels):
+        raise InstrumentError(f"{path}: likert.labels must be a list of {{value, en, zh}} mappings")
+    values = sorted(int(lab.get("value", 0)) for lab in labels)
     if values != list(range(1, k + 1)):
         raise InstrumentError(f"{path}: likert.labels must number the {k} answers 1..{k} (found {values})")
-    for lab in lk["labels"]:
+    for lab in labels:
         if not str(lab.get("en", "")).strip() or not str(lab.get("zh", "")).strip():
             raise InstrumentError(f"{path}: likert label {lab.get('value')} needs both English and Chinese text")
-    expected = (raw.get("attention_check") or {}).get("expected")
-    if not isinstance(expected, int) or not 1 <= expected <= k:
-        raise InstrumentError(f"{path}: attention_check.expected must be one of the answers 1..{k}")
+    raw["likert"] = {**(raw.get("likert") or {}), "points": k, "labels": labels}
+    raw["scale"] = {"type": "likert", "points": k, "min": 1, "max": k}
+    att = raw.get("attention_check")
+    if att:
+        expected = att.get("expected") if isinstance(att, dict) else None
+        if isinstance(expected, bool) or not isinstance(expected, int) or not 1 <= expected <= k:
+            raise InstrumentError(
+                f"{path}: attention_check.expected must be one of the answers 1..{k}, not {expected!r} "
+                "(the attention check is optional: leave out attention_check: if your survey has none)"
+            )
+    return raw
 
 
 def _check(inst: Instrument) -> None:

@@ -55,7 +55,10 @@ class QualityThresholds:
 
     Attributes
     ----------
-    speeder_fraction : float
+    Every screen can be switched off with ``None`` (the data-quality chapter then says it was off), so that a
+    published sample can be reproduced row for row.
+
+    speeder_fraction : float or None
         A respondent is a speeder when completion time < ``speeder_fraction`` x median time.
     longstring_fraction : float
         A straight-liner gives the same answer to at least this share of the factor items in a row
@@ -67,10 +70,17 @@ class QualityThresholds:
         respondent's mean of that block's other items; more than that and the row is quarantined.
     """
 
-    speeder_fraction: float = 0.3
-    longstring_fraction: float = 0.5
-    max_missing_share: float = 0.2
-    max_impute_share_per_factor: float = 1 / 3
+    speeder_fraction: float | None = 0.3
+    longstring_fraction: float | None = 0.5
+    max_missing_share: float | None = 0.2
+    max_impute_share_per_factor: float | None = 1 / 3
+    attention: bool = True  # the attention-check screen (only where the questionnaire has the item)
+    duplicates: bool = True  # the duplicate-id and duplicate-answer screens
+
+    @classmethod
+    def off(cls) -> QualityThresholds:
+        """No screen at all: every row that passes the schema is kept."""
+        return cls(None, None, None, None, attention=False, duplicates=False)
 
 
 @dataclass
@@ -95,18 +105,39 @@ class ValidationResult:
         q = self.quarantine
         q.astype({c: "string" for c in q.columns if c != SOURCE_ROW}).to_parquet(paths["quarantine_raw"], index=False)
         to_csv_for_people(q, paths["quarantine"])
-        paths["report"].write_text(json.dumps(self.report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        paths["report"].write_text(strict_json(self.report) + "\n", encoding="utf-8")
         return paths
+
+
+def strict_json(obj) -> str:
+    """JSON as the standard defines it: a NaN or infinite number (a share over no rows) is written as null,
+    never as the bare ``NaN`` that Python's encoder writes and other readers reject."""
+
+    def finite(v):
+        if isinstance(v, float | np.floating):
+            return float(v) if np.isfinite(v) else None
+        if isinstance(v, dict):
+            return {str(k): finite(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [finite(x) for x in v]
+        if isinstance(v, np.integer):
+            return int(v)
+        return v
+
+    return json.dumps(finite(obj), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def build_schema(inst: Instrument) -> pa.DataFrameSchema:
     """The pandera schema of a coerced survey table, built from the instrument."""
     cols: dict[str, pa.Column] = {}
-    k = inst.likert_points
+    if inst.continuous:
+        bounds = [pa.Check.ge(inst.scale_min)] if inst.scale_min is not None else []
+        bounds += [pa.Check.le(inst.scale_max)] if inst.scale_max is not None else []
+        item_checks = bounds
+    else:
+        item_checks = [pa.Check.isin([float(v) for v in range(1, inst.likert_points + 1)])]
     for c in inst.likert_ids:
-        cols[c] = pa.Column(
-            "Float64", pa.Check.isin([float(v) for v in range(1, k + 1)]), nullable=True, required=False
-        )
+        cols[c] = pa.Column("Float64", item_checks, nullable=True, required=False)
     for f in inst.fields:
         nullable = not f.required or f.derived
         if f.kind == "category":
@@ -221,8 +252,15 @@ def _coerce_likert(
     num = pd.to_numeric(text.str.replace(r"分$", "", regex=True), errors="coerce")
     from_label = text.str.lower().map(inst.likert_label_map)
     unknown = (text.notna() & num.isna() & from_label.isna()).to_numpy(bool)
-    known = ", ".join(lab["zh"] + "/" + lab["en"] for lab in inst.raw["likert"]["labels"])
-    _unknown_cells(text, codes, unknown, c, path, rows, log, f"scores 1–{inst.likert_points} or one of: {known}")
+    if inst.continuous:
+        for i in np.flatnonzero(_cells(unknown, codes)):
+            log.reject(int(i), f"invalid:{c}", f"{c}: {text.iloc[codes[i]]!r} is not a number")
+        unknown = np.zeros_like(unknown)
+        allowed = f"numbers {inst.allowed_text}"
+    else:
+        known = ", ".join(lab["zh"] + "/" + lab["en"] for lab in inst.raw["likert"]["labels"])
+        allowed = f"scores 1–{inst.likert_points} or one of: {known}"
+    _unknown_cells(text, codes, unknown, c, path, rows, log, allowed)
     out[c] = _spread(num.astype("Float64").fillna(from_label.astype("Float64")), codes)
 
 
@@ -310,7 +348,11 @@ def _coerce(df: pd.DataFrame, inst: Instrument, path: str) -> tuple[pd.DataFrame
     """
     out = df.copy()
     log = CoercionLog()
-    text_markers = dict(df.attrs.get("missing_text") or {})
+    declared = {}
+    for v in inst.missing_codes:
+        for form in {f"{v:g}", repr(v), str(int(v)) if v.is_integer() else f"{v:g}"}:
+            declared[form] = f"declared missing code {v:g} (study file)"
+    text_markers = {**dict(df.attrs.get("missing_text") or {}), **declared}
     choice_markers = {**text_markers, **(df.attrs.get("missing_codes") or {})}
     for c in [c for c in inst.likert_ids if c in out.columns]:
         _coerce_likert(out, c, inst, path, choice_markers, log)
@@ -346,16 +388,12 @@ def _longest_run(values: np.ndarray) -> np.ndarray:
 
 
 def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresholds) -> pd.DataFrame:
-    """One boolean column per quality screen, indexed like ``df`` (already coerced)."""
+    """One boolean column per quality screen, indexed like ``df`` (already coerced); a screen that is off, or
+    whose input the survey lacks (no completion time, no attention item), flags no row."""
     t = thresholds
-    flags = pd.DataFrame(index=df.index)
+    flags = pd.DataFrame(False, index=df.index, columns=list(REASONS[3:]))
     factor_cols = [c for c in inst.factor_item_ids if c in df.columns]
     scale_cols = [c for c in [*inst.factor_item_ids, *inst.performance_item_ids] if c in df.columns]
-    if "respondent_id" in df.columns:
-        ids = df["respondent_id"]
-        flags["duplicate_id"] = ids.notna() & ids.duplicated(keep="first")
-    else:
-        flags["duplicate_id"] = False
     answers = df[scale_cols].astype("Float64")
     vals = df[factor_cols].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     n_answered = (~np.isnan(vals)).sum(axis=1)
@@ -363,6 +401,34 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
         np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1)
         == np.nanmin(np.where(np.isnan(vals), np.inf, vals), axis=1)
     ) & (n_answered >= 2)
+    if t.duplicates:
+        _duplicate_flags(df, answers, zero_var, flags)
+    if t.speeder_fraction is not None and "duration_s" in df.columns:
+        dur = df["duration_s"].astype("Float64")
+        med = float(dur.median()) if dur.notna().any() else np.nan
+        flags["speeder"] = (dur < t.speeder_fraction * med).fillna(False).astype(bool)
+    if t.longstring_fraction is not None:
+        lsi = _longest_run(vals)
+        flags["straightliner"] = (lsi >= t.longstring_fraction * len(factor_cols)) | zero_var
+    if t.attention and inst.attention_id and inst.attention_id in df.columns:
+        flags["attention_fail"] = (df[inst.attention_id].astype("Float64") != inst.attention_expected).fillna(True)
+    if t.max_missing_share is not None:
+        flags["too_many_missing"] = answers.isna().mean(axis=1) > t.max_missing_share
+    if t.max_impute_share_per_factor is not None:
+        # Every block the scores are built from, performance included: a block with too few answers cannot be
+        # imputed from the respondent's own answers (with 3 items at 1.5% missing each, about 3 firms in a
+        # million leave all three blank; they once made the whole performance score missing).
+        for ids_ in [*inst.factor_items.values(), inst.performance_item_ids]:
+            present = [c for c in ids_ if c in df.columns]
+            if present:
+                flags["too_many_missing"] |= df[present].isna().mean(axis=1) > t.max_impute_share_per_factor
+    return flags.astype(bool)
+
+
+def _duplicate_flags(df: pd.DataFrame, answers: pd.DataFrame, zero_var: np.ndarray, flags: pd.DataFrame) -> None:
+    if "respondent_id" in df.columns:
+        ids = df["respondent_id"]
+        flags["duplicate_id"] = ids.notna() & ids.duplicated(keep="first")
     # Identical answer vectors under another id: a re-submission. Only rows that answered most items
     # and do vary count: two near-empty rows, or two straight-liners, are identical by accident.
     answered = (answers.notna().mean(axis=1) >= 0.9) & ~zero_var
@@ -373,37 +439,15 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
         keyed = keyed.assign(_ip=df["_ip"].astype("string").fillna(""))
     key = pd.util.hash_pandas_object(keyed, index=False)
     flags["duplicate_answers"] = answered & key.duplicated(keep="first") & ~flags["duplicate_id"]
-    if "duration_s" in df.columns:
-        dur = df["duration_s"].astype("Float64")
-        med = float(dur.median()) if dur.notna().any() else np.nan
-        flags["speeder"] = (dur < t.speeder_fraction * med).fillna(False).astype(bool)
-    else:
-        flags["speeder"] = False
-    lsi = _longest_run(vals)
-    flags["straightliner"] = (lsi >= t.longstring_fraction * len(factor_cols)) | zero_var
-    if inst.attention_id in df.columns:
-        flags["attention_fail"] = (df[inst.attention_id].astype("Float64") != inst.attention_expected).fillna(True)
-    else:
-        flags["attention_fail"] = False
-    miss_share = answers.isna().mean(axis=1)
-    too_many = miss_share > t.max_missing_share
-    # Every block the scores are built from, performance included: a block with too few answers cannot be
-    # imputed from the respondent's own answers (with 3 items at 1.5% missing each, about 3 firms in a
-    # million leave all three blank; they once made the whole performance score missing).
-    for ids_ in [*inst.factor_items.values(), inst.performance_item_ids]:
-        present = [c for c in ids_ if c in df.columns]
-        if present:
-            too_many |= df[present].isna().mean(axis=1) > t.max_impute_share_per_factor
-    flags["too_many_missing"] = too_many
-    return flags.astype(bool)
 
 
 def recode_reverse(df: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
-    """A copy with every reverse-worded item recoded as ``points + 1 - answer`` (items absent are skipped)."""
+    """A copy with every reverse-worded item recoded as ``min + max - answer`` (``points + 1 - answer`` on a
+    Likert scale; items absent are skipped)."""
     out = df.copy()
     for c in inst.reverse_items:
         if c in out.columns:
-            out[c] = inst.likert_points + 1 - out[c]
+            out[c] = inst.scale_min + inst.scale_max - out[c]
     return out
 
 
@@ -416,13 +460,14 @@ def _impute_within_factor(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFr
     """
     out = df.copy()
     filled = 0
-    blocks = {**inst.factor_items, "PERF": inst.performance_item_ids}
+    blocks = {**inst.factor_items, inst.outcome_code: inst.performance_item_ids}
     for ids_ in blocks.values():
         cols = [c for c in ids_ if c in out.columns]
         if not cols:
             continue
         block = out[cols].astype("Float64")
-        row_mean = block.mean(axis=1).round(0)
+        # Answer options are whole numbers, so the filled answer is one; a continuous score keeps its mean.
+        row_mean = block.mean(axis=1) if inst.continuous else block.mean(axis=1).round(0)
         for c in cols:
             gaps = block[c].isna() & row_mean.notna()
             filled += int(gaps.sum())
@@ -431,6 +476,10 @@ def _impute_within_factor(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFr
 
 
 def _require_columns(raw: pd.DataFrame, inst: Instrument, source: str) -> None:
+    """Every required field and every item of the constructs and the outcome must be in the file: a scale
+    score silently built from fewer items than the questionnaire has is a different scale. A study that has
+    dropped an item says so in its study file (``dropped_items:``), and then the item is not in the
+    instrument at all."""
     required = [f.id for f in inst.fields if f.required and not f.derived]
     missing_cols = [c for c in required if c not in raw.columns]
     if missing_cols:
@@ -439,6 +488,15 @@ def _require_columns(raw: pd.DataFrame, inst: Instrument, source: str) -> None:
             f"required columns are missing: {', '.join(missing_cols)}",
             column=missing_cols[0],
             hint="add them to the export, or map the export's columns to these ids with --mapping",
+        )
+    missing_items = [c for c in [*inst.factor_item_ids, *inst.performance_item_ids] if c not in raw.columns]
+    if missing_items:
+        raise SurveyInputError(
+            source,
+            f"{len(missing_items)} item column(s) of the questionnaire are not in the file: {', '.join(missing_items)}",
+            column=missing_items[0],
+            hint="map the export's columns to these ids (--mapping), or, if your study did not ask these items, "
+            "list them under dropped_items: in the study file (the report and the book then say so)",
         )
 
 
@@ -464,11 +522,24 @@ def _row_reasons(
             tag = f"{code}:{r['column']}"
             if tag not in reasons[int(idx)] and f"invalid:{r['column']}" not in reasons[int(idx)]:
                 reasons[int(idx)].append(tag)
+                detail = (
+                    f"{r['column']}: empty, but required"
+                    if code == "missing_required"
+                    else f"{r['column']}: {_plain(r['failure_case'])} fails {r['check']}"
+                )
+                log.details.setdefault(int(idx), []).append(detail)
     flags = quality_flags(df, inst, t)
     for name in flags.columns:
         for i in np.flatnonzero(flags[name].to_numpy()):
             reasons[int(i)].append(name)
     return reasons
+
+
+def _plain(value) -> str:
+    """A failing cell as a reader would type it: 8 rather than 8.0, text quoted."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _clean_rows(df: pd.DataFrame, rejected: np.ndarray, inst: Instrument) -> tuple[pd.DataFrame, int]:
@@ -550,7 +621,11 @@ def validate_frame(
     raw = raw.reset_index(drop=True)
     _require_columns(raw, inst, source)
     df, log = _coerce(raw, inst, source)
-    if "size_class" not in df.columns or df["size_class"].isna().any():
+    if (
+        inst.has_size_rule
+        and "employees" in df.columns
+        and ("size_class" not in df.columns or df["size_class"].isna().any())
+    ):
         derived = inst.derive_size_class(df["employees"], df["revenue_band"] if "revenue_band" in df.columns else None)
         df["size_class"] = df["size_class"].fillna(derived) if "size_class" in df.columns else derived
 
@@ -596,23 +671,50 @@ REASON_RULES = {
     "missing_required": "a required profile field (employees, business model, market, years, stage) is empty",
     "duplicate_id": "the respondent id was already seen in an earlier row (the first row is kept)",
     "duplicate_answers": "every answer (and the IP address, when the export has one) equals an earlier row's",
-    "speeder": "completion time below {speeder_fraction:.0%} of the median completion time",
-    "straightliner": "the same answer to at least {longstring_fraction:.0%} of the factor items in a row, or one "
+    "speeder": "completion time below {speeder_fraction} of the median completion time",
+    "straightliner": "the same answer to at least {longstring_fraction} of the factor items in a row, or one "
     "answer to all of them",
     "attention_fail": "the attention-check item was not answered as instructed",
-    "too_many_missing": "more than {max_missing_share:.0%} of the scale items, or more than "
-    "{max_impute_share_per_factor:.0%} of one factor's (or the performance) items, left unanswered",
+    "too_many_missing": "more than {max_missing_share} of the scale items, or more than "
+    "{max_impute_share_per_factor} of one construct's (or the outcome's) items, left unanswered",
 }
 
 
 def reason_table(report: dict) -> pd.DataFrame:
     """Rows flagged by each screen, with the rule and threshold that flagged them."""
     th = report["thresholds"]
+    shown = {k: (f"{v:.0%}" if isinstance(v, float) else ("(off)" if v is None else v)) for k, v in th.items()}
     rows = [
-        {"reason": r, "rows_flagged": report["by_reason"].get(r, 0), "rule": REASON_RULES[r].format(**th)}
+        {
+            "reason": r,
+            "rows_flagged": report["by_reason"].get(r, 0),
+            "rule": REASON_RULES[r].format(**shown) if screen_on(r, th) else "off (switched off for this study)",
+        }
         for r in REASONS
     ]
     return pd.DataFrame(rows)
+
+
+#: The setting of :class:`QualityThresholds` that switches each screen.
+SCREEN_SETTING = {
+    "duplicate_id": "duplicates",
+    "duplicate_answers": "duplicates",
+    "speeder": "speeder_fraction",
+    "straightliner": "longstring_fraction",
+    "attention_fail": "attention",
+    "too_many_missing": "max_missing_share",
+}
+
+
+def screen_on(reason: str, thresholds: dict) -> bool:
+    """Whether the screen behind a reason code was on (schema reasons always are)."""
+    key = SCREEN_SETTING.get(reason)
+    if key is None:
+        return True
+    if key == "max_missing_share":
+        return thresholds.get(key) is not None or thresholds.get("max_impute_share_per_factor") is not None
+    v = thresholds.get(key, True)
+    return v is not None and v is not False
 
 
 def load_validation(processed_dir: str | Path) -> ValidationResult:
