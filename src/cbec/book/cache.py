@@ -35,15 +35,25 @@ CHAPTER_SETTINGS: dict[str, tuple[str, ...]] = {
     "cases": (),
     "interviews": ("instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path"),
     "pls": ("instrument_path", "normalisation", "seed", "alpha", "n_boot"),
+    "study_measurement": ("instrument_path", "normalisation", "book"),
+    "study_couplings": ("instrument_path", "normalisation", "seed", "alpha", "n_boot", "book"),
+    "study_groups": ("instrument_path", "normalisation", "alpha", "study_path", "book"),
+    "study_pls": ("instrument_path", "normalisation", "seed", "alpha", "n_boot", "book"),
 }
+# Every chapter's banner says where the data came from: the origin and the book are read by all of them.
+CHAPTER_SETTINGS = {k: (*v, "origin", "book") for k, v in CHAPTER_SETTINGS.items()}
 #: Chapters that read the validated survey.
-READS_SURVEY = {"data_quality", "measurement", "coupling", "size_paths", "claims", "interviews", "pls"}
+READS_SURVEY = {
+    "data_quality", "measurement", "coupling", "size_paths", "claims", "interviews", "pls",
+    "study_measurement", "study_couplings", "study_groups", "study_pls",
+}  # fmt: skip
 PROCESSED_FILES = ("clean.parquet", "quarantine.parquet", "report.json")
 
 
 def chapter_of(notebook: str) -> str:
-    """``03_coupling`` -> ``coupling``."""
-    return notebook.split("_", 1)[1] if notebook[:2].isdigit() else notebook
+    """``03_coupling`` -> ``coupling``; ``s02_study_measurement`` -> ``study_measurement`` (the study book)."""
+    head, _, rest = notebook.partition("_")
+    return rest if rest and head.lstrip("s").isdigit() else notebook
 
 
 def _digest(h, path: Path) -> None:
@@ -73,7 +83,7 @@ def chapter_key(notebook_path: Path, cfg: RunConfig) -> str:
     _digest(h, notebook_path)
     values = {k: getattr(cfg, k) for k in (settings if settings is not None else cfg.__dataclass_fields__)}
     files: list[Path] = []
-    for k in ("ground_truth_path", "instrument_path", "gold_path", "second_coder_path"):
+    for k in ("ground_truth_path", "instrument_path", "gold_path", "second_coder_path", "study_path"):
         if k in values and values[k]:
             files.append(Path(values[k]))
             values[k] = "file"  # its content is hashed below, not where it lies

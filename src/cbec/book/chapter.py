@@ -208,7 +208,7 @@ class ShownChapter:
             f"`cbec.study.chapters.{name}_chapter`, called once by this page's notebook (download it from the "
             f"top bar); its tables are also in the run's `results/{name}_*.csv`.*"
         )
-        return Markdown(data_notice(self.cfg.ground_truth_path) + made)
+        return Markdown(data_notice(self.cfg.origin, self.cfg.book) + made)
 
     def __getitem__(self, name: str):
         return self.result.values[name]

@@ -111,7 +111,10 @@ def validate(
 
 @app.command()
 def run(
-    survey: Annotated[Path, typer.Option(help="Survey export to analyse.")],
+    survey: Annotated[Path | None, typer.Option(help="Survey export to analyse (or give --study).")] = None,
+    study: Annotated[
+        Path | None, typer.Option(help="A study folder (study.yaml, data, ...): builds the book of that study.")
+    ] = None,
     interviews: Annotated[Path | None, typer.Option(help="Folder of interview transcripts.")] = None,
     ground_truth: Annotated[
         Path | None, typer.Option(help="ground_truth.json, only when the survey is simulated.")
@@ -145,9 +148,27 @@ def run(
     max_impute_share: MaxImputeOpt = 1 / 3,
 ) -> None:
     """Validate the survey, execute every chapter notebook and build the book into OUT/html."""
-    from cbec.book.pipeline import PipelineError, RunSettings
+    from cbec.book.pipeline import PipelineError, RunSettings, settings_from_study
     from cbec.book.pipeline import run as run_pipeline
 
+    jobs = jobs or (__import__("os").cpu_count() or 1)
+    if (survey is None) == (study is None):
+        _fail("give either --study FOLDER (a study folder with its study.yaml) or --survey FILE, not both or neither")
+    if study is not None:
+        from cbec.io.study import load_study_spec
+
+        try:
+            spec = load_study_spec(study)
+            settings = settings_from_study(
+                spec, out, normalisation=normalisation, jobs=jobs, force=force, scheduler=scheduler,
+                workers=workers, seed=seed, alpha=alpha, n_boot=n_boot, power_reps=power_reps,
+            )  # fmt: skip
+            paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))
+        except (*EXPECTED_ERRORS, PipelineError) as exc:
+            _fail(str(exc))
+        typer.echo(f"book: {paths['html'] / 'index.html'}")
+        typer.echo(f"result tables: {paths['results']}")
+        return
     settings = RunSettings(
         survey=survey,
         out=out,
@@ -159,7 +180,7 @@ def run(
         gold=gold,
         second_coder=second_coder,
         normalisation=normalisation,
-        jobs=jobs or (__import__("os").cpu_count() or 1),
+        jobs=jobs,
         force=force,
         scheduler=scheduler,
         workers=workers,

@@ -142,14 +142,14 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
             dd.to_excel(xw, sheet_name="questionnaire", index=False)
 
     key = dd.to_csv(index=False).encode() + metadata.version("openpyxl").encode()
-    for lang in ("zh", "en"):
+    for lang in ("zh", "en") if not load_instrument(instrument).continuous else ():
         name = f"questionnaire_wjx_{lang}.txt"
         (dl / name).write_text(wjx_import_text(load_instrument(instrument), lang), encoding="utf-8")
         files[name] = dl / name
     files["questionnaire.xlsx"] = derived_file(
         out / "cache", "questionnaire.xlsx", key, workbook, dl / "questionnaire.xlsx"
     )
-    for name in ("claims.csv", "codebook.yaml", "cases.yaml"):
+    for name in ("claims.csv", "codebook.yaml", "cases.yaml") if cfg.book == "article" else ():
         files[name] = Path(shutil.copy2(resource(name), dl / name))
     if cfg.simulated:
         files["ground_truth.json"] = Path(shutil.copy2(cfg.ground_truth_path, dl / "ground_truth.json"))
@@ -164,17 +164,22 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     return files
 
 
-def downloads_page(files: dict[str, Path]) -> str:
+def downloads_page(files: dict[str, Path], article: bool = True) -> str:
+    what = "the article's claims register and case profiles, the interview codebook, " if article else ""
+    field = (
+        " To field the survey, import `questionnaire_wjx_zh.txt` (or the English `questionnaire_wjx_en.txt`) into "
+        "问卷星 as text: it creates the questions in the layout the pipeline reads back"
+        + (" ({ref}`appendix-rerun`)." if article else ".")
+        if "questionnaire_wjx_zh.txt" in files
+        else ""
+    )
     lines = [
         "(downloads)=",
         "# Data and downloads",
         "",
-        "Every result table of this run as CSV (safe to open in a spreadsheet), the survey as analysed, the "
-        "questionnaire, the article's claims register and case profiles, the interview codebook, and — for "
-        "simulated data — the ground truth. `cbec_results.zip` holds all of them with `manifest.json`, the "
-        "SHA-256 hash of every file. To field the survey, import `questionnaire_wjx_zh.txt` (or the English "
-        "`questionnaire_wjx_en.txt`) into 问卷星 as text: it creates the questions in the layout the "
-        "pipeline reads back ({ref}`appendix-rerun`).",
+        "Every result table of this run as CSV (safe to open in a spreadsheet), the data as analysed, the "
+        f"questionnaire, {what}and — for simulated data — the ground truth. `cbec_results.zip` holds all of them "
+        f"with `manifest.json`, the SHA-256 hash of every file.{field}",
         "",
         "| file | bytes | SHA-256 |",
         "|---|---:|---|",
@@ -275,7 +280,9 @@ def provenance_page(prov: dict) -> str:
         "```",
         "",
         "Cite the article as {cite}`li2026`. Licence: MIT (the code and the book); the article's facts are "
-        "used with a reference and paraphrased.",
+        "used with a reference and paraphrased."
+        if prov.get("book", "article") == "article"
+        else "Cite the study's own data and questionnaire as their authors ask. Licence of the code: MIT.",
         "",
     ]
     return "\n".join(lines)

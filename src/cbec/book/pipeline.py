@@ -73,6 +73,48 @@ class RunSettings:
     scheduler: str = ""  # address of a running Dask scheduler for the simulation studies
     workers: int = 0  # or: start a local Dask cluster with this many worker processes
     notebook_dir: Path = NOTEBOOK_DIR
+    study: Path | None = None  # the study file the settings came from (settings_from_study)
+    origin: str = ""  # "real" or "simulated"; empty: simulated exactly when a ground truth is given
+    book: str = ""  # "article" or "study"; empty: the article's book for the shipped questionnaire
+
+
+#: The tables of contents of the two books: the source article's replication, and a researcher's own study.
+TOCS = {"article": REPO_ROOT / "_toc.yml", "study": REPO_ROOT / "_toc_study.yml"}
+
+
+def book_kind(settings: RunSettings) -> str:
+    """Which book a run builds: the one its study declares; without a study file, the article's book for the
+    shipped questionnaire and the study book for any other."""
+    if settings.book:
+        return settings.book
+    return "article" if settings.instrument is None else "study"
+
+
+def settings_from_study(spec, out: Path, **overrides) -> RunSettings:
+    """Run settings from a parsed study file (:func:`cbec.io.study.load_study_spec`); ``overrides`` are the
+    run's own settings (seed, alpha, jobs, ...). The study's questionnaire is written to ``out/instrument.yaml``
+    so that every chapter and the appendices read exactly the questionnaire the data were validated with."""
+    import yaml
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    inst_file = out / "instrument.yaml"
+    inst_file.write_text(yaml.safe_dump(spec.instrument.raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return RunSettings(
+        survey=spec.data,
+        out=out,
+        fmt=spec.fmt,
+        mapping=spec.mapping,
+        interviews=spec.transcripts,
+        ground_truth=spec.ground_truth,
+        instrument=inst_file,
+        gold=spec.gold,
+        thresholds=spec.thresholds,
+        study=spec.path,
+        origin=spec.origin,
+        book="article" if spec.replicates_article else "study",
+        **overrides,
+    )
 
 
 def notebook_parameters(path: Path) -> dict[str, dict]:
@@ -134,6 +176,9 @@ def run_config(settings: RunSettings, paths: dict[str, Path]) -> RunConfig:
         results_dir=str(paths["results"]),
         ground_truth_path=path(s.ground_truth),
         instrument_path=path(s.instrument),
+        study_path=path(s.study),
+        origin=s.origin or ("simulated" if s.ground_truth else "real"),
+        book=book_kind(s),
         interviews_dir=path(s.interviews),
         gold_path=path(s.gold),
         second_coder_path=path(s.second_coder),
@@ -169,7 +214,7 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
             f"only {result.report['rows_clean']} rows passed validation (of "
             f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
         )
-    chapters = settings.notebooks or tuple(_toc_notebooks(REPO_ROOT / "_toc.yml"))
+    chapters = settings.notebooks or tuple(_toc_notebooks(TOCS[book_kind(settings)]))
     with _dask_cluster(settings, say):
         cfg_path = run_config(settings, paths).write(out / "run_config.json")
         timings = execute_chapters(chapters, settings, paths, cfg_path, say)
@@ -320,28 +365,27 @@ def stage_book(out: Path) -> tuple[Path, int]:
 
 
 def _assemble(out: Path, src: Path) -> None:
-    from cbec.book import figures, pages
+    from cbec.book import pages
 
     (src / "notebooks").mkdir(parents=True)
-    for f in ("_config.yml", "_toc.yml", "references.bib"):
+    cfg = RunConfig.load(out / "run_config.json")
+    toc = TOCS[cfg.book]
+    for f in ("_config.yml", "references.bib"):
         shutil.copy2(REPO_ROOT / f, src / f)
-    shutil.copytree(BOOK_DIR, src / "book")
+    shutil.copy2(toc, src / "_toc.yml")
+    if cfg.book == "article":
+        shutil.copytree(BOOK_DIR, src / "book")
+    else:  # the study book's pages are all generated; only the shared static files are copied
+        shutil.copytree(BOOK_DIR / "_static", src / "book" / "_static")
     inst = load_instrument(_configured_instrument(out))
-    (src / "book" / "appendix_questionnaire.md").write_text(pages.questionnaire_page(inst), encoding="utf-8")
+    (src / "book" / "appendix_questionnaire.md").write_text(
+        pages.questionnaire_page(inst, article=cfg.book == "article"), encoding="utf-8"
+    )
     (src / "book" / "appendix_data_dictionary.md").write_text(pages.data_dictionary_page(inst), encoding="utf-8")
-    (src / "book" / "figures").mkdir(exist_ok=True)
-    figure_key = (
-        Path(inst.path).read_bytes() + Path(figures.__file__).read_bytes() + metadata.version("matplotlib").encode()
-    )
-    derived_file(
-        out / "cache",
-        "seven_factor_system.png",
-        figure_key,
-        lambda p: figures.save(figures.seven_factor_system(inst), p),
-        src / "book" / "figures" / "seven_factor_system.png",
-    )
+    if cfg.book == "article":
+        _system_figure(out, src, inst)
     executed = out / "notebooks"
-    toc_notebooks = _toc_notebooks(REPO_ROOT / "_toc.yml")
+    toc_notebooks = _toc_notebooks(toc)
     missing = [n for n in toc_notebooks if not (executed / f"{n}.ipynb").exists()]
     if missing:
         raise PipelineError(f"cannot build the book: executed notebooks missing for {missing}; run `cbec run` first")
@@ -356,20 +400,48 @@ def _assemble(out: Path, src: Path) -> None:
     _generated_pages(out, src)
 
 
+def _system_figure(out: Path, src: Path, inst) -> None:
+    """The article's framework figure on its front page (cached on the instrument and the drawing code)."""
+    from cbec.book import figures
+
+    (src / "book" / "figures").mkdir(exist_ok=True)
+    figure_key = (
+        Path(inst.path).read_bytes() + Path(figures.__file__).read_bytes() + metadata.version("matplotlib").encode()
+    )
+    derived_file(
+        out / "cache",
+        "seven_factor_system.png",
+        figure_key,
+        lambda p: figures.save(figures.seven_factor_system(inst), p),
+        src / "book" / "figures" / "seven_factor_system.png",
+    )
+
+
 def _generated_pages(out: Path, src: Path) -> None:
     """Findings, downloads and provenance, written from this run's results (never typed)."""
     from cbec.book import generated
 
     cfg = RunConfig.load(out / "run_config.json")
     book = src / "book"
-    (book / "findings.md").write_text(generated.findings_page(out, cfg), encoding="utf-8")
+    if cfg.book == "study":
+        _study_pages(out, cfg, book)
+    else:
+        (book / "findings.md").write_text(generated.findings_page(out, cfg), encoding="utf-8")
     files = generated.downloads(out, src, cfg)
-    (book / "downloads.md").write_text(generated.downloads_page(files), encoding="utf-8")
-    prov = generated.provenance(out, cfg, REPO_ROOT)
+    (book / "downloads.md").write_text(generated.downloads_page(files, cfg.book == "article"), encoding="utf-8")
+    prov = {**generated.provenance(out, cfg, REPO_ROOT), "book": cfg.book}
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
-    (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
-    _performance_appendix(out, book)
+    if cfg.book == "article":
+        (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
+        _performance_appendix(out, book)
+
+
+def _study_pages(out: Path, cfg: RunConfig, book: Path) -> None:
+    """The study book's front page, written from the study file and this run's results."""
+    from cbec.book import study_pages
+
+    (book / "index.md").write_text(study_pages.front_page(out, cfg), encoding="utf-8")
 
 
 def _performance_appendix(out: Path, book: Path) -> None:
@@ -536,7 +608,7 @@ def build_book(out: Path) -> Path:
         shutil.rmtree(jb_out, ignore_errors=True)
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.copytree(jb_out / "_build" / "html", html)
-    _number_tables(html, REPO_ROOT / "_toc.yml")
+    _number_tables(html, src / "_toc.yml")
     _title_the_redirect(html / "index.html")
     _drop_duplicate_thebe_config(html)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")

@@ -70,9 +70,13 @@ def wjx_import_text(inst: Instrument, lang: str = "zh") -> str:
     """
     if lang not in _WORDS:
         raise ValueError("lang must be 'zh' or 'en'")
+    if inst.continuous:
+        raise ValueError("a continuous scale has no answer options to field as a 问卷星 matrix question")
     words = _WORDS[lang]
     scale = [lab[lang] for lab in inst.raw["likert"]["labels"]]
-    lines = [_clean(inst.raw["title"][lang]), "", words["scale"], ""]
+    title = inst.raw.get("title") or inst.raw.get("name") or ""
+    title = title.get(lang, title.get("en", "")) if isinstance(title, dict) else str(title)
+    lines = [_clean(title), "", words["scale"], ""]
     n = 0
     for f in inst.fields:
         if (
@@ -89,19 +93,18 @@ def wjx_import_text(inst: Instrument, lang: str = "zh") -> str:
     for ms in inst.multi_selects:
         n += 1
         lines += [f"{n}. {_clean(ms[lang])}[多选题]", *(_clean(o[lang]) for o in ms["options"]), ""]
-    att = inst.raw["attention_check"][lang]
+    att = inst.raw["attention_check"][lang] if inst.attention_id else None
     middle = len(inst.factors) // 2
     for k, fac in enumerate(inst.factors):
         lines += [_PAGE, ""]
         rows = [getattr(it, lang) for sd in fac.subdimensions for it in sd.items]
-        if k == middle:  # the attention check hides among the items, as it should
+        if k == middle and att:  # the attention check hides among the items, as it should
             rows.append(att)
         n += 1
         lines += _matrix(n, getattr(fac, lang), rows, scale)
-    perf = inst.raw["performance"]
     n += 1
     rows = [getattr(it, lang) for it in inst.performance_items]
     if inst.marker_id:  # the marker sits among the last statements, as any other would
         rows.append(inst.raw["marker"][lang])
-    lines += [_PAGE, "", *_matrix(n, perf[lang], rows, scale)]
+    lines += [_PAGE, "", *_matrix(n, inst.outcome_zh if lang == "zh" else inst.outcome_en, rows, scale)]
     return "\n".join(lines).rstrip() + "\n"

@@ -359,11 +359,19 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
         raise InstrumentError(
             f"{path}: not valid YAML ({exc}); `cbec instrument FILE` writes a valid starting point"
         ) from exc
+    return instrument_from_mapping(raw, path)
+
+
+def instrument_from_mapping(raw, path: str | Path = "<instrument>") -> Instrument:
+    """Check and parse an instrument given as a mapping (as read from YAML); ``path`` names it in messages."""
+    path = Path(path)
     try:
         return _parse(path, raw)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, InstrumentError):
+    except InstrumentError as exc:
+        if str(exc).startswith(str(path)):
             raise
+        raise InstrumentError(f"{path}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InstrumentError(
             f"{path}: the instrument lacks or mis-types {exc}; compare with the file `cbec instrument FILE` writes"
         ) from exc
@@ -494,6 +502,14 @@ def _normalise_scale(path: Path, raw: dict) -> dict:
 
 
 def _check(inst: Instrument) -> None:
+    if inst.reverse_items and inst.continuous and (inst.scale_min is None or inst.scale_max is None):
+        raise InstrumentError(
+            f"{inst.path}: reverse-worded items on a continuous scale need scale.min and scale.max "
+            "(an item is recoded as min + max - answer)"
+        )
+    unknown_reverse = sorted(set(map(str, inst.raw.get("reverse") or ())) - set(inst.items))
+    if unknown_reverse:
+        raise InstrumentError(f"{inst.path}: reverse: names items no construct has: {unknown_reverse}")
     ids = inst.columns
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:

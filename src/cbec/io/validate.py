@@ -311,6 +311,11 @@ def _level_lookup(f: Field) -> dict[str, str]:
             lookup[text] = str(lv["value"])
             short = re.split(r"\s*[(（]", text, maxsplit=1)[0].strip()
             lookup.setdefault(short, str(lv["value"]))
+        # A numeric level code (a grouping coded 1/2) as a float column writes it: "1.0"
+        try:
+            lookup.setdefault(repr(float(lv["value"])), str(lv["value"]))
+        except (TypeError, ValueError):
+            pass
     return lookup
 
 

@@ -34,6 +34,8 @@ CONTROL_COLUMNS = ("size_class", "business_model", "main_market", "years_cbec", 
 def control_matrix(data: pd.DataFrame, columns=CONTROL_COLUMNS) -> pd.DataFrame:
     """Dummy-coded controls (first level of each category dropped) plus numeric ones, as floats."""
     cols = [c for c in columns if c in data.columns]
+    if not cols:  # a study without profile controls
+        return pd.DataFrame(index=data.index, dtype=float)
     cats = [c for c in cols if not pd.api.types.is_numeric_dtype(data[c])]
     out = pd.get_dummies(data[cols], columns=cats, drop_first=True, dtype=float)
     out = out.astype(float)
@@ -52,17 +54,24 @@ class AnalysisData:
     controls: pd.DataFrame  # dummy-coded profile controls
 
 
-def prepare(data: pd.DataFrame, inst, normalisation: str = "scale") -> AnalysisData:
-    """Factor scores, indices, standardised performance and controls from clean data (reverse items recoded)."""
+def prepare(data: pd.DataFrame, inst, normalisation: str = "scale", control_columns=CONTROL_COLUMNS) -> AnalysisData:
+    """Factor scores, indices, standardised performance and controls from clean data (reverse items recoded).
+
+    On a continuous scale there are no answer points to map to [0, 1], so the indices use the sample's range
+    (``minmax``) whatever ``normalisation`` says. ``control_columns``: the profile variables held fixed (the
+    article's by default; a researcher's study names its own, or none)."""
     from cbec.stats import measurement as ms
 
     scores = ms.mean_scores(data, ms.factor_blocks(inst))
+    indices = (
+        ms.normalise(scores, "minmax") if inst.continuous else ms.normalise(scores, normalisation, inst.likert_points)
+    )
     return AnalysisData(
         data=data,
         scores=scores,
-        indices=ms.normalise(scores, normalisation, inst.likert_points),
+        indices=indices,
         y=performance_score(data, inst.performance_item_ids),
-        controls=control_matrix(data),
+        controls=control_matrix(data, control_columns),
     )
 
 

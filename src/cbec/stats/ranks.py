@@ -161,7 +161,8 @@ def rank_distribution(draws: pd.DataFrame, estimates: pd.Series, level: float = 
 
     Returns a table with each item's probability of ranking first and the 2.5/50/97.5% quantiles of its
     bootstrap rank, and a dict with the point-estimate top item, runner-up and a percentile interval
-    for their difference (the same two items in every draw).
+    for their difference (the same two items in every draw); with a single item there is no runner-up, and
+    the runner-up and gap entries are None.
     """
     r = np.apply_along_axis(point_ranks, 1, draws.to_numpy(float))
     tail = (1 - level) / 2
@@ -175,6 +176,9 @@ def rank_distribution(draws: pd.DataFrame, estimates: pd.Series, level: float = 
         index=draws.columns,
     )
     order = estimates.sort_values(ascending=False).index
+    if len(order) < 2:
+        none = {"runner_up": None, "gap": None, "gap_ci_low": None, "gap_ci_high": None}
+        return table, {"top": order[0], **none}
     top, second = order[0], order[1]
     gap = draws[top] - draws[second]
     summary = {

@@ -18,6 +18,11 @@ _NAMES = (
     "cases",
     "interviews",
     "pls",
+    # the study book: a researcher's own study, every word from the study file and the run
+    "study_measurement",
+    "study_couplings",
+    "study_groups",
+    "study_pls",
 )
 
 #: Seconds each chapter took in a cold run of the shipped survey (``make bench``, 2 cores, two chapters side by

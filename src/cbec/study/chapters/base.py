@@ -46,6 +46,9 @@ class RunConfig:
     results_dir: str = "_build/results"
     ground_truth_path: str = ""  # set only when the survey is simulated (cbec run --ground-truth)
     instrument_path: str = ""  # empty: the questionnaire shipped with cbec
+    study_path: str = ""  # the study file (cbec run --study); empty: a run from --survey
+    origin: str = "real"  # where the data came from: "simulated" only when cbec simulate made them
+    book: str = "article"  # "article": the source article's replication; "study": the researcher's own study
     interviews_dir: str = ""  # empty: no interview chapter data
     gold_path: str = ""  # hand-coded sample for the coder-agreement check
     second_coder_path: str = ""
@@ -75,7 +78,7 @@ class RunConfig:
 
     @property
     def simulated(self) -> bool:
-        return bool(self.ground_truth_path)
+        return self.origin == "simulated"
 
 
 @dataclass
@@ -92,17 +95,41 @@ class Study:
 
 
 @lru_cache(maxsize=4)
-def _study(processed_dir: str, instrument_path: str, normalisation: str) -> Study:
+def _study(processed_dir: str, instrument_path: str, normalisation: str, book: str) -> Study:
     inst = load_instrument(instrument_path or None)
     v = load_validation(processed_dir)
     from cbec.stats import models  # statsmodels: only chapters that load the study need it
 
-    return Study(instrument=inst, validation=v, analysis=models.prepare(v.clean, inst, normalisation))
+    # The article's models hold its profile variables fixed; a researcher's study declares none of them.
+    controls = models.CONTROL_COLUMNS if book == "article" else ()
+    return Study(instrument=inst, validation=v, analysis=models.prepare(v.clean, inst, normalisation, controls))
 
 
 def load_study(cfg: RunConfig) -> Study:
     """The study data of a run (cached: chapters run in one process share it)."""
-    return _study(cfg.processed_dir, cfg.instrument_path, cfg.normalisation)
+    return _study(cfg.processed_dir, cfg.instrument_path, cfg.normalisation, cfg.book)
+
+
+def study_spec(cfg: RunConfig):
+    """The run's study file, parsed (:class:`cbec.io.study.StudySpec`), or None for a run from ``--survey``."""
+    from cbec.io.study import load_study_spec
+
+    return load_study_spec(cfg.study_path) if cfg.study_path else None
+
+
+def construct_labels(inst: Instrument) -> dict[str, str]:
+    """Code -> the study's own label, for every construct and the outcome."""
+    return {**{f.code: f.en for f in inst.factors}, inst.outcome_code: inst.outcome_en}
+
+
+def pair_label(labels: dict[str, str], a: str, b: str) -> str:
+    """The one way a pair is written in the study book."""
+    return f"{labels.get(a, a)} × {labels.get(b, b)}"
+
+
+def level_text(alpha: float) -> str:
+    """The interval level of a run's alpha, as the prose writes it: 95%, 99%, 90%."""
+    return f"{100 * (1 - alpha):g}%"
 
 
 @dataclass
