@@ -534,9 +534,11 @@ def _row_reasons(
                 )
                 log.details.setdefault(int(idx), []).append(detail)
     flags = quality_flags(df, inst, t)
+    rules = reason_rules(asdict(t))
     for name in flags.columns:
         for i in np.flatnonzero(flags[name].to_numpy()):
             reasons[int(i)].append(name)
+            log.details.setdefault(int(i), []).append(f"{name}: {rules[name]}")
     return reasons
 
 
@@ -687,17 +689,18 @@ REASON_RULES = {
 
 def reason_table(report: dict) -> pd.DataFrame:
     """Rows flagged by each screen, with the rule and threshold that flagged them."""
-    th = report["thresholds"]
-    shown = {k: (f"{v:.0%}" if isinstance(v, float) else ("(off)" if v is None else v)) for k, v in th.items()}
-    rows = [
-        {
-            "reason": r,
-            "rows_flagged": report["by_reason"].get(r, 0),
-            "rule": REASON_RULES[r].format(**shown) if screen_on(r, th) else "off (switched off for this study)",
-        }
-        for r in REASONS
-    ]
+    rules = reason_rules(report["thresholds"])
+    rows = [{"reason": r, "rows_flagged": report["by_reason"].get(r, 0), "rule": rules[r]} for r in REASONS]
     return pd.DataFrame(rows)
+
+
+def reason_rules(thresholds: dict) -> dict[str, str]:
+    """Each reason's rule with this run's thresholds filled in, or that the screen was off."""
+    shown = {k: (f"{v:.0%}" if isinstance(v, float) else ("(off)" if v is None else v)) for k, v in thresholds.items()}
+    return {
+        r: REASON_RULES[r].format(**shown) if screen_on(r, thresholds) else "off (switched off for this study)"
+        for r in REASONS
+    }
 
 
 #: The setting of :class:`QualityThresholds` that switches each screen.

@@ -25,7 +25,10 @@ def bounds_flags(values: pd.Series, low: float, high: float, what: str) -> pd.Se
     v = pd.to_numeric(values, errors="coerce")
     bad = (v < low - 1e-9) | (v > high + 1e-9)
     return pd.Series(
-        [f"{what} {x:.3f} outside [{low:g}, {high:g}]: improper solution" if b else "" for x, b in zip(v, bad)],
+        [
+            f"{what} {x:.3f} outside [{low:g}, {high:g}]: improper solution" if b else ""
+            for x, b in zip(v, bad, strict=True)
+        ],
         index=values.index,
         dtype="string",
     )
