@@ -178,7 +178,9 @@ def downloads_page(files: dict[str, Path], article: bool = True) -> str:
         "# Data and downloads",
         "",
         "Every result table of this run as CSV (safe to open in a spreadsheet), the data as analysed, the "
-        f"questionnaire, {what}and — for simulated data — the ground truth. `cbec_results.zip` holds all of them "
+        f"questionnaire{', ' + what if what else ''}"
+        f"{'and the ground truth of the simulation' if 'ground_truth.json' in files else ''}. "
+        "`cbec_results.zip` holds all of them "
         f"with `manifest.json`, the SHA-256 hash of every file.{field}",
         "",
         "| file | bytes | SHA-256 |",
@@ -272,7 +274,13 @@ def provenance_page(prov: dict) -> str:
         "",
         "```bibtex",
         "@misc{cbecbook2026,",
-        "  title  = {What makes cross-border e-commerce firms succeed? A reproducible re-analysis},",
+        "  title  = {"
+        + (
+            "What makes cross-border e-commerce firms succeed? A reproducible re-analysis"
+            if prov.get("book", "article") == "article"
+            else md_text(prov.get("title", "A study book built with cbec"))
+        )
+        + "},",
         "  author = {{cbec-book contributors}},",
         "  year   = {2026},",
         f"  note   = {{Built from {md_text(prov['code'][:12])}; MIT licence}}",

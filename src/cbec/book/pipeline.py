@@ -370,8 +370,8 @@ def _assemble(out: Path, src: Path) -> None:
     (src / "notebooks").mkdir(parents=True)
     cfg = RunConfig.load(out / "run_config.json")
     toc = TOCS[cfg.book]
-    for f in ("_config.yml", "references.bib"):
-        shutil.copy2(REPO_ROOT / f, src / f)
+    shutil.copy2(REPO_ROOT / "references.bib", src / "references.bib")
+    _write_config(cfg, src / "_config.yml")
     shutil.copy2(toc, src / "_toc.yml")
     if cfg.book == "article":
         shutil.copytree(BOOK_DIR, src / "book")
@@ -398,6 +398,20 @@ def _assemble(out: Path, src: Path) -> None:
                 cell.metadata["tags"] = [*tags, "remove-cell"]
         nbformat.write(nb, src / "notebooks" / f"{n}.ipynb")
     _generated_pages(out, src)
+
+
+def _write_config(cfg: RunConfig, dst: Path) -> None:
+    """The book's Sphinx configuration: the repository's, titled with the study's own title in a study book."""
+    import yaml
+
+    conf = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    if cfg.book == "study":
+        from cbec.study.chapters.base import study_spec
+
+        spec = study_spec(cfg)
+        conf["title"] = spec.title if spec is not None else "Your study"
+        conf["author"] = "built with cbec"
+    dst.write_text(yaml.safe_dump(conf, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def _system_figure(out: Path, src: Path, inst) -> None:
@@ -430,6 +444,11 @@ def _generated_pages(out: Path, src: Path) -> None:
     files = generated.downloads(out, src, cfg)
     (book / "downloads.md").write_text(generated.downloads_page(files, cfg.book == "article"), encoding="utf-8")
     prov = {**generated.provenance(out, cfg, REPO_ROOT), "book": cfg.book}
+    if cfg.book == "study":
+        from cbec.study.chapters.base import study_spec
+
+        spec = study_spec(cfg)
+        prov["title"] = spec.title if spec is not None else "A study book built with cbec"
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
     if cfg.book == "article":
@@ -536,14 +555,14 @@ def _toc_notebooks(toc: Path) -> list[str]:
     return files
 
 
-def _title_the_redirect(index: Path) -> None:
+def _title_the_redirect(index: Path, config: Path) -> None:
     """Jupyter Book's root index.html is a bare refresh tag; make it a page with a title and a link."""
     import html as _html
 
     import yaml
 
     if index.exists() and "<title>" not in index.read_text(encoding="utf-8"):
-        title = _html.escape(yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))["title"])
+        title = _html.escape(str(yaml.safe_load(config.read_text(encoding="utf-8"))["title"]))
         index.write_text(
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{title}</title>"
@@ -609,7 +628,7 @@ def build_book(out: Path) -> Path:
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.copytree(jb_out / "_build" / "html", html)
     _number_tables(html, src / "_toc.yml")
-    _title_the_redirect(html / "index.html")
+    _title_the_redirect(html / "index.html", src / "_config.yml")
     _drop_duplicate_thebe_config(html)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")
     return html
