@@ -36,9 +36,10 @@ $(SYSTEM_STAMP): | $(STAMP)
 	else echo "note: install Debian's fonts-noto-cjk and chromium for CJK figure labels and the browser test"; fi
 	touch $(SYSTEM_STAMP)
 
-# The shipped survey is simulated: its ground truth and the illustrative transcripts are passed explicitly.
+# The article is one study folder (studies/li2026): its study file names the simulated survey, its ground truth
+# and the illustrative transcripts.
 book: $(STAMP) $(SYSTEM_STAMP) $(SIM)
-	$(CBEC) run --survey $(SIM) --ground-truth data/simulated/ground_truth.json --interviews data/interviews --out $(OUT)
+	$(CBEC) run --study studies/li2026 --out $(OUT)
 
 # One BLAS/OpenMP thread per pytest worker: two workers with multi-threaded BLAS on two cores
 # oversubscribe them (measured: the simulation tests took 112 s that way, 33 s this way).

@@ -234,3 +234,18 @@ def test_two_constructs_single_level_grouping_and_missing_codes_build_a_book(tmp
     assert "Customer satisfaction is measured by a single item" in meas
     cp = (out / "html" / "notebooks" / "s03_study_couplings.html").read_text(encoding="utf-8")
     assert "Likeability × Customer satisfaction" in cp and "fewer than three pairs" in cp
+
+
+def test_wjx_other_option_keeps_the_firm_and_its_text(inst):
+    """问卷星 writes "other, please specify" as 其他〖text〗: the firm is kept, the text goes to channels__text;
+    an option that is neither listed nor "other" still costs its row."""
+    from cbec.io import ingest
+
+    df = pd.DataFrame(
+        {ingest._MS_PREFIX + "channels": ["第三方平台┋其他〖自营批发〗", "独立站", "其它〖展会〗", "火星商店"]}
+    )
+    out, problems = ingest._expand_multi_selects(df, inst)
+    assert out["ch_other"].tolist() == ["1", "0", "1", "0"]
+    assert out["channels__text"].tolist()[0] == "自营批发" and out["channels__text"].tolist()[2] == "展会"
+    assert problems == [{"index": 3, "column": "channels", "value": "火星商店"}]
+    assert any(o["zh"] == "其他（请注明）" for ms in inst.multi_selects for o in ms["options"])

@@ -96,10 +96,14 @@ def settings_from_study(spec, out: Path, **overrides) -> RunSettings:
     so that every chapter and the appendices read exactly the questionnaire the data were validated with."""
     import yaml
 
+    from cbec.io.instrument import DEFAULT_INSTRUMENT
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    inst_file = out / "instrument.yaml"
-    inst_file.write_text(yaml.safe_dump(spec.instrument.raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    inst_file = None  # the shipped questionnaire, unchanged: read from the package as a --survey run does
+    if Path(spec.instrument.path) != DEFAULT_INSTRUMENT or spec.dropped_items or spec.groupings_added:
+        inst_file = out / "instrument.yaml"
+        inst_file.write_text(yaml.safe_dump(spec.instrument.raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return RunSettings(
         survey=spec.data,
         out=out,

@@ -330,29 +330,48 @@ def _expand_multi_selects(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFr
             continue
         fields = [o["field"] for o in ms["options"]]
         values = {fid: [] for fid in fields}
+        other_text: list = []
+        other_field = next((o["field"] for o in ms["options"] if _is_other(o["en"]) or _is_other(o["zh"])), None)
         for i, cell in enumerate(df[col].astype("string")):
             text = "" if pd.isna(cell) else str(cell).strip()
             if not text or text in WJX_MISSING_TEXT or text in WJX_MISSING_CODES:
                 for fid in fields:
                     values[fid].append(pd.NA)
+                other_text.append(pd.NA)
                 continue
             chosen: set[str] = set()
+            written: list[str] = []
             for part in (p.strip() for p in text.split(WJX_MULTI_SEP) if p.strip()):
                 m = _WJX_FILL_IN.match(part)
                 part = m.group(1).strip() if m else part
+                if m and m.group(2).strip():
+                    written.append(m.group(2).strip())
                 if part.isdigit() and 1 <= int(part) <= len(fields):
                     chosen.add(fields[int(part) - 1])
                 elif (hit := _match_text(part, index)) in fields:
                     chosen.add(hit)
+                elif _is_other(part):  # "其他〖…〗": an answer outside the list, kept with its text
+                    chosen.update([other_field] if other_field else [])
                 else:
                     problems.append({"index": i, "column": ms["id"], "value": part})
             for fid in fields:
                 values[fid].append(str(int(fid in chosen)))
+            other_text.append("; ".join(written) if written else pd.NA)
         for fid in fields:
             if fid not in df.columns:
                 df[fid] = pd.array(values[fid], dtype="string")
+        if any(isinstance(t, str) for t in other_text):
+            df[ms["id"] + FILL_IN_SUFFIX] = pd.array(other_text, dtype="string")
         df = df.drop(columns=[col])
     return df, problems
+
+
+#: How an "other, please specify" option reads in exports: 其他, 其它, Other, 其他（请注明）...
+_OTHER = re.compile(r"^(?:其他|其它|other(?![a-z]))", re.IGNORECASE)
+
+
+def _is_other(label: str) -> bool:
+    return bool(_OTHER.match(label.strip()))
 
 
 def _parse_wjx_duration(values: pd.Series) -> pd.Series:
@@ -449,6 +468,7 @@ def read_survey(
         if c in contract
         or (c.startswith("_") and not c.startswith(_MS_PREFIX))
         or (c.endswith(FILL_IN_SUFFIX) and c[: -len(FILL_IN_SUFFIX)] in contract)
+        or c in {ms["id"] + FILL_IN_SUFFIX for ms in instrument.multi_selects}
     ]
     if not any(c in instrument.likert_ids for c in keep):
         raise SurveyInputError(

@@ -88,6 +88,7 @@ class StudySpec:
     ground_truth: Path | None = None
     dropped_items: tuple[str, ...] = ()
     description: str = ""
+    groupings_added: bool = False  # a grouping column the questionnaire did not have was added to it
 
     @property
     def folder(self) -> Path:
@@ -137,6 +138,7 @@ def _parse(path: Path, raw: dict) -> StudySpec:
     groupings = tuple(_grouping(path, g) for g in raw.get("groupings") or ())
     dropped = tuple(str(i) for i in raw.get("dropped_items") or ())
     inst = _instrument(path, raw, groupings, dropped)
+    added = len(inst.fields) > len(_questionnaire_fields(path, raw))
     data = _data_path(path, raw.get("data"))
     thresholds, declared = _screens(path, raw.get("screens", True), inst)
     ground_truth = _optional_path(path, raw, "ground_truth")
@@ -165,7 +167,17 @@ def _parse(path: Path, raw: dict) -> StudySpec:
         ground_truth=ground_truth,
         dropped_items=dropped,
         description=str(raw.get("description") or ""),
+        groupings_added=added,
     )
+
+
+def _questionnaire_fields(path: Path, raw: dict) -> list:
+    """The profile fields the questionnaire itself declares (before groupings are added)."""
+    ref = raw.get("instrument")
+    if ref is None:
+        return list(raw.get("fields") or ())
+    src = DEFAULT_INSTRUMENT if ref == "shipped" else (path.parent / str(ref))
+    return list(yaml.safe_load(Path(src).read_text(encoding="utf-8")).get("fields") or ())
 
 
 def _instrument(path: Path, raw: dict, groupings, dropped) -> Instrument:
