@@ -83,11 +83,9 @@ TOCS = {"article": REPO_ROOT / "_toc.yml", "study": REPO_ROOT / "_toc_study.yml"
 
 
 def book_kind(settings: RunSettings) -> str:
-    """Which book a run builds: the one its study declares; without a study file, the article's book for the
-    shipped questionnaire and the study book for any other."""
-    if settings.book:
-        return settings.book
-    return "article" if settings.instrument is None else "study"
+    """Which book a run builds: the one its study file declares (``cbec run --study``); a run from ``--survey``
+    (with the shipped questionnaire or a variant of it given by ``--instrument``) builds the article's book."""
+    return settings.book or "article"
 
 
 def settings_from_study(spec, out: Path, **overrides) -> RunSettings:
