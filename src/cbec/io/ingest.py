@@ -151,6 +151,17 @@ def _read_any_table(path: Path) -> pd.DataFrame:
     )
 
 
+def read_table(path: str | Path, fmt: str) -> pd.DataFrame:
+    """An export's table as the tool wrote it (headers and answers untouched), for drafting a study file.
+    Qualtrics' two extra header rows (question text, ImportId) are dropped."""
+    path = Path(path)
+    if fmt in ("spss", "stata"):
+        return _read_stat_file(path, fmt)
+    if fmt == "qualtrics":
+        return _read_text_table(path, header=0).iloc[2:].reset_index(drop=True)
+    return _read_any_table(path)
+
+
 def detect_format(path: str | Path) -> str:
     """Guess the export format from extension and header row."""
     path = Path(path)
@@ -217,12 +228,12 @@ def _text_index(inst: Instrument) -> dict[str, str]:
     for it in inst.items.values():
         out[_norm_text(it.zh)] = it.id
         out[_norm_text(it.en)] = it.id
-    att = inst.raw["attention_check"]
-    out[_norm_text(att["zh"])] = inst.attention_id
-    out[_norm_text(att["en"])] = inst.attention_id
-    if inst.marker_id:
-        out[_norm_text(inst.raw["marker"]["zh"])] = inst.marker_id
-        out[_norm_text(inst.raw["marker"]["en"])] = inst.marker_id
+    for key, item_id in (("attention_check", inst.attention_id), ("marker", inst.marker_id)):
+        if item_id:  # both are optional
+            extra = inst.raw[key]
+            for lang in ("zh", "en"):
+                if extra.get(lang):
+                    out[_norm_text(extra[lang])] = item_id
     for f in inst.fields:
         out[_norm_text(f.zh)] = f.id
         out[_norm_text(f.en)] = f.id
