@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 
 from cbec.io.ingest import _WJX_MATRIX_TEXT as _WJX_MATRIX
-from cbec.io.ingest import WJX_MISSING_CODES, _WJX_QUESTION, SurveyInputError, detect_format, read_table
+from cbec.io.ingest import _WJX_QUESTION, WJX_MISSING_CODES, SurveyInputError, detect_format, read_table
 
 _WJX_SINGLE = re.compile(_WJX_QUESTION.pattern + r"\s*(.+)$", re.S)
 _PREFIXED = re.compile(r"^([A-Za-z][A-Za-z_]*?)_?(\d+)$")
