@@ -427,6 +427,9 @@ def _objective_outcomes(
         c: (rng.random(n) < p).astype(np.int64)
         for c, p in (("ch_marketplace", 0.9), ("ch_independent_site", 0.45), ("ch_social", 0.40), ("ch_b2b", 0.30))
     }
+    # No simulated firm sells through a channel outside the list; drawn without the generator, so that adding
+    # the 其他 option left every other simulated value as it was.
+    channels["ch_other"] = np.zeros(n, dtype=np.int64)
     return {
         **channels,
         "category_strategy": np.where(niche, "niche", "broad"),
