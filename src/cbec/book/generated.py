@@ -23,7 +23,7 @@ from cbec.io.fielding import wjx_import_text
 from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
 from cbec.io.safe_text import md_text, to_csv_for_people
 from cbec.resources import resource
-from cbec.study.chapters.base import RunConfig, format_p
+from cbec.study.chapters.base import RunConfig, format_p, level_text
 
 #: Packages whose versions the provenance page records.
 PACKAGES = (
@@ -82,7 +82,8 @@ def findings_page(out: Path, cfg: RunConfig) -> str:
         "(findings)=",
         "# Findings at a glance",
         "",
-        "The article's central claims, each with our estimate and 95% interval and the verdict reached by the "
+        f"The article's central claims, each with our estimate and {level_text(cfg.alpha)} interval and the verdict "
+        "reached by the "
         "rule stated in {ref}`methods` (*matches* · *differs* · *inconclusive*). All numbers come from this "
         "run's result tables.",
         "",
@@ -96,7 +97,7 @@ def findings_page(out: Path, cfg: RunConfig) -> str:
             ":::",
             "",
         ]
-    head = "| claim | our estimate (95% CI) | " + ("planted | " if truth else "") + "verdict |"
+    head = f"| claim | our estimate ({level_text(cfg.alpha)} CI) | " + ("planted | " if truth else "") + "verdict |"
     lines += [head, "|---|---|" + ("---|" if truth else "") + "---|"]
     for cid, label in FINDINGS:
         if cid not in tested.index:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, level_text, load_study
 from cbec.study.claims import estimate_claims, load_claims
 
 #: The verdict stands next to the claim's id, so it is visible on any screen; the statement comes last.
@@ -53,6 +53,7 @@ def claims_chapter(cfg: RunConfig) -> ChapterResult:
     counts = tested["verdict"].value_counts()
     r.value(
         cl_n=len(register),
+        cl_level=level_text(cfg.alpha),
         cl_market=int(kinds.get("market_statistic", 0)),
         cl_firm=int(kinds.get("firm_fact", 0)),
         cl_effect=int(kinds.get("effect_claim", 0)),

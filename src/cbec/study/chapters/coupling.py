@@ -9,7 +9,7 @@ from cbec.stats import coupling as cpl
 from cbec.stats import measurement as ms
 from cbec.stats import models
 from cbec.study import power
-from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, level_text, load_study
 from cbec.study.simulate import load_ground_truth
 
 RANK_COLUMNS = ["factor_a", "factor_b", "estimate", "rank", "p_first", "rank_low", "rank_high"]
@@ -47,10 +47,12 @@ def coupling_chapter(cfg: RunConfig) -> ChapterResult:
         curve = power.power_curve(reps=cfg.power_reps, alpha=cfg.alpha, seed=cfg.seed, client=client)
     _power_section(r, curve, len(st.clean), cfg)
     pa, pb = _headline_pair(a.scores)
+    k = a.scores.shape[1]
+    r.value(c_pairs=k * (k - 1) // 2, c_level=level_text(cfg.alpha), c_head=f"{pa} × {pb}")
     r.table(
         "normalisation_sensitivity",
         models.normalisation_sensitivity(a.scores, a.y, a.controls, ms.NORMALISATION_RULES, inst.likert_points, pa, pb),
-        "Where MI × SC lands under each normalisation rule (D models conditional on the pair's main effects)",
+        f"Where {pa} × {pb} lands under each normalisation rule (D models conditional on the pair's main effects)",
     )
     if cfg.simulated:
         truth = load_ground_truth(cfg.ground_truth_path)
@@ -88,7 +90,7 @@ def _rank_section(r: ChapterResult, ri: models.RankInference) -> None:
                 "cohen_f2",
             ]
         ],
-        "The 21 couplings of the joint model ranked, with simultaneous rank confidence sets",
+        f"The {len(t)} couplings of the joint model ranked, with simultaneous rank confidence sets",
         columns=RANK_COLUMNS + ["p_holm", "delta_r2", "cohen_f2"],
     )
     v = ri.verdict
@@ -116,7 +118,8 @@ def _rank_section(r: ChapterResult, ri: models.RankInference) -> None:
         "rank_sets_plot",
         t,
         ri.coverage,
-        alt="Each of the 21 factor pairs with its estimated rank (dot) and its simultaneous 95% rank "
+        alt=f"Each of the {len(t)} factor pairs with its estimated rank (dot) and its simultaneous "
+        f"{ri.coverage:.0%} rank "
         "confidence set (bar); a bar reaching from rank 1 to a lower rank means the ranking is uncertain.",
     )
     r.figure(
@@ -124,7 +127,7 @@ def _rank_section(r: ChapterResult, ri: models.RankInference) -> None:
         "ranked_forest",
         t,
         ri.coverage,
-        alt="The 21 coupling coefficients of the joint model with 95% intervals, largest first.",
+        alt=f"The {len(t)} coupling coefficients of the joint model with {ri.coverage:.0%} intervals, largest first.",
     )
 
 
@@ -179,7 +182,7 @@ def _latent_section(r: ChapterResult, ri: models.RankInference, st, cfg: RunConf
     r.table(
         "observed_vs_latent",
         both,
-        "The 21 couplings on observed scores and on the constructs, ranked by the latent estimate",
+        f"The {len(both)} couplings on observed scores and on the constructs, ranked by the latent estimate",
         save=False,
     )
     verdict = models.rank_verdict(t)
@@ -307,7 +310,7 @@ def _methods_section(r: ChapterResult, pairs: pd.DataFrame, a, inst, cfg: RunCon
         joint,
         inst.factor_codes,
         "Coupling coefficients in the joint model (rows: second factor)",
-        alt="Lower-triangle heatmap of the 21 coupling coefficients; red cells are positive, blue negative.",
+        alt=f"Lower-triangle heatmap of the {len(joint)} coupling coefficients; red cells are positive, blue negative.",
     )
 
     pa, pb = _headline_pair(a.scores)

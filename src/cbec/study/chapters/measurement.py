@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+from scipy.stats import norm
 
 from cbec.io.safe_text import md_text
 from cbec.stats import measurement as ms
 from cbec.stats.method_variance import acquiescence_check
 from cbec.study import groups
-from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, level_text, load_study
 from cbec.study.simulate import load_ground_truth
 
 
@@ -78,16 +79,23 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
     r.table("factor_scores_cfa", ms.cfa_scores(cfa, clean).assign(respondent_id=ids), "", save=True)
     r.table("factor_scores_mean", ms.mean_scores(clean, blocks).assign(respondent_id=ids), "", save=True)
     rec = ms.compare_with_truth(
-        cfa, load_ground_truth(cfg.ground_truth_path)["loadings_observed_implied"] if cfg.simulated else {}
+        cfa,
+        load_ground_truth(cfg.ground_truth_path)["loadings_observed_implied"] if cfg.simulated else {},
+        z=float(norm.ppf(1 - cfg.alpha / 2)),
     )
     if cfg.simulated:
         r.table("loading_recovery", rec, "Loadings against the planted values")
         r.notes["recovery"] = (
             f"Because the data are simulated, each interval can be checked against the loading "
             f"that was planted (crosses, on the seven-point scale). {rec['covered'].mean():.0%} "
-            f"of the {len(rec)} intervals contain the planted value; about 95% is expected."
+            f"of the {len(rec)} intervals contain the planted value; about {level_text(cfg.alpha)} is expected."
         )
-    r.figure("loadings", "loadings_plot", rec, alt="Standardised loading of each item with its 95% interval.")
+    r.figure(
+        "loadings",
+        "loadings_plot",
+        rec,
+        alt=f"Standardised loading of each item with its {level_text(cfg.alpha)} interval.",
+    )
     r.figure(
         "htmt",
         "matrix_heatmap",

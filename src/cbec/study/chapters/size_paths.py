@@ -6,7 +6,7 @@ import pandas as pd
 
 from cbec.stats import models
 from cbec.study import groups
-from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, level_text, load_study
 from cbec.study.simulate import load_ground_truth
 
 _LICENCE = {
@@ -133,7 +133,7 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
         r.value(
             sp_stage_sentence=(
                 f"One standard deviation more fit goes with a difference in performance of {s0['estimate']:.3f} SD "
-                f"(95% CI {s0['ci_low']:.3f} to {s0['ci_high']:.3f}, p {format_p(s0['p_value'])})."
+                f"({level_text(cfg.alpha)} CI {s0['ci_low']:.3f} to {s0['ci_high']:.3f}, p {format_p(s0['p_value'])})."
             )
         )
     r.table("stage_fit", stage, "Stage fit and performance (profile, factors and their products held fixed)")
@@ -150,8 +150,13 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
                 }
             )
     size = allg[allg["grouping"] == "size"].set_index(["factor_a", "factor_b"])
-    d = size.loc[("MI", "SC")] if ("MI", "SC") in size.index else size.iloc[0]
+    # The sentence names the pair whose numbers it quotes: the article's MI × SC, else the first pair.
+    pair = ("MI", "SC") if ("MI", "SC") in size.index else size.index[0]
+    d = size.loc[pair]
     r.value(
+        sp_misc_pair=f"{pair[0]} × {pair[1]}",
+        sp_level=level_text(cfg.alpha),
+        sp_n_tests=len(allg),
         sp_n_sme=int(sme.sum()),
         sp_n_large=int(len(clean) - sme.sum()),
         sp_misc_large=d["coupling_reference"],
