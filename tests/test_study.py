@@ -290,3 +290,13 @@ def test_init_reads_wjx_matrix_questions_as_constructs(tmp_path, inst, small_sur
     assert first.en == inst.items["MI11"].zh  # the matrix row's statement is the item's label
     res = validate_survey(spec.data, spec.instrument, fmt=spec.fmt, mapping=spec.mapping, thresholds=spec.thresholds)
     assert res.report["rows_in"] == len(df)
+
+
+def test_interval_labels_follow_the_runs_alpha():
+    from cbec.book.chapter import styled
+    from cbec.study.chapters.base import Table, level_text
+
+    t = Table(pd.DataFrame({"estimate": [0.1], "ci_low": [0.0], "ci_high": [0.2]}), "x")
+    assert level_text(0.01) == "99%" and level_text(0.1) == "90%"
+    html = styled(t, level_text(0.01)).to_html()
+    assert "99% CI low" in html and "95%" not in html

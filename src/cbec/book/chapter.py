@@ -27,8 +27,8 @@ LABELS = {
     "factor_b": "factor B",
     "estimate": "estimate",
     "std_error": "SE",
-    "ci_low": "95% CI low",
-    "ci_high": "95% CI high",
+    "ci_low": "{level} CI low",
+    "ci_high": "{level} CI high",
     "p_value": "p",
     "p_holm": "p (Holm)",
     "p_bh": "p (BH)",
@@ -62,8 +62,8 @@ LABELS = {
     "observed_rank": "rank (observed)",
     "observed_rank_set": "rank set (observed)",
     "latent": "constructs (2S-PA)",
-    "latent_ci_low": "95% CI low (constructs)",
-    "latent_ci_high": "95% CI high (constructs)",
+    "latent_ci_low": "{level} CI low (constructs)",
+    "latent_ci_high": "{level} CI high (constructs)",
     "latent_rank": "rank (constructs)",
     "latent_rank_set": "rank set (constructs)",
     "r_marker": "r with marker",
@@ -139,15 +139,15 @@ def _cell_format(col: str, s: pd.Series):
     return lambda v: "—" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
 
 
-def styled(table: Table) -> Styler:
+def styled(table: Table, level: str = "95%") -> Styler:
     """A table for readers: labels for columns, one number style, p-values as in the prose, "—" for missing,
     numbers right-aligned. Text from data is escaped by the renderer :func:`cbec.book.safe_display.install`
-    registers."""
+    registers. ``level`` is the run's interval level, named in the interval columns' labels."""
     frame = table.frame if table.columns is None else table.frame[table.columns]
     formats = {c: _cell_format(str(c), frame[c]) for c in frame.columns}
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     # Labels by renaming (the escaping renderer re-formats the header, so a header formatter would be lost).
-    label = {c: LABELS.get(str(c), str(c).replace("_", " ")) for c in frame.columns}
+    label = {c: LABELS.get(str(c), str(c).replace("_", " ")).format(level=level) for c in frame.columns}
     frame = frame.rename(columns=label)
     frame = frame.rename_axis(
         index=[LABELS.get(str(n), str(n).replace("_", " ")) if n else n for n in frame.index.names]
@@ -169,7 +169,9 @@ class ShownChapter:
         self.result, self.cfg = result, cfg
 
     def show(self, name: str) -> Styler:
-        return styled(self.result.tables[name])
+        from cbec.study.chapters.base import level_text
+
+        return styled(self.result.tables[name], level_text(self.cfg.alpha))
 
     def fig(self, name: str):
         """Draw a recorded figure (closed at once, so it is shown here and nowhere else)."""

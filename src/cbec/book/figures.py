@@ -127,8 +127,8 @@ def item_missingness(missing_share: pd.Series) -> plt.Figure:
     return fig
 
 
-def loadings_plot(loadings: pd.DataFrame) -> plt.Figure:
-    """Standardised loadings with 95% intervals per item; planted values as crosses when known.
+def loadings_plot(loadings: pd.DataFrame, level: str = "95%") -> plt.Figure:
+    """Standardised loadings with their intervals (at ``level``) per item; planted values as crosses when known.
 
     ``loadings`` has ``factor, item, std_loading, ci_low, ci_high`` and optionally ``truth``.
     """
@@ -137,7 +137,7 @@ def loadings_plot(loadings: pd.DataFrame) -> plt.Figure:
     y = np.arange(len(d))[::-1]
     colours = [FACTOR_COLOURS.get(f, "0.4") for f in d["factor"]]
     ax.hlines(y, d["ci_low"], d["ci_high"], color=colours, lw=2)
-    ax.scatter(d["std_loading"], y, color=colours, s=18, zorder=3, label="estimate (95% CI)")
+    ax.scatter(d["std_loading"], y, color=colours, s=18, zorder=3, label=f"estimate ({level} CI)")
     if "truth" in d and d["truth"].notna().any():
         ax.scatter(d["truth"], y, marker="x", color="black", s=18, zorder=4, label="planted (simulation)")
     ax.set_yticks(y, d["item"], fontsize=7)
@@ -304,17 +304,18 @@ def predicted_by_group(pred: pd.DataFrame, measure: str, label: str) -> plt.Figu
     return fig
 
 
-def group_difference_forest(table: pd.DataFrame, title: str) -> plt.Figure:
-    """Difference in coupling (focal minus reference group) for the 21 pairs, with 95% intervals."""
+def group_difference_forest(table: pd.DataFrame, title: str, alpha: float = 0.05) -> plt.Figure:
+    """Difference in coupling (focal minus reference group) for every pair, with intervals at level 1 − alpha;
+    orange where Holm-significant at ``alpha``."""
     g = table.sort_values("difference").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(6, 0.28 * len(g) + 1.2))
     y = np.arange(len(g))
-    sig = g["p_holm"] < 0.05
+    sig = g["p_holm"] < alpha
     ax.hlines(y, g["ci_low"], g["ci_high"], color=np.where(sig, "#d55e00", "0.6"), lw=2)
     ax.scatter(g["difference"], y, color=np.where(sig, "#d55e00", "0.6"), s=14, zorder=3)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [f"{a} x {b}" for a, b in zip(g["factor_a"], g["factor_b"], strict=False)], fontsize=8)
-    ax.set_xlabel("difference in coupling (95% CI); orange: Holm-significant")
+    ax.set_xlabel(f"difference in coupling ({1 - alpha:.0%} CI); orange: Holm-significant")
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return fig

@@ -412,7 +412,7 @@ def _write_config(cfg: RunConfig, dst: Path) -> None:
 
         spec = study_spec(cfg)
         conf["title"] = spec.title if spec is not None else "Your study"
-        conf["author"] = "built with cbec"
+        conf["author"] = "the study's authors (built with cbec)"
     dst.write_text(yaml.safe_dump(conf, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 

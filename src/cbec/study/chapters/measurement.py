@@ -94,6 +94,7 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
         "loadings",
         "loadings_plot",
         rec,
+        level=level_text(cfg.alpha),
         alt=f"Standardised loading of each item with its {level_text(cfg.alpha)} interval.",
     )
     r.figure(

@@ -120,6 +120,7 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
             "group_difference_forest",
             allg[allg["grouping"] == name],
             f"Coupling difference: {groups.GROUPINGS[name][2]}",
+            alpha=cfg.alpha,
             alt=f"Difference in each pair's coupling between groups ({groups.GROUPINGS[name][2]}), with intervals.",
         )
     missing = groups.stage_test_missing(clean, a.indices)
