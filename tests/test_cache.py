@@ -103,3 +103,43 @@ def test_long_chapters_start_first(tmp_path):
     slot.mkdir(parents=True)
     (slot / "execution.json").write_text('{"seconds": 99.0}\n', encoding="utf-8")
     assert longest_first(notebooks, tmp_path)[0] == "06_cases"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_each_chapter_declares_exactly_the_settings_it_reads(tmp_path, small_survey):
+    """The cache key of a chapter holds the settings its function reads, recorded as it runs: a setting read but
+    not declared would serve a stale page; one declared but not read would re-run it for nothing."""
+    from cbec.io.instrument import load_instrument
+    from cbec.io.study import load_study_spec
+    from cbec.io.validate import validate_frame, validate_survey
+    from cbec.study.chapters import CHAPTERS
+    from cbec.study.chapters.base import RecordingConfig, RunConfig
+
+    root = NOTEBOOK_DIR.parent
+    df, truth = small_survey
+    validate_frame(df, load_instrument()).write(tmp_path / "a" / "processed")
+    gt = tmp_path / "truth.json"
+    gt.write_text(json.dumps(truth, default=str), encoding="utf-8")
+    article = RunConfig(
+        processed_dir=str(tmp_path / "a" / "processed"), results_dir=str(tmp_path / "a" / "results"),
+        ground_truth_path=str(gt), origin="simulated", interviews_dir=str(root / "data" / "interviews"),
+        gold_path=str(root / "data" / "interviews" / "coding_gold.csv"), n_boot=99, power_reps=10,
+    )  # fmt: skip
+    spec = load_study_spec(root / "examples" / "holzinger_swineford")
+    validate_survey(spec.data, spec.instrument, thresholds=spec.thresholds).write(tmp_path / "s" / "processed")
+    inst_file = tmp_path / "s" / "instrument.yaml"
+    inst_file.write_text(json.dumps(spec.instrument.raw), encoding="utf-8")
+    study = RunConfig(
+        processed_dir=str(tmp_path / "s" / "processed"), results_dir=str(tmp_path / "s" / "results"),
+        instrument_path=str(inst_file), study_path=str(spec.path), book="study", n_boot=99,
+    )  # fmt: skip
+    wrong = {}
+    for name in CHAPTERS:
+        rc = RecordingConfig(study if name.startswith("study_") else article)
+        CHAPTERS[name](rc)
+        read = rc.read - set(cache.UNKEYED_SETTINGS)
+        if read != set(cache.CHAPTER_SETTINGS[name]):
+            wrong[name] = {"read, not declared": sorted(read - set(cache.CHAPTER_SETTINGS[name])),
+                           "declared, not read": sorted(set(cache.CHAPTER_SETTINGS[name]) - read)}  # fmt: skip
+    assert wrong == {}, json.dumps(wrong, indent=1)

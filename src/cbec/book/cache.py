@@ -24,24 +24,32 @@ from pathlib import Path
 import cbec
 from cbec.study.chapters.base import RunConfig
 
-#: Run settings each chapter reads. Changing one re-runs only the chapters listed against it.
+#: Run settings each chapter function reads (checked against what it does read by
+#: ``tests/test_cache.py::test_each_chapter_declares_exactly_the_settings_it_reads``). Changing one re-runs only the
+#: chapters listed against it.
 CHAPTER_SETTINGS: dict[str, tuple[str, ...]] = {
-    "simulated_data": ("ground_truth_path",),
-    "data_quality": ("ground_truth_path",),
-    "measurement": ("ground_truth_path", "instrument_path", "normalisation"),
-    "coupling": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot", "power_reps"),
-    "size_paths": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot"),
-    "claims": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot"),
+    "simulated_data": ("ground_truth_path", "origin"),
+    "data_quality": ("ground_truth_path", "origin"),
+    "measurement": ("ground_truth_path", "instrument_path", "normalisation", "alpha", "book", "origin"),
+    "coupling": (
+        "ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot", "power_reps", "book",
+        "origin",
+    ),
+    "size_paths": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot", "book", "origin"),
+    "claims": ("instrument_path", "normalisation", "seed", "alpha", "n_boot", "book", "origin"),
     "cases": (),
-    "interviews": ("instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path"),
-    "pls": ("instrument_path", "normalisation", "seed", "alpha", "n_boot"),
+    "interviews": ("instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path", "book"),
+    "pls": ("instrument_path", "normalisation", "seed", "alpha", "n_boot", "book"),
     "study_measurement": ("instrument_path", "normalisation", "book"),
     "study_couplings": ("instrument_path", "normalisation", "seed", "alpha", "n_boot", "book"),
     "study_groups": ("instrument_path", "normalisation", "alpha", "study_path", "book"),
     "study_pls": ("instrument_path", "normalisation", "seed", "alpha", "n_boot", "book"),
-}
-# Every chapter's banner says where the data came from: the origin and the book are read by all of them.
-CHAPTER_SETTINGS = {k: (*v, "origin", "book") for k, v in CHAPTER_SETTINGS.items()}
+}  # fmt: skip
+#: Settings the display layer reads on every page (the banner: origin and book; interval labels: alpha).
+DISPLAY_SETTINGS = ("origin", "book", "alpha")
+#: Settings that are no part of any key: output folders (their contents are hashed instead) and the Dask address
+#: (the numbers do not depend on it).
+UNKEYED_SETTINGS = ("processed_dir", "results_dir", "dask_scheduler")
 #: Chapters that read the validated survey.
 READS_SURVEY = {
     "data_quality", "measurement", "coupling", "size_paths", "claims", "interviews", "pls",
@@ -81,7 +89,8 @@ def chapter_key(notebook_path: Path, cfg: RunConfig) -> str:
     settings = CHAPTER_SETTINGS.get(name)
     h = hashlib.sha256()
     _digest(h, notebook_path)
-    values = {k: getattr(cfg, k) for k in (settings if settings is not None else cfg.__dataclass_fields__)}
+    keys = (*settings, *DISPLAY_SETTINGS) if settings is not None else cfg.__dataclass_fields__
+    values = {k: getattr(cfg, k) for k in sorted(set(keys))}
     files: list[Path] = []
     for k in ("ground_truth_path", "instrument_path", "gold_path", "second_coder_path", "study_path"):
         if k in values and values[k]:

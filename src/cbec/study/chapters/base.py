@@ -81,6 +81,24 @@ class RunConfig:
         return self.origin == "simulated"
 
 
+class RecordingConfig(RunConfig):
+    """A :class:`RunConfig` that notes which settings are read (properties included: ``simulated`` reads
+    ``origin``). Used to check that a chapter's cache key holds exactly the settings the chapter reads."""
+
+    def __init__(self, cfg: RunConfig):
+        super().__init__(**asdict(cfg))
+        object.__setattr__(self, "_read", set())
+
+    def __getattribute__(self, name: str):
+        if name in RunConfig.__dataclass_fields__:
+            object.__getattribute__(self, "_read").add(name)
+        return object.__getattribute__(self, name)
+
+    @property
+    def read(self) -> set[str]:
+        return set(object.__getattribute__(self, "_read"))
+
+
 @dataclass
 class Study:
     """The study data every survey chapter starts from, derived once per run configuration."""
