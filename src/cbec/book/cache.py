@@ -35,7 +35,9 @@ CHAPTER_SETTINGS: dict[str, tuple[str, ...]] = {
         "ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot", "power_reps", "book",
         "origin",
     ),
-    "size_paths": ("ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot", "book", "origin"),
+    "size_paths": (
+        "ground_truth_path", "instrument_path", "normalisation", "seed", "alpha", "n_boot", "book", "origin",
+    ),
     "claims": ("instrument_path", "normalisation", "seed", "alpha", "n_boot", "book", "origin"),
     "cases": (),
     "interviews": ("instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path", "book"),
