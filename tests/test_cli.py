@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -99,3 +100,26 @@ def test_run_stops_on_failing_notebook_and_builds_no_book(tmp_path, tidy_csv):
     with pytest.raises(PipelineError, match="ZeroDivisionError"):
         run(settings)
     assert not (tmp_path / "out" / "html").exists()
+
+
+def test_analysis_settings_are_declared_once():
+    """The run's analysis options come from one dataclass: each field is a `cbec run` option with its default and
+    help, the pipeline's settings and the chapters' configuration inherit the same fields, and both are frozen."""
+    import dataclasses
+
+    import typer.main
+
+    from cbec.book.cli import app
+    from cbec.book.pipeline import RunSettings
+    from cbec.study.chapters.base import AnalysisSettings, RunConfig
+
+    command = typer.main.get_command(app).commands["run"]
+    options = {p.name: p for p in command.params if p.param_type_name == "option"}
+    for f in dataclasses.fields(AnalysisSettings):
+        assert options[f.name].default == f.default and options[f.name].help == f.metadata["help"]
+    names = {f.name for f in dataclasses.fields(AnalysisSettings)}
+    assert names <= {f.name for f in dataclasses.fields(RunConfig)}
+    assert names <= {f.name for f in dataclasses.fields(RunSettings)}
+    settings = RunSettings(survey=Path("x.csv"), out=Path("o"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.alpha = 0.01

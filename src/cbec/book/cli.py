@@ -14,6 +14,7 @@ import typer
 
 from cbec.io.ingest import FORMATS, SurveyInputError
 from cbec.io.instrument import InstrumentError
+from cbec.study.chapters.base import AnalysisSettings
 
 app = typer.Typer(
     add_completion=False,
@@ -45,6 +46,45 @@ def _thresholds(speeder: float, longstring: float, max_missing: float, max_imput
         max_missing_share=max_missing,
         max_impute_share_per_factor=max_impute,
     )
+
+
+def with_settings(cls):
+    """Give a command one option per field of the dataclass ``cls`` (type, default, help text and bounds from
+    the field's declaration) and hand it ``cls(...)`` as its ``analysis`` argument: the options are declared
+    once, in the dataclass, and never again here."""
+    import dataclasses
+    import functools
+    import inspect
+    import typing
+
+    hints = typing.get_type_hints(cls)
+
+    def decorate(fn):
+        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "analysis"]
+        names = [f.name for f in dataclasses.fields(cls)]
+        added = [
+            inspect.Parameter(
+                f.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=f.default,
+                annotation=Annotated[
+                    hints[f.name],
+                    typer.Option(help=f.metadata["help"], min=f.metadata.get("min"), max=f.metadata.get("max")),
+                ],
+            )
+            for f in dataclasses.fields(cls)
+        ]
+
+        @functools.wraps(fn)
+        def command(**kwargs):
+            return fn(analysis=cls(**{k: kwargs.pop(k) for k in names}), **kwargs)
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+        command.__signature__ = inspect.Signature(params)
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command
+
+    return decorate
 
 
 def _fail(message: str) -> None:
@@ -110,7 +150,9 @@ def validate(
 
 
 @app.command()
+@with_settings(AnalysisSettings)
 def run(
+    analysis: AnalysisSettings,
     survey: Annotated[Path | None, typer.Option(help="Survey export to analyse (or give --study).")] = None,
     study: Annotated[
         Path | None, typer.Option(help="A study folder (study.yaml, data, ...): builds the book of that study.")
@@ -126,7 +168,6 @@ def run(
     second_coder: Annotated[
         Path | None, typer.Option(help="A second person's coding, for inter-coder agreement.")
     ] = None,
-    normalisation: Annotated[str, typer.Option(help="Factor-index rule: scale | minmax | minmax_0.01_0.99.")] = "scale",
     jobs: Annotated[int, typer.Option(min=0, help="Chapters executed side by side; 0: one per core.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Re-execute every chapter, ignoring the cache.")] = False,
     scheduler: Annotated[
@@ -138,10 +179,6 @@ def run(
     out: Annotated[Path, typer.Option(help="Output folder (results/, html/, ...).")] = Path("_build"),
     format: Annotated[str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = None,
     mapping: Annotated[Path | None, typer.Option(help="YAML mapping of export columns to item ids.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for bootstraps and simulations in the notebooks.")] = 2026,
-    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="Significance level.")] = 0.05,
-    n_boot: Annotated[int, typer.Option(min=99, help="Bootstrap replications.")] = 999,
-    power_reps: Annotated[int, typer.Option(min=10, help="Simulated surveys per cell of the power study.")] = 100,
     speeder_fraction: SpeederOpt = 0.3,
     longstring_fraction: LongstringOpt = 0.5,
     max_missing_share: MaxMissingOpt = 0.2,
@@ -160,9 +197,8 @@ def run(
         try:
             spec = load_study_spec(study)
             settings = settings_from_study(
-                spec, out, normalisation=normalisation, jobs=jobs, force=force, scheduler=scheduler,
-                workers=workers, seed=seed, alpha=alpha, n_boot=n_boot, power_reps=power_reps,
-            )  # fmt: skip
+                spec, out, jobs=jobs, force=force, scheduler=scheduler, workers=workers, **analysis.analysis()
+            )
             paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))
         except (*EXPECTED_ERRORS, PipelineError) as exc:
             _fail(str(exc))
@@ -179,16 +215,12 @@ def run(
         instrument=instrument,
         gold=gold,
         second_coder=second_coder,
-        normalisation=normalisation,
         jobs=jobs,
         force=force,
         scheduler=scheduler,
         workers=workers,
-        seed=seed,
-        alpha=alpha,
-        n_boot=n_boot,
-        power_reps=power_reps,
         thresholds=_thresholds(speeder_fraction, longstring_fraction, max_missing_share, max_impute_share),
+        **analysis.analysis(),
     )
     try:
         paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))

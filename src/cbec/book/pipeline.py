@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from papermill.exceptions import PapermillExecutionError
 from cbec.book.cache import derived_file
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import QualityThresholds, validate_survey
-from cbec.study.chapters.base import RunConfig
+from cbec.study.chapters.base import AnalysisSettings, RunConfig
 
 #: The source tree: the book's pages, notebooks and configuration live there, not in the installed package.
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -49,8 +49,12 @@ class PipelineError(RuntimeError):
     """A step of the run failed; the message names the step, notebook and cell."""
 
 
-@dataclass
-class RunSettings:
+@dataclass(frozen=True, kw_only=True)
+class RunSettings(AnalysisSettings):
+    """What one ``cbec run`` is given: its inputs, how to execute, and the analysis settings (inherited from
+    :class:`~cbec.study.chapters.base.AnalysisSettings`, declared once there). Frozen: a run never changes the
+    settings it was handed."""
+
     survey: Path
     out: Path
     fmt: str | None = None
@@ -60,11 +64,6 @@ class RunSettings:
     instrument: Path | None = None  # a questionnaire other than the shipped one
     gold: Path | None = None  # hand-coded interview sample; default: coding_gold.csv beside the transcripts
     second_coder: Path | None = None
-    normalisation: str = "scale"
-    seed: int = 2026
-    alpha: float = 0.05
-    n_boot: int = 999
-    power_reps: int = 100
     thresholds: QualityThresholds = field(default_factory=QualityThresholds)
     notebooks: tuple[str, ...] | None = None  # default: every notebook in _toc.yml
     jobs: int = 1  # chapters executed side by side
@@ -166,8 +165,8 @@ def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path, declared
         ) from exc
 
 
-def run_config(settings: RunSettings, paths: dict[str, Path]) -> RunConfig:
-    """The one configuration every chapter of this run reads."""
+def run_config(settings: RunSettings, paths: dict[str, Path], scheduler: str = "") -> RunConfig:
+    """The one configuration every chapter of this run reads (``scheduler``: the Dask address in use)."""
     s = settings
 
     def path(p: Path | None) -> str:
@@ -184,22 +183,20 @@ def run_config(settings: RunSettings, paths: dict[str, Path]) -> RunConfig:
         interviews_dir=path(s.interviews),
         gold_path=path(s.gold),
         second_coder_path=path(s.second_coder),
-        seed=s.seed,
-        alpha=s.alpha,
-        n_boot=s.n_boot,
-        power_reps=s.power_reps,
-        normalisation=s.normalisation,
-        dask_scheduler=s.scheduler,
+        dask_scheduler=scheduler,
+        **s.analysis(),
     )
 
 
 def run(settings: RunSettings, progress: Callable[[str], None] | None = None) -> dict[str, Path]:
     """Validate, execute all chapters and build the book. Returns the main output paths."""
     say = progress or (lambda _msg: None)
-    # Notebooks run in another working directory: hand them absolute paths only.
-    settings.survey = Path(settings.survey).resolve()
-    if settings.interviews:
-        settings.interviews = Path(settings.interviews).resolve()
+    # Notebooks run in another working directory: hand them absolute paths only (a copy; the caller's stays).
+    settings = replace(
+        settings,
+        survey=Path(settings.survey).resolve(),
+        interviews=Path(settings.interviews).resolve() if settings.interviews else None,
+    )
     out = settings.out.resolve()
     paths = {k: out / k for k in ("processed", "results", "notebooks", "src", "html")}
     for k in ("processed", "results", "notebooks"):
@@ -217,8 +214,8 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
             f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
         )
     chapters = settings.notebooks or tuple(_toc_notebooks(TOCS[book_kind(settings)]))
-    with _dask_cluster(settings, say):
-        cfg_path = run_config(settings, paths).write(out / "run_config.json")
+    with _dask_cluster(settings, say) as scheduler:
+        cfg_path = run_config(settings, paths, scheduler).write(out / "run_config.json")
         timings = execute_chapters(chapters, settings, paths, cfg_path, say)
     (out / "timings.json").write_text(json.dumps({"chapters": timings}, indent=2) + "\n", encoding="utf-8")
     if not settings.build:
@@ -334,21 +331,18 @@ def _sync_tree(new: Path, dst: Path) -> int:
 
 @contextmanager
 def _dask_cluster(settings: RunSettings, say):
-    """With ``workers`` and no scheduler address, a local Dask cluster lives for the chapters' execution."""
+    """The Dask scheduler address for the chapters' execution: the one given, or, with ``workers`` and no
+    address, that of a local cluster that lives as long as the block; empty without either."""
     if settings.scheduler or not settings.workers:
-        yield
+        yield settings.scheduler
         return
     from distributed import LocalCluster
 
     with LocalCluster(
         n_workers=settings.workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        settings.scheduler = cluster.scheduler_address
-        say(f"local Dask cluster: {settings.workers} workers at {settings.scheduler}")
-        try:
-            yield
-        finally:
-            settings.scheduler = ""
+        say(f"local Dask cluster: {settings.workers} workers at {cluster.scheduler_address}")
+        yield cluster.scheduler_address
 
 
 def stage_book(out: Path) -> tuple[Path, int]:

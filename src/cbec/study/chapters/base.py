@@ -34,17 +34,41 @@ def format_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def setting(default, help: str, **bounds):
+    """A run setting: its default, the help text the command line shows, and bounds (``min``, ``max``) the
+    command line checks. Declared once; the CLI options, ``run_config.json`` and the chapters' view derive
+    from the declaration."""
+    return field(default=default, metadata={"help": help, **bounds})
+
+
 @dataclass(frozen=True)
-class RunConfig:
+class AnalysisSettings:
+    """The analysis settings of a run, one declaration for every place that needs them: ``cbec run``'s options
+    (:func:`cbec.book.cli.run`), the pipeline's settings and the chapters' :class:`RunConfig`."""
+
+    seed: int = setting(2026, "Seed for bootstraps and simulations in the chapters.")
+    alpha: float = setting(0.05, "Significance level (intervals are at 1 - alpha).", min=0.0001, max=0.5)
+    n_boot: int = setting(999, "Bootstrap replications.", min=99)
+    power_reps: int = setting(100, "Simulated surveys per cell of the power study.", min=10)
+    normalisation: str = setting("scale", "Factor-index rule: scale | minmax | minmax_0.01_0.99.")
+
+    def analysis(self) -> dict:
+        """This object's analysis settings by name (for a subclass: only these, not its other fields)."""
+        return {f.name: getattr(self, f.name) for f in fields(AnalysisSettings)}
+
+
+@dataclass(frozen=True)
+class RunConfig(AnalysisSettings):
     """One configuration for a whole run: every chapter reads the same values, so chapters cannot disagree.
 
     ``cbec run`` writes it as ``run_config.json`` in the output folder; each chapter notebook's only
-    parameter is the path of that file.
+    parameter is the path of that file. The analysis settings are inherited from :class:`AnalysisSettings`;
+    the fields here say where the run's inputs are and what they are.
     """
 
     processed_dir: str = "_build/processed"
     results_dir: str = "_build/results"
-    ground_truth_path: str = ""  # set only when the survey is simulated (cbec run --ground-truth)
+    ground_truth_path: str = ""  # set only when the survey is simulated
     instrument_path: str = ""  # empty: the questionnaire shipped with cbec
     study_path: str = ""  # the study file (cbec run --study); empty: a run from --survey
     origin: str = "real"  # where the data came from: "simulated" only when cbec simulate made them
@@ -52,11 +76,6 @@ class RunConfig:
     interviews_dir: str = ""  # empty: no interview chapter data
     gold_path: str = ""  # hand-coded sample for the coder-agreement check
     second_coder_path: str = ""
-    seed: int = 2026
-    alpha: float = 0.05
-    n_boot: int = 999
-    power_reps: int = 100
-    normalisation: str = "scale"
     # A Dask scheduler for the simulation studies (cbec run --scheduler/--workers). The numbers do not
     # depend on it, so it is no part of any chapter's cache key.
     dask_scheduler: str = ""
