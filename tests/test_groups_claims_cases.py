@@ -204,21 +204,16 @@ def test_margin_claim_matches_when_planted_at_the_article_value(inst):
     assert hits >= 80, hits
 
 
-def test_tier_rule_reads_the_rank_sets():
-    from cbec.study.claims import _tier_verdict
-
-    assert _tier_verdict({"tiers_separated": True, "tiers_reversed": False}) == "matches"
-    assert _tier_verdict({"tiers_separated": False, "tiers_reversed": True}) == "differs"
-    assert _tier_verdict({"tiers_separated": False, "tiers_reversed": False}) == "inconclusive"
-
-
 def test_tiers_match_when_the_core_clearly_leads(inst):
-    """Main effects planted 0.5 on the core pair and 0 on the foundations, 1 200 firms: the sets separate them
-    (at 600 firms and 0.45 against 0.02 one core set still touched a foundation set: the rule is strict)."""
+    """Main effects planted 0.5 on the core pair and 0 on the foundations, 1 200 firms: every core-over-foundation
+    comparison holds (intersection-union test), so the claim matches; planted the other way round, it differs."""
     main = {"MI": 0.5, "SC": 0.5, "MK": 0.2, "CX": 0.2, "TP": 0.0, "RC": 0.0, "TO": 0.0}
     cl, ctx = _ctx(inst, seed=77, n=1200, couplings={}, main_effects=main)
     res = cl.factor_tiers(ctx)
-    assert cl._tier_verdict(res) == "matches", res["ranks"]
+    assert res["iut_verdict"] == "matches", res["ranks"]
+    flipped = {"MI": 0.0, "SC": 0.0, "MK": 0.2, "CX": 0.2, "TP": 0.5, "RC": 0.5, "TO": 0.5}
+    cl, ctx = _ctx(inst, seed=78, n=1200, couplings={}, main_effects=flipped)
+    assert cl.factor_tiers(ctx)["iut_verdict"] == "differs"
 
 
 ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "000_22eb896d3a3b65ff.txt"
@@ -268,3 +263,44 @@ def test_register_holds_every_numeric_statement_of_the_article():
     pairs = reg[reg["conflicts_with"] != ""]["conflicts_with"]
     for a, b in pairs.items():
         assert pairs.get(b) == a, f"{a} and {b} must name each other"
+
+
+def _iut_verdicts(inst, scenario: str, n: int, reps: int, seed: int, **overrides) -> pd.Series:
+    """The strongest-coupling verdict (intersection-union test on the joint model) in ``reps`` samples."""
+    import numpy as np
+
+    from cbec.stats import models
+    from cbec.stats.ranks import ordered_comparisons
+    from cbec.stats.regression import fit_ols
+    from cbec.study import power
+    from cbec.study.simulate import draw_latent_world, scenario_config
+
+    cfg = scenario_config(scenario, n=n, dirt=False, **overrides)
+    y, x, names = power._batch_design(draw_latent_world(cfg, inst, np.random.default_rng(seed), reps=reps), inst)
+    pairs = [f"{a}x{b}" for a, b in models.pair_list(inst.factor_codes)]
+    out = []
+    for r in range(reps):
+        res = fit_ols(pd.Series(y[r]), pd.DataFrame(x[r], columns=names))
+        cov = res.cov_params().loc[pairs, pairs]
+        out.append(
+            ordered_comparisons(res.params[pairs], cov, ["MIxSC"], [p for p in pairs if p != "MIxSC"])["verdict"]
+        )
+    return pd.Series(out).value_counts(normalize=True)
+
+
+@pytest.mark.slow
+def test_strongest_coupling_claim_has_power_both_ways(inst):
+    """C03 is a pre-specified question, judged by the intersection-union test. Fresh seeds. Planted true (the
+    shipped world: MI × SC 0.20, MK × CX 0.06) it matches in at least half of the samples of 2,000 firms;
+    planted false (hidden_coupling: MI × SC 0, TP × RC 0.20) it differs in at least half and matches in
+    almost none. Measured when written (these seeds, 60 samples each): true at 2,000 firms matches 0.87; false
+    at 2,000 differs 0.95 and matches 0; false at 600 differs 0.22. Short of the target at 600 firms: true
+    matches only 0.18 there (0.12-0.25 on other seeds, with and without the squares) — the observed MI × SC
+    (about 0.13 after attenuation) must beat all 20 other pairs one-sidedly, and with standard errors of about
+    0.045 it rarely does; the methods chapter states this figure."""
+    true_2000 = _iut_verdicts(inst, "shipped", 2000, 60, 24101)
+    true_600 = _iut_verdicts(inst, "shipped", 600, 60, 24103)
+    false_2000 = _iut_verdicts(inst, "hidden_coupling", 2000, 60, 24102)
+    assert true_2000.get("matches", 0) >= 0.5, true_2000
+    assert true_600.get("differs", 0) <= 0.05, true_600  # underpowered, but never the wrong way
+    assert false_2000.get("differs", 0) >= 0.5 and false_2000.get("matches", 0) <= 0.05, false_2000

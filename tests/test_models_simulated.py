@@ -63,3 +63,27 @@ def test_normalisation_sensitivity_covers_every_rule(inst):
     assert scale["MIxSC_estimate"].iloc[0] == pytest.approx(direct["estimate"].iloc[0], rel=1e-10)
     # The scale rule is affine in the scores, min-max is affine per factor: D changes, so estimates differ.
     assert out.groupby("method")["MIxSC_estimate"].nunique().min() > 1
+
+
+@pytest.mark.slow
+def test_squares_keep_curvature_out_of_the_couplings(inst):
+    """hidden_coupling: MI × SC is not coupled, but MI and SC correlate 0.55 and performance is curved. Fresh
+    seeds (24001-24004), 200 samples of 2,000 firms. Measured when written: with the squares, MI × SC
+    Holm-significant in 0% of samples and its mean estimate -0.008; products only: 7.5% and 0.031."""
+    import numpy as np
+
+    from cbec.study import power
+    from cbec.study.simulate import draw_latent_world, scenario_config
+
+    sig, est = [], []
+    for b in range(4):
+        world = draw_latent_world(
+            scenario_config("hidden_coupling", n=2000, dirt=False), inst, np.random.default_rng(24001 + b), reps=50
+        )
+        m = power.batch_joint_model(world, inst)
+        sig.append((m["p_holm"]["MIxSC"] < 0.05).to_numpy())
+        est.append(m["estimate"]["MIxSC"].to_numpy())
+    sig, est = np.concatenate(sig), np.concatenate(est)
+    assert sig.mean() <= 0.07
+    # the product-only model's bias (0.031) is four standard errors of this mean away from zero
+    assert abs(est.mean()) < 0.015

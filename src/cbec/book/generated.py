@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cbec.book.cache import derived_file
@@ -106,6 +107,8 @@ def findings_page(out: Path, cfg: RunConfig) -> str:
         est = "—" if pd.isna(r["estimate"]) else f"{r['estimate']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
         if cid == "C03" and pd.notna(r.get("rank_low")):
             est += f"; rank set {int(r['rank_low'])}–{int(r['rank_high'])}"
+        if pd.notna(r.get("p_iut", np.nan)):
+            est += f"; exceeds every rival: p {format_p(r['p_iut'])}"
         if pd.notna(r.get("p_holm")):
             est += f"; Holm p {format_p(r['p_holm'])}"
         planted = (PLANTED[cid](truth) if cid in PLANTED else "—") if truth else None

@@ -146,8 +146,11 @@ def latent_interaction_model(
     controls: pd.DataFrame,
     level: float = 0.95,
     seed: int = 2026,
+    squares: bool = True,
 ) -> dict:
-    """The joint coupling model for the latent constructs (2S-PA, see the module docstring).
+    """The joint coupling model for the latent constructs (2S-PA, see the module docstring): every pairwise
+    product and, with ``squares`` (the default), every square — the full second-order model, for the reason
+    given in :func:`cbec.stats.models.joint_design`.
 
     Parameters
     ----------
@@ -173,7 +176,10 @@ def latent_interaction_model(
     idx = {f: k for k, f in enumerate(factors)}
     pairs = pair_list(factors)
     names = [f"{a}x{b}" for a, b in pairs]
-    prod = pd.DataFrame({f"{a}x{b}": z[a] * z[b] for a, b in pairs}, index=z.index)
+    # The full second-order model, as for the observed scores (cbec.stats.models.joint_design): the squares sit
+    # beside the products, and their error (co)variances follow from the same normal-theory formula with a = b.
+    terms = [*pairs, *((f, f) for f in factors)] if squares else list(pairs)
+    prod = pd.DataFrame({(f"{a}x{b}" if a != b else f"{a}_sq"): z[a] * z[b] for a, b in terms}, index=z.index)
     prod = prod - prod.mean()
     ctrl = controls.loc[z.index].astype(float)
     ctrl = ctrl - ctrl.mean()
@@ -185,7 +191,7 @@ def latent_interaction_model(
     psi = s1["latent_corr"].loc[factors, factors].to_numpy()
     sigma_u = np.zeros((wa.shape[1], wa.shape[1]))
     sigma_u[:k, :k] = t
-    sigma_u[k : k + len(pairs), k : k + len(pairs)] = _product_error_cov([(idx[a], idx[b]) for a, b in pairs], psi, t)
+    sigma_u[k : k + len(terms), k : k + len(terms)] = _product_error_cov([(idx[a], idx[b]) for a, b in terms], psi, t)
     beta, cov = _eiv_regression(wa, ya, sigma_u)
     sl = slice(k, k + len(pairs))
     est = pd.Series(beta[sl], index=names)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["rank_confidence_sets", "rank_distribution", "point_ranks"]
+__all__ = ["ordered_comparisons", "point_ranks", "rank_confidence_sets", "rank_distribution"]
 
 
 def point_ranks(estimates) -> np.ndarray:
@@ -189,3 +189,56 @@ def rank_distribution(draws: pd.DataFrame, estimates: pd.Series, level: float = 
         "gap_ci_high": float(np.quantile(gap, 1 - tail)),
     }
     return table, summary
+
+
+def ordered_comparisons(
+    estimates: pd.Series, cov: pd.DataFrame, above: list[str], below: list[str], alpha: float = 0.05
+) -> dict:
+    """Test a pre-specified ordering: every item in ``above`` exceeds every item in ``below``.
+
+    The claim is the intersection of the one-sided hypotheses theta_a > theta_b over all pairs (a, b), so it is
+    established by an intersection–union test: each one-sided z-test at level ``alpha``, the claim when all of
+    them reject, with size at most ``alpha`` and no multiplicity correction (Berger 1982; Berger & Hsu 1996).
+    The opposite finding — some item of ``below`` exceeds some item of ``above`` — is a union of one-sided
+    hypotheses, so its tests are Holm-adjusted. This is the test for a question asked before the data were
+    seen ("is MI × SC the largest?"); the simultaneous rank sets of :func:`rank_confidence_sets` answer the
+    exploratory "which one is largest?" and are needlessly strict for a single pre-specified item.
+
+    Returns ``verdict`` (``matches`` | ``differs`` | ``inconclusive``), ``p_iut`` (the largest one-sided
+    p-value for the claim), ``p_reverse`` (the smallest Holm-adjusted p-value against it), ``z_min`` and
+    ``closest`` (the comparison nearest to failing).
+
+    References
+    ----------
+    Berger, R. L. (1982). Multiparameter hypothesis testing and acceptance sampling. Technometrics 24, 295–300.
+    Berger, R. L., & Hsu, J. C. (1996). Bioequivalence trials, intersection-union tests and equivalence
+    confidence sets. Statistical Science 11, 283–319.
+
+    Examples
+    --------
+    >>> est = pd.Series({"a": 0.30, "b": 0.10, "c": 0.05})
+    >>> cov = pd.DataFrame(np.diag([0.05**2] * 3), index=est.index, columns=est.index)
+    >>> ordered_comparisons(est, cov, ["a"], ["b", "c"])["verdict"]
+    'matches'
+    >>> ordered_comparisons(est, cov, ["c"], ["a", "b"])["verdict"]
+    'differs'
+    """
+    from scipy.stats import norm
+
+    rows = []
+    for a in above:
+        for b in below:
+            if a == b:
+                continue
+            se = float(np.sqrt(cov.loc[a, a] + cov.loc[b, b] - 2 * cov.loc[a, b]))
+            z = float(estimates[a] - estimates[b]) / se
+            rows.append((f"{a} > {b}", z, float(norm.sf(z)), float(norm.cdf(z))))
+    names, z, p_for, p_against = (list(c) for c in zip(*rows, strict=True))
+    order = np.argsort(p_against)
+    m = len(p_against)
+    holm = np.maximum.accumulate([min(1.0, (m - k) * p_against[i]) for k, i in enumerate(order)])
+    p_reverse = float(holm[0]) if m else 1.0
+    p_iut = max(p_for)
+    verdict = "matches" if p_iut < alpha else ("differs" if p_reverse < alpha else "inconclusive")
+    k = int(np.argmin(z))
+    return {"verdict": verdict, "p_iut": p_iut, "p_reverse": p_reverse, "z_min": z[k], "closest": names[k]}

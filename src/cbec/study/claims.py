@@ -195,17 +195,25 @@ def experience_repurchase_ratio(ctx: dict) -> dict:
 
 
 def coupling_rank_mi_sc(ctx: dict) -> dict:
-    """MI x SC product coefficient in the joint interaction model, with its rank among the 21 pairs and its
-    simultaneous 95% rank confidence set (Mogstad et al. 2024)."""
+    """MI x SC product coefficient in the joint interaction model (the full second-order model), with its
+    rank among the pairs, its simultaneous rank confidence set (Mogstad et al. 2024, descriptive here) and the
+    intersection–union test of the pre-specified claim that it exceeds every other pair
+    (:func:`cbec.stats.ranks.ordered_comparisons`), which decides the verdict."""
+    from cbec.stats.ranks import ordered_comparisons
+
     _need(ctx, factors=("MI", "SC"))
     ri = models.joint_rank_inference(ctx["scores"], ctx["y"], ctx["controls"], n_boot=ctx["n_boot"], seed=ctx["seed"])
-    r = ri.table.set_index("term").loc["MIxSC"]
-    se = float(r["std_error"])
+    t = ri.table.set_index("term")
+    r = t.loc["MIxSC"]
+    iut = ordered_comparisons(t["estimate"], ri.cov, ["MIxSC"], [n for n in t.index if n != "MIxSC"], ctx["alpha"])
     return {
-        **_wald(float(r["estimate"]), se),
+        **_wald(float(r["estimate"]), float(r["std_error"])),
         "rank": int(r["rank"]),
         "rank_low": int(r["rank_low"]),
         "rank_high": int(r["rank_high"]),
+        "iut_verdict": iut["verdict"],
+        "p_iut": iut["p_iut"],
+        "p_reverse": iut["p_reverse"],
     }
 
 
@@ -218,7 +226,7 @@ def factor_tiers(ctx: dict) -> dict:
     ranked with simultaneous rank confidence sets; the estimate is the mean core main effect minus the mean
     foundation main effect (HC3)."""
     _need(ctx, factors=tuple(f for fs in FACTOR_TIERS.values() for f in fs))
-    from cbec.stats.ranks import rank_confidence_sets
+    from cbec.stats.ranks import ordered_comparisons, rank_confidence_sets
     from cbec.stats.regression import contrast, fit_ols
 
     res = fit_ols(ctx["y"], models.joint_design(ctx["scores"], ctx["controls"]))
@@ -226,22 +234,16 @@ def factor_tiers(ctx: dict) -> dict:
     sets = rank_confidence_sets(res.params[f], res.cov_params().loc[f, f], n_draws=2000, seed=ctx["seed"])
     core, found = FACTOR_TIERS["core"], FACTOR_TIERS["foundation"]
     c = contrast(res, f"({' + '.join(core)}) / {len(core)} - ({' + '.join(found)}) / {len(found)} = 0")
-    separated = all(sets.loc[a, "rank_high"] < sets.loc[b, "rank_low"] for a in core for b in found)
-    reversed_ = any(sets.loc[b, "rank_high"] < sets.loc[a, "rank_low"] for a in core for b in found)
+    iut = ordered_comparisons(res.params[f], res.cov_params().loc[f, f], list(core), list(found), ctx["alpha"])
     return {
         **_wald(c["estimate"], c["std_error"]),
-        "tiers_separated": separated,
-        "tiers_reversed": reversed_,
+        "iut_verdict": iut["verdict"],
+        "p_iut": iut["p_iut"],
+        "p_reverse": iut["p_reverse"],
         "ranks": "; ".join(
             f"{k} {int(r['rank'])} [{int(r['rank_low'])}–{int(r['rank_high'])}]" for k, r in sets.iterrows()
         ),
     }
-
-
-def _tier_verdict(res: dict) -> str:
-    """*matches* when every core factor's rank set lies above every foundation factor's; *differs* when some
-    foundation factor's set lies above a core factor's; *inconclusive* otherwise."""
-    return "matches" if res["tiers_separated"] else ("differs" if res["tiers_reversed"] else "inconclusive")
 
 
 def _size_slope(ctx: dict, measure: str, term: str, sign: int) -> dict:
@@ -332,14 +334,6 @@ def _direction_verdicts(out: pd.DataFrame, alpha: float) -> pd.Series:
     return verdict
 
 
-def _rank_claim_verdict(res: dict) -> str:
-    """The strongest-coupling claim: *matches* when the pair's simultaneous rank set is {1}, *differs* when
-    the set excludes rank 1, *inconclusive* otherwise."""
-    if res["rank_low"] == 1 and res["rank_high"] == 1:
-        return "matches"
-    return "differs" if res["rank_low"] > 1 else "inconclusive"
-
-
 def _article_value(r: pd.Series) -> str:
     if pd.notna(r["value_low"]) and pd.notna(r["value_high"]):
         return f"{r['value_low']:g}–{r['value_high']:g}"
@@ -350,7 +344,9 @@ def _article_value(r: pd.Series) -> str:
     )
 
 
-def claims_context(data: pd.DataFrame, inst: Instrument, n_boot: int = 999, seed: int = 2026) -> dict:
+def claims_context(
+    data: pd.DataFrame, inst: Instrument, n_boot: int = 999, seed: int = 2026, alpha: float = 0.05
+) -> dict:
     """What every estimator reads: the data, the instrument, the model inputs, the profile measures, the SME
     indicator and the bootstrap settings (clean data: reverse items recoded)."""
     a = models.prepare(data, inst)
@@ -365,6 +361,7 @@ def claims_context(data: pd.DataFrame, inst: Instrument, n_boot: int = 999, seed
         "sme": groups.group_dummy(data, "size"),
         "n_boot": n_boot,
         "seed": seed,
+        "alpha": alpha,
     }
 
 
@@ -377,14 +374,15 @@ def estimate_claims(
     interval lies inside its tolerance band (register columns ``band_low``/``band_high``, reason in
     ``band_reason``), *differs* when it lies outside, else *inconclusive*; a claim with a second reading of
     its wording is judged under both (``verdict_alt``); direction-only claims use one-sided tests with Holm
-    across all of them; the strongest-coupling claim uses the rank confidence set; a compound claim
+    across all of them; the pre-specified orderings (the strongest coupling, the factor tiers) use the
+    intersection–union test of :func:`cbec.stats.ranks.ordered_comparisons`; a compound claim
     (``part_of``) holds only when every part holds.
 
     Returns one row per testable claim and one per compound claim: ``claim_id, section, statement,
     article_value, unit, estimate, ci_low, ci_high, band_low, band_high, verdict`` and, where they apply,
     ``verdict_alt, p_holm, rank, rank_low, rank_high, part_of``.
     """
-    ctx = claims_context(data, inst, n_boot, seed)
+    ctx = claims_context(data, inst, n_boot, seed, alpha)
     rows, untested = [], []
     for _, r in claims[claims["testable"] == "yes"].iterrows():
         try:
@@ -407,10 +405,10 @@ def estimate_claims(
             row["verdict"] = band_verdict(res["ci_low"], res["ci_high"], r["band_low"], r["band_high"])
         if pd.notna(r["band_alt_low"]):
             row["verdict_alt"] = band_verdict(res["ci_low"], res["ci_high"], r["band_alt_low"], r["band_alt_high"])
-        if r["estimator"] == "coupling_rank_mi_sc":
-            row["verdict"] = _rank_claim_verdict(res)
-        if r["estimator"] == "factor_tiers":
-            row["verdict"] = _tier_verdict(res)
+        if r["estimator"] in ("coupling_rank_mi_sc", "factor_tiers"):
+            # pre-specified orderings: the intersection-union test decides (matches: every comparison holds at
+            # alpha; differs: a Holm-significant reversal; else inconclusive)
+            row["verdict"] = res.pop("iut_verdict")
         rows.append(row)
     out = pd.DataFrame(rows)
     for col in ("p_predicted", "p_opposite", "p_holm", "verdict", "verdict_alt"):

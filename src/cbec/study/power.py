@@ -48,7 +48,9 @@ def world_frame(world: LatentWorld, r: int, inst: Instrument) -> pd.DataFrame:
     return df
 
 
-def _batch_design(world: LatentWorld, inst: Instrument) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _batch_design(
+    world: LatentWorld, inst: Instrument, squares: bool = True
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The joint model's outcome and design for every sample: the arrays :func:`models.prepare` and
     :func:`models.joint_design` build from one survey frame (tested equal)."""
     codes = inst.factor_codes
@@ -76,8 +78,13 @@ def _batch_design(world: LatentWorld, inst: Instrument) -> tuple[np.ndarray, np.
     ).astype(float)
     perf = np.mean([world.items[i] for i in inst.performance_item_ids], axis=0).astype(float)
     y = (perf - perf.mean(axis=1, keepdims=True)) / perf.std(axis=1, ddof=1, keepdims=True)
-    names = [*codes, *(f"{a}x{b}" for a, b in pairs), *(f"control_{j}" for j in range(controls.shape[-1]))]
-    x = np.concatenate([z, products, controls], axis=-1)
+    names = [
+        *codes,
+        *(f"{a}x{b}" for a, b in pairs),
+        *(f"{c}_sq" for c in codes if squares),
+        *(f"control_{j}" for j in range(controls.shape[-1])),
+    ]
+    x = np.concatenate([z, products, *([z**2] if squares else []), controls], axis=-1)
     degenerate = (controls.std(axis=1) == 0).any(axis=1)
     if degenerate.any():  # a control without variation in some sample: only tiny samples; say so, do not guess
         raise ValueError(
@@ -87,10 +94,11 @@ def _batch_design(world: LatentWorld, inst: Instrument) -> tuple[np.ndarray, np.
     return y, x, names
 
 
-def batch_joint_model(world: LatentWorld, inst: Instrument) -> dict[str, pd.DataFrame]:
-    """The joint interaction model of every sample in a batch: estimates, HC3 p-values, Holm p-values and
-    the rank of each pair (rank 1 = largest estimate, ties sharing the better rank), one row per sample."""
-    y, x, names = _batch_design(world, inst)
+def batch_joint_model(world: LatentWorld, inst: Instrument, squares: bool = True) -> dict[str, pd.DataFrame]:
+    """The joint interaction model of every sample in a batch (the full second-order model; ``squares=False``:
+    products only): estimates, HC3 p-values, Holm p-values and the rank of each pair (rank 1 = largest
+    estimate, ties sharing the better rank), one row per sample."""
+    y, x, names = _batch_design(world, inst, squares)
     fit = fit_ols_batch(y, x, names)
     pairs = [f"{a}x{b}" for a, b in models.pair_list(inst.factor_codes)]
     est = fit["params"][pairs]

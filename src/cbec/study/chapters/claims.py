@@ -50,14 +50,16 @@ def claims_chapter(cfg: RunConfig) -> ChapterResult:
     )
     r.table("not_testable", tested.attrs["not_testable"], "Claims this questionnaire cannot test, and why")
     kinds = register["kind"].value_counts()
-    counts = tested["verdict"].value_counts()
+    # A claim is counted once: a compound claim by its own verdict, not again through its parts.
+    claims_once = tested[tested["part_of"].isna()] if "part_of" in tested.columns else tested
+    counts = claims_once["verdict"].value_counts()
     r.value(
         cl_n=len(register),
         cl_level=level_text(cfg.alpha),
         cl_market=int(kinds.get("market_statistic", 0)),
         cl_firm=int(kinds.get("firm_fact", 0)),
         cl_effect=int(kinds.get("effect_claim", 0)),
-        cl_tested=len(tested),
+        cl_tested=len(claims_once),
         cl_matches=int(counts.get("matches", 0)),
         cl_differs=int(counts.get("differs", 0)),
         cl_inconclusive=int(counts.get("inconclusive", 0)),

@@ -363,8 +363,10 @@ def _methods_section(r: ChapterResult, pairs: pd.DataFrame, a, inst, cfg: RunCon
         c_p_level=format_p(c["p_value"].iloc[1]),
         c_dr2_d=c["delta_r2"].iloc[2],
         c_p_d=format_p(c["p_value"].iloc[2]),
-        c_dr2_all=c["delta_r2"].iloc[3],
-        c_p_all=format_p(c["p_value"].iloc[3]),
+        c_dr2_sq=c["delta_r2"].iloc[3],
+        c_p_sq=format_p(c["p_value"].iloc[3]),
+        c_dr2_all=c["delta_r2"].iloc[4],
+        c_p_all=format_p(c["p_value"].iloc[4]),
     )
 
 
