@@ -550,14 +550,42 @@ def johnson_neyman(
     # Runs of consecutive grid points where the slope is significant.
     edges = np.flatnonzero(np.diff(np.concatenate([[0], sig.astype(int), [0]])))
     regions = [(float(grid[s]), float(grid[e - 1])) for s, e in zip(edges[::2], edges[1::2], strict=True)]
+    described = [_jn_region(r0, r1, g1, g3, z[b]) for r0, r1 in regions]
     if not regions:
         text = f"the slope of {a} is not significant anywhere in the observed range of {b} ({lo:+.2f} to {hi:+.2f} SD)"
     elif regions == [(lo, hi)]:
-        text = f"the slope of {a} is significant across the whole observed range of {b} ({lo:+.2f} to {hi:+.2f} SD)"
+        d = described[0]
+        text = (
+            f"the slope of {a} is significant and {d['sign']} across the whole observed range of {b} "
+            f"({lo:+.2f} to {hi:+.2f} SD; all {d['n']} firms)"
+        )
     else:
-        spans = " and ".join(f"{r0:+.2f} to {r1:+.2f} SD" for r0, r1 in regions)
+        spans = " and ".join(
+            f"{d['from']:+.2f} to {d['to']:+.2f} SD ({d['sign']}, from {d['slope_from']:+.3f} to {d['slope_to']:+.3f}; "
+            f"{d['n']} of {len(z)} firms)"
+            for d in described
+        )
         text = f"the slope of {a} is significant where {b} lies from {spans} (observed range {lo:+.2f} to {hi:+.2f} SD)"
-    return {"roots": roots, "observed_range": (lo, hi), "significant_regions": regions, "text": text}
+    return {
+        "roots": roots,
+        "observed_range": (lo, hi),
+        "significant_regions": regions,
+        "regions": described,
+        "text": text,
+    }
+
+
+def _jn_region(r0: float, r1: float, g1: float, g3: float, moderator: pd.Series) -> dict:
+    """One significant stretch of the moderator: the slope at both ends, its sign, and the firms inside it."""
+    s0, s1 = g1 + g3 * r0, g1 + g3 * r1
+    return {
+        "from": r0,
+        "to": r1,
+        "slope_from": s0,
+        "slope_to": s1,
+        "sign": "positive" if s0 + s1 > 0 else "negative",
+        "n": int(moderator.between(r0, r1).sum()),
+    }
 
 
 def normalisation_sensitivity(
@@ -733,6 +761,27 @@ def rsa_parameters(b: pd.DataFrame | pd.Series) -> pd.DataFrame:
     )
 
 
+#: Equivalence bounds of the congruence rule (smallest differences that matter, fixed before any result): the
+#: level slopes a1 and a2 within ±0.15 SD of the outcome per scale point (a product surface 0.25·ab has
+#: a2 = 0.25); the ridge's crossing of the line of incongruence, shift = -a3 / (2 a4), within ±0.25 scale
+#: points of the line of congruence; the first principal axis's intercept p10 within ±0.5 scale points of 0
+#: and its slope p11 between 2/3 and 3/2 (a ridge steeper or flatter than the line of congruence by half,
+#: symmetric on the log scale: the axis is the same whichever factor is called X).
+RSA_EQUIVALENCE = {
+    "a1": (-0.15, 0.15),
+    "a2": (-0.15, 0.15),
+    "shift": (-0.25, 0.25),
+    "p10": (-0.5, 0.5),
+    "p11": (2 / 3, 3 / 2),
+}
+
+
+def _with_shift(p: pd.DataFrame) -> pd.DataFrame:
+    """RSA parameters plus ``shift``: where the surface's ridge crosses the line of incongruence (X = -Y),
+    ``-a3 / (2 a4)`` in scale points of X (0: the ridge is not shifted off the line of congruence)."""
+    return p.assign(shift=-p["a3"] / (2 * p["a4"]))
+
+
 def rsa_fit_pattern(
     y: pd.Series,
     centred: pd.DataFrame,
@@ -746,40 +795,44 @@ def rsa_fit_pattern(
     """The response-surface parameters with percentile bootstrap intervals, and the fit-pattern verdict.
 
     The rule (fixed in the methods chapter): the data show a **congruence** (fit) pattern only when the
-    surface falls away from the line of congruence (``a4`` < 0, interval below 0), its ridge lies on that
-    line (the intervals of ``p10`` and ``p11`` contain 0 and 1: the first principal axis is ``Y = X``), the
-    ridge is not shifted (``a3`` contains 0) and the level of the two factors does not matter along it
-    (``a1`` and ``a2`` contain 0); the five "contains" checks use Bonferroni-adjusted (99%) intervals, as one
-    joint test at the 5% level — the strict congruence pattern of Humberg, Nestler & Back (2019). When
-    only ``a1`` or ``a2`` fail, the verdict is **congruence with level effects**. A pure product surface
-    ``y = c·ab = c[(a+b)² − (a−b)²]/4`` has exactly that second pattern: it holds a congruence part and an
-    equally large curvature of level, so a negative ``a4`` alone never shows that fit matters. "Contains" is
-    an interval criterion, so a noisy surface can pass it: read the widths beside the verdict, and a line of
-    congruence means something only if the two factors are measured on the same scale (here both are
-    7-point agreement scales centred at their midpoint).
+    surface falls away from the line of congruence (``a4`` < 0: its one-sided bound below 0), and each
+    equality of the strict congruence pattern of Humberg, Nestler & Back (2019) is *shown* by an equivalence
+    test, not assumed because an interval contains the null: two one-sided tests at level alpha, i.e. the
+    1 − 2·alpha bootstrap interval inside the bounds :data:`RSA_EQUIVALENCE` (Schuirmann 1987) — the ridge on
+    the line of congruence (``p10`` within ±0.5 scale points of 0, ``p11`` between 2/3 and 3/2), not shifted
+    (``shift = -a3 / (2 a4)``, where the ridge crosses the line of incongruence, within ±0.25 scale points)
+    and level not mattering along it (``a1``, ``a2`` within ±0.15 SD of the outcome per scale point). All of
+    them must hold (an intersection–union test, so no adjustment). When only ``a1`` or ``a2`` fail, the
+    verdict is **congruence with level effects**. A pure product surface ``y = c·ab = c[(a+b)² − (a−b)²]/4``
+    has ``a2 = c``: a negative ``a4`` alone never shows that fit matters, and with equivalence tests a noisy
+    surface no longer passes for congruence. A line of congruence
+    means something only if the two factors are measured on the same scale.
     """
     from cbec.stats.regression import bootstrap_ols, fit_ols
 
     _, x = rsa_model(y, centred, a, b, controls)
     poly = ["b1", "b2", "b3", "b4", "b5"]
-    est = rsa_parameters(fit_ols(y, x).params[poly]).iloc[0]
-    draws = rsa_parameters(bootstrap_ols(y, x, n_boot, seed=seed)[poly])
+    est = _with_shift(rsa_parameters(fit_ols(y, x).params[poly])).iloc[0]
+    draws = _with_shift(rsa_parameters(bootstrap_ols(y, x, n_boot, seed=seed)[poly]))
     tail = (1 - level) / 2
-    # The five equality conditions are one joint null ("this is a congruence surface"), so each is judged
-    # with a Bonferroni interval (99% for five at a 5% family-wise level); a4 < 0 uses the ordinary one.
-    joint_tail = (1 - level) / 2 / 5
+    alpha = 1 - level
+    bounds = pd.DataFrame(RSA_EQUIVALENCE, index=["equivalence_low", "equivalence_high"]).T
     table = pd.DataFrame(
         {
             "estimate": est,
             "ci_low": draws.quantile(tail),
             "ci_high": draws.quantile(1 - tail),
-            "joint_ci_low": draws.quantile(joint_tail),
-            "joint_ci_high": draws.quantile(1 - joint_tail),
+            # two one-sided tests at alpha each: the 1 - 2 alpha interval
+            "tost_ci_low": draws.quantile(alpha),
+            "tost_ci_high": draws.quantile(1 - alpha),
         }
-    )
+    ).join(bounds)
     table.index.name = "parameter"
-    has = lambda p, v: bool(table.loc[p, "joint_ci_low"] <= v <= table.loc[p, "joint_ci_high"])  # noqa: E731
-    ridge = table.loc["a4", "ci_high"] < 0 and has("p10", 0.0) and has("p11", 1.0) and has("a3", 0.0)
-    strict = ridge and has("a1", 0.0) and has("a2", 0.0)
+    shown = lambda p: bool(  # noqa: E731
+        table.loc[p, "equivalence_low"] <= table.loc[p, "tost_ci_low"]
+        and table.loc[p, "tost_ci_high"] <= table.loc[p, "equivalence_high"]
+    )
+    ridge = table.loc["a4", "tost_ci_high"] < 0 and shown("p10") and shown("p11") and shown("shift")
+    strict = ridge and shown("a1") and shown("a2")
     verdict = "congruence" if strict else ("congruence with level effects" if ridge else "no fit pattern")
     return table.reset_index(), {"pair": f"{a} × {b}", "verdict": verdict}
