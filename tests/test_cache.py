@@ -143,3 +143,45 @@ def test_each_chapter_declares_exactly_the_settings_it_reads(tmp_path, small_sur
             wrong[name] = {"read, not declared": sorted(read - set(cache.CHAPTER_SETTINGS[name])),
                            "declared, not read": sorted(set(cache.CHAPTER_SETTINGS[name]) - read)}  # fmt: skip
     assert wrong == {}, json.dumps(wrong, indent=1)
+
+
+def test_a_changed_byte_in_a_cache_entry_makes_it_a_miss(tmp_path):
+    """Every cached file is checked against the SHA-256 recorded when it was stored: a notebook or result
+    table changed afterwards is not served (the chapter re-executes), and the run is told why."""
+    store_dir, executed, results = tmp_path / "cache", tmp_path / "nb.ipynb", tmp_path / "results"
+    results.mkdir()
+    executed.write_text('{"cells": []}', encoding="utf-8")
+    (results / "claims_tested.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    cache.store(store_dir, "05_claims", "k1", executed, results, seconds=3.0)
+    assert cache.restore(store_dir, "05_claims", "k1", tmp_path / "out.ipynb", results) == 3.0
+    slot = store_dir / "05_claims" / "k1"
+    for target in (slot / "results" / "claims_tested.csv", slot / "notebook.ipynb"):
+        original = target.read_bytes()
+        target.write_bytes(original.replace(b"1", b"=", 1) if b"1" in original else original + b" ")
+        said: list[str] = []
+        assert cache.restore(store_dir, "05_claims", "k1", tmp_path / "out.ipynb", results, warn=said.append) is None
+        assert said and "differs from the hash" in said[0]
+        target.write_bytes(original)
+    (slot / "results" / "extra.csv").write_text("x\n", encoding="utf-8")
+    assert cache.restore(store_dir, "05_claims", "k1", tmp_path / "out.ipynb", results) is None
+
+
+def test_cache_key_parts_are_framed(tmp_path):
+    """Names and contents are hashed as named parts of one document: two interview folders whose names and
+    contents would run together into the same bytes get different keys."""
+    from cbec.study.chapters.base import RunConfig
+
+    nb = tmp_path / "07_interviews.ipynb"
+    nb.write_text("{}", encoding="utf-8")
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    for f in cache.PROCESSED_FILES:
+        (processed / f).write_text("same", encoding="utf-8")
+    keys = []
+    for files in ({"a.md": "bc.md"}, {"a.mdb": "c.md"}):
+        folder = tmp_path / f"f{len(keys)}"
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        keys.append(cache.chapter_key(nb, RunConfig(interviews_dir=str(folder), processed_dir=str(processed))))
+    assert keys[0] != keys[1]

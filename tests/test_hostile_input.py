@@ -95,7 +95,8 @@ def test_quotes_are_html_of_escaped_text():
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=x", "'\t=x"),
-        ("\r=x", "'\r=x"),
+        ("\r=x", "'\r'=x"),  # a spreadsheet may start a row at the CR: the line after it is neutralised too
+        ("ok\n=1+1", "ok\n'=1+1"),
         ("-5.2", "-5.2"),
         ("+3", "+3"),
         ("1e-3", "1e-3"),
@@ -160,3 +161,16 @@ def test_transcript_links_out_of_the_folder_are_not_followed(tmp_path):
     corpus = read_transcripts(folder)
     assert "cbec-secret" not in corpus.segments.to_string()
     assert "outside the transcripts folder" in corpus.skipped.to_string()
+
+
+def test_workbooks_for_people_hold_no_formula(tmp_path):
+    from openpyxl import load_workbook
+
+    from cbec.io.safe_text import to_xlsx_for_people
+
+    frame = pd.DataFrame({"label": ['=HYPERLINK("http://x","y")', "plain", "+1 call"], "n": [1, 2.5, None]})
+    path = to_xlsx_for_people({"questionnaire": frame}, tmp_path / "q.xlsx")
+    ws = load_workbook(path)["questionnaire"]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not any(c.data_type == "f" for c in cells)
+    assert ws["A2"].value == '=HYPERLINK("http://x","y")' and ws["B3"].value == 2.5 and ws["B4"].value is None

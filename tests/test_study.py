@@ -300,3 +300,13 @@ def test_interval_labels_follow_the_runs_alpha():
     assert level_text(0.01) == "99%" and level_text(0.1) == "90%"
     html = styled(t, level_text(0.01)).to_html()
     assert "99% CI low" in html and "95%" not in html
+
+
+def test_yaml_aliases_are_refused_in_study_files(tmp_path):
+    """A few hundred bytes of nested aliases expand to hundreds of megabytes: no user file may use one."""
+    folder = tmp_path / "bomb"
+    folder.mkdir()
+    lines = ['a0: &a0 "xxxxxxxxxx"'] + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    (folder / "study.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(StudyError, match="aliases"):
+        load_study_spec(folder)

@@ -2,7 +2,7 @@
 
 Why our own: Jupyter Book's jupyter-cache keys a notebook on its code cells only, and our notebooks' code is
 one call whose result depends on data files — a changed survey would be served from a stale cache. Here a
-chapter's key is the SHA-256 of
+chapter's key is the SHA-256 of one canonical JSON document naming
 
 - its notebook file,
 - the run settings it reads (:data:`CHAPTER_SETTINGS`; paths to data are not settings, their contents are),
@@ -66,11 +66,12 @@ def chapter_of(notebook: str) -> str:
     return rest if rest and head.lstrip("s").isdigit() else notebook
 
 
-def _digest(h, path: Path) -> None:
-    h.update(str(path.name).encode())
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -80,8 +81,7 @@ def package_digest() -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix in (".py", ".yaml", ".csv"):
-            h.update(str(p.relative_to(root)).encode())
-            _digest(h, p)
+            h.update(f"{p.relative_to(root).as_posix()}\0{file_sha256(p)}\n".encode())
     return h.hexdigest()
 
 
@@ -89,38 +89,74 @@ def chapter_key(notebook_path: Path, cfg: RunConfig) -> str:
     """The cache key of one chapter under one run configuration."""
     name = chapter_of(notebook_path.stem)
     settings = CHAPTER_SETTINGS.get(name)
-    h = hashlib.sha256()
-    _digest(h, notebook_path)
     keys = (*settings, *DISPLAY_SETTINGS) if settings is not None else cfg.__dataclass_fields__
     values = {k: getattr(cfg, k) for k in sorted(set(keys))}
-    files: list[Path] = []
+    files: dict[str, str] = {}  # role -> digest: what each input file holds, not where it lies
     for k in ("ground_truth_path", "instrument_path", "gold_path", "second_coder_path", "study_path"):
         if k in values and values[k]:
-            files.append(Path(values[k]))
-            values[k] = "file"  # its content is hashed below, not where it lies
+            files[k] = file_sha256(Path(values[k]))
+            values[k] = "file"
     if values.get("interviews_dir"):
-        files += sorted(p for p in Path(values["interviews_dir"]).iterdir() if p.is_file())
+        folder = Path(values["interviews_dir"])
+        for p in sorted(p for p in folder.iterdir() if p.is_file()):
+            files[f"interviews/{p.name}"] = file_sha256(p)
         values["interviews_dir"] = "folder"
     if name in READS_SURVEY or settings is None:
-        files += [Path(cfg.processed_dir) / f for f in PROCESSED_FILES]
-    h.update(json.dumps(values, sort_keys=True).encode())
-    for p in files:
-        _digest(h, p)
-    h.update(package_digest().encode())
-    return h.hexdigest()[:32]
+        for f in PROCESSED_FILES:
+            files[f"processed/{f}"] = file_sha256(Path(cfg.processed_dir) / f)
+    # One canonical JSON document of named, typed parts: no two different inputs can run together into the
+    # same bytes (names and contents were once hashed back to back, and two interview folders collided).
+    doc = {
+        "notebook": file_sha256(notebook_path),
+        "settings": values,
+        "files": files,
+        "package": package_digest(),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def restore(cache: Path, notebook: str, key: str, executed: Path, results: Path) -> float | None:
-    """Copy a cached execution back into the run. Returns the seconds that execution took, or ``None``
-    when there is none."""
+def restore(cache: Path, notebook: str, key: str, executed: Path, results: Path, warn=None) -> float | None:
+    """Copy a cached execution back into the run. Returns the seconds that execution took, or ``None`` when
+    there is none — or when any of its files differs from the SHA-256 recorded when it was stored (the entry
+    was changed after it was written: it is not served, and ``warn`` is told why)."""
     slot = cache / notebook / key
     if not (slot / "notebook.ipynb").exists():
+        return None
+    problem = _tampered(slot)
+    if problem:
+        if warn is not None:
+            warn(f"  {notebook}: cache entry not served ({problem}); executing again")
         return None
     shutil.copy2(slot / "notebook.ipynb", executed)
     for f in (slot / "results").glob("*.csv"):
         shutil.copy2(f, results / f.name)
     meta = slot / "execution.json"
     return float(json.loads(meta.read_text(encoding="utf-8"))["seconds"]) if meta.exists() else 0.0
+
+
+MANIFEST = "manifest.json"
+
+
+def _slot_files(slot: Path) -> list[Path]:
+    return sorted(p for p in slot.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def _tampered(slot: Path) -> str:
+    """Why a cache entry cannot be trusted, or "" when every file matches its recorded SHA-256."""
+    manifest = slot / MANIFEST
+    if not manifest.is_file():
+        return "it has no manifest of file hashes"
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "its manifest is unreadable"
+    present = {p.relative_to(slot).as_posix(): p for p in _slot_files(slot)}
+    if set(present) != set(recorded):
+        return f"its files changed: {sorted(set(present) ^ set(recorded))}"
+    for rel, p in present.items():
+        if file_sha256(p) != recorded[rel]:
+            return f"{rel} differs from the hash recorded when it was stored"
+    return ""
 
 
 def last_seconds(cache: Path, notebook: str) -> float | None:
@@ -141,6 +177,8 @@ def store(cache: Path, notebook: str, key: str, executed: Path, results: Path, s
     (slot / "execution.json").write_text(json.dumps({"seconds": seconds}) + "\n", encoding="utf-8")
     for f in results.glob(f"{chapter_of(notebook)}_*.csv"):
         shutil.copy2(f, slot / "results" / f.name)
+    manifest = {p.relative_to(slot).as_posix(): file_sha256(p) for p in _slot_files(slot)}
+    (slot / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def derived_file(cache: Path, name: str, key: bytes, make, dst: Path) -> Path:
@@ -150,11 +188,13 @@ def derived_file(cache: Path, name: str, key: bytes, make, dst: Path) -> Path:
     an unchanged input would give a changed file and the book could never be recognised as unchanged.
     """
     slot = cache / "files" / f"{hashlib.sha256(key).hexdigest()[:24]}-{name}"
-    if not slot.exists():
+    stamp = slot.with_name(slot.name + ".sha256")
+    if not (slot.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == file_sha256(slot)):
         slot.parent.mkdir(parents=True, exist_ok=True)
         tmp = slot.with_name(f"{slot.stem}.part{slot.suffix}")  # writers infer the format from the suffix
         make(tmp)
         tmp.replace(slot)
+        stamp.write_text(file_sha256(slot) + "\n", encoding="utf-8")
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(slot, dst)
     return dst

@@ -22,7 +22,7 @@ import pandas as pd
 from cbec.book.cache import derived_file
 from cbec.io.fielding import wjx_import_text
 from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
-from cbec.io.safe_text import md_text, to_csv_for_people
+from cbec.io.safe_text import md_text, to_csv_for_people, to_xlsx_for_people
 from cbec.resources import resource
 from cbec.study.chapters.base import RunConfig, format_p, level_text
 
@@ -142,8 +142,7 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     dd = load_instrument(instrument).data_dictionary()
 
     def workbook(path: Path) -> None:
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            dd.to_excel(xw, sheet_name="questionnaire", index=False)
+        to_xlsx_for_people({"questionnaire": dd}, path)
 
     key = dd.to_csv(index=False).encode() + metadata.version("openpyxl").encode()
     for lang in ("zh", "en") if not load_instrument(instrument).continuous else ():

@@ -258,7 +258,7 @@ def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cf
         restored = (
             None
             if settings.force
-            else cache.restore(store, name, key, paths["notebooks"] / f"{name}.ipynb", paths["results"])
+            else cache.restore(store, name, key, paths["notebooks"] / f"{name}.ipynb", paths["results"], warn=say)
         )
         if restored is not None:
             say(f"  {name}: cached")

@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from cbec.io.instrument import Instrument
+from cbec.io.user_yaml import load_user_yaml
 
 SOURCE_ROW = "_source_row"
 FORMATS = ("tidy", "wjx", "qualtrics", "spss", "stata")
@@ -202,7 +203,7 @@ def load_mapping(path: str | Path | None) -> dict[str, str]:
         return {}
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = load_user_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise SurveyInputError(
             path, f"cannot read the mapping file ({exc})", hint="the mapping is YAML with a 'columns:' block"

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from cbec.io.typed_numbers import UNITS
+from cbec.io.user_yaml import load_user_yaml
 from cbec.resources import resource
 
 DEFAULT_INSTRUMENT = resource("instrument.yaml")
@@ -352,7 +353,7 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     """
     path = Path(path) if path is not None else DEFAULT_INSTRUMENT
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_user_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InstrumentError(f"{path}: cannot read the instrument file ({exc.strerror or exc})") from exc
     except yaml.YAMLError as exc:

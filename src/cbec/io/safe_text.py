@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["visible_controls", "html_text", "md_text", "neutralise_formula", "to_csv_for_people"]
+__all__ = ["visible_controls", "html_text", "md_text", "neutralise_formula", "to_csv_for_people", "to_xlsx_for_people"]
 
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
@@ -56,14 +56,53 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 def neutralise_formula(value: object) -> object:
-    """A text cell a spreadsheet would evaluate gets a leading apostrophe; numbers pass unchanged.
+    """A text cell a spreadsheet would evaluate gets a leading apostrophe — on every line of it, since a
+    spreadsheet may start a new row at a line break inside a cell; numbers pass unchanged.
 
     >>> neutralise_formula("=HYPERLINK(\\"x\\")"), neutralise_formula("-5.2"), neutralise_formula(-5.2)
     ('\\'=HYPERLINK("x")', '-5.2', -5.2)
+    >>> neutralise_formula("fine\\n=cmd|' /C calc'!A0")
+    "fine\\n'=cmd|' /C calc'!A0"
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value.strip()):
-        return "'" + value
-    return value
+    if not isinstance(value, str) or _NUMBER.match(value.strip()):
+        return value
+    head, *rest = _LINE_BREAK.split(value)  # text, break, text, ...: the breaks are kept as they were
+    later = "".join("'" + p if k % 2 == 1 and p.startswith(_FORMULA_START) else p for k, p in enumerate(rest))
+    return ("'" if value.startswith(_FORMULA_START) else "") + head + later
+
+
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n|\u2028|\u2029|\x85)")
+
+
+def to_xlsx_for_people(sheets: dict[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write a workbook meant to be opened by people: every text cell is stored as a string cell, never as a
+    formula (openpyxl stores any text starting with ``=`` as a formula otherwise), numbers stay numbers.
+
+    Why not ``DataFrame.to_excel``: it hands text to openpyxl as it is, so an instrument label ``=HYPERLINK(...)``
+    became a live formula in the questionnaire workbook."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(title=str(name)[:31])
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            ws.append([None if _missing(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+        for cells in ws.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+    path = Path(path)
+    wb.save(path)
+    return path
+
+
+def _missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def to_csv_for_people(df: pd.DataFrame, path: str | Path, index: bool = False) -> Path:

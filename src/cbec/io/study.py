@@ -37,6 +37,7 @@ from pathlib import Path
 import yaml
 
 from cbec.io.instrument import DEFAULT_INSTRUMENT, Instrument, InstrumentError, instrument_from_mapping
+from cbec.io.user_yaml import load_user_yaml
 from cbec.io.validate import QualityThresholds
 
 STUDY_FILE = "study.yaml"
@@ -116,7 +117,7 @@ def load_study_spec(folder: str | Path) -> StudySpec:
     if not path.is_file():
         raise StudyError(f"{path}: no study file; `cbec init FOLDER --from-export FILE` drafts one from an export")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_user_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise StudyError(f"{path}: cannot read the study file ({exc})") from exc
     except yaml.YAMLError as exc:
@@ -177,7 +178,7 @@ def _questionnaire_fields(path: Path, raw: dict) -> list:
     if ref is None:
         return list(raw.get("fields") or ())
     src = DEFAULT_INSTRUMENT if ref == "shipped" else (path.parent / str(ref))
-    return list(yaml.safe_load(Path(src).read_text(encoding="utf-8")).get("fields") or ())
+    return list(load_user_yaml(Path(src).read_text(encoding="utf-8")).get("fields") or ())
 
 
 def _instrument(path: Path, raw: dict, groupings, dropped) -> Instrument:
@@ -185,7 +186,7 @@ def _instrument(path: Path, raw: dict, groupings, dropped) -> Instrument:
     ref = raw.get("instrument")
     if ref is not None:
         src = DEFAULT_INSTRUMENT if ref == "shipped" else (path.parent / str(ref))
-        inst_raw = yaml.safe_load(Path(src).read_text(encoding="utf-8"))
+        inst_raw = load_user_yaml(Path(src).read_text(encoding="utf-8"))
         where = Path(src)
     else:
         inst_raw = {k: v for k, v in raw.items() if k not in _STUDY_KEYS}

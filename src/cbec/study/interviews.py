@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cbec.io.user_yaml import load_user_yaml
 from cbec.resources import resource
 
 #: In a transcripts folder, a hand-coded sample for the agreement check (see data/interviews/README.md).
@@ -126,7 +127,7 @@ def _split_front_matter(text: str) -> tuple[dict | None, str, str]:
     if len(parts) < 3:
         return None, text, "front matter is not closed by a second '---' line"
     try:
-        meta = yaml.safe_load(parts[1]) or {}
+        meta = load_user_yaml(parts[1]) or {}
     except yaml.YAMLError as exc:
         return None, text, f"front matter is not valid YAML ({exc.__class__.__name__})"
     if not isinstance(meta, dict):
@@ -274,7 +275,7 @@ def _shipped_factor_codes() -> tuple[str, ...]:
 
 
 def load_codebook(path: str | Path = CODEBOOK_YAML) -> Codebook:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    raw = load_user_yaml(Path(path).read_text(encoding="utf-8"))
     terms, names = {}, {}
     for code, f in raw["factors"].items():
         names[code] = f["name"]
