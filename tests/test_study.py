@@ -216,6 +216,12 @@ def test_a_study_book_speaks_of_its_own_study_only(book, request):
     assert {p: h for p, h in hits.items() if h} == {}
     front = (html / "book" / "index.html").read_text(encoding="utf-8")
     assert "Real data" in front
+    # published files name no machine: neither the output folder nor the repository's place on this machine
+    leaks = {str(out.resolve()), str(ROOT)}
+    for p in html.rglob("*"):
+        if p.is_file() and p.suffix in (".html", ".json", ".ipynb", ".csv", ".txt", ".yaml", ".md"):
+            text = p.read_text(encoding="utf-8", errors="replace")
+            assert not [x for x in leaks if x in text], p
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ from cbec.book.cache import derived_file
 from cbec.io.fielding import wjx_import_text
 from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
 from cbec.io.safe_text import md_text, to_csv_for_people, to_xlsx_for_people
+from cbec.io.validate import strict_json
 from cbec.resources import resource
 from cbec.study.chapters.base import RunConfig, format_p, level_text
 
@@ -134,9 +135,10 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     clean = pd.read_parquet(out / "processed" / "clean.parquet")
     files["survey_as_analysed.csv"] = to_csv_for_people(clean, dl / "survey_as_analysed.csv")
     files["quarantine.csv"] = Path(shutil.copy2(out / "processed" / "quarantine.csv", dl / "quarantine.csv"))
-    files["validation_report.json"] = Path(
-        shutil.copy2(out / "processed" / "report.json", dl / "validation_report.json")
-    )
+    report = json.loads((out / "processed" / "report.json").read_text(encoding="utf-8"))
+    report["source"] = Path(report["source"]).name  # the file, not where it lies on the builder's machine
+    (dl / "validation_report.json").write_text(strict_json(report) + "\n", encoding="utf-8")
+    files["validation_report.json"] = dl / "validation_report.json"
     instrument = Path(cfg.instrument_path) if cfg.instrument_path else DEFAULT_INSTRUMENT
     files["instrument.yaml"] = Path(shutil.copy2(instrument, dl / "instrument.yaml"))
     dd = load_instrument(instrument).data_dictionary()
@@ -233,8 +235,10 @@ def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
     if cfg.interviews_dir:
         candidates += sorted(p for p in Path(cfg.interviews_dir).iterdir() if p.is_file())
     for p in candidates:
-        if p.exists():
-            inputs[str(p.resolve())] = sha256(p)
+        # A file is named by its name and content hash, never by where it lies on the builder's machine; a
+        # link out of its folder is neither read nor named.
+        if p.is_file() and not p.is_symlink():
+            inputs[p.name if p.name not in inputs else f"{p.parent.name}/{p.name}"] = sha256(p)
     versions = {}
     for pkg in PACKAGES:
         try:
@@ -245,11 +249,19 @@ def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
         "code": _git_state(repo),
         "results_utc": _results_time(out),
         "python": platform.python_version(),
-        "platform": platform.platform(),
+        "platform": f"{platform.system()} {platform.machine()}",
         "inputs_sha256": inputs,
-        "run_config": json.loads((out / "run_config.json").read_text(encoding="utf-8")),
+        "run_config": _published_config(out),
         "versions": versions,
     }
+
+
+def _published_config(out: Path) -> dict:
+    """The run's settings as published: every path by its file or folder name only (no machine's layout)."""
+    cfg = json.loads((out / "run_config.json").read_text(encoding="utf-8"))
+    paths = ("processed_dir", "results_dir", "ground_truth_path", "instrument_path", "study_path", "interviews_dir",
+             "gold_path", "second_coder_path")  # fmt: skip
+    return {k: (Path(v).name if k in paths and v else v) for k, v in cfg.items() if k != "dask_scheduler"}
 
 
 def provenance_page(prov: dict) -> str:

@@ -387,11 +387,7 @@ def _assemble(out: Path, src: Path) -> None:
         raise PipelineError(f"cannot build the book: executed notebooks missing for {missing}; run `cbec run` first")
     for n in toc_notebooks:
         nb = nbformat.read(executed / f"{n}.ipynb", as_version=4)
-        for cell in nb.cells:
-            tags = cell.metadata.get("tags", [])
-            # papermill's injected cell shows run-time paths; readers need none of it.
-            if "injected-parameters" in tags and "remove-cell" not in tags:
-                cell.metadata["tags"] = [*tags, "remove-cell"]
+        _publishable(nb)
         nbformat.write(nb, src / "notebooks" / f"{n}.ipynb")
     _generated_pages(out, src)
 
@@ -408,6 +404,20 @@ def _write_config(cfg: RunConfig, dst: Path) -> None:
         conf["title"] = spec.title if spec is not None else "Your study"
         conf["author"] = "the study's authors (built with cbec)"
     dst.write_text(yaml.safe_dump(conf, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _publishable(nb) -> None:
+    """An executed notebook as the book shows and offers it: papermill's record of the build machine's paths
+    removed, and the injected parameter pointing at ``run_config.json`` beside it (relative), hidden."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            cell.source = 'run_config = "run_config.json"  # the run\'s settings (cbec run writes it)'
+            cell.outputs = []
+            if "remove-cell" not in tags:
+                cell.metadata["tags"] = [*tags, "remove-cell"]
 
 
 def _system_figure(out: Path, src: Path, inst) -> None:
