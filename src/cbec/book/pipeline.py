@@ -459,6 +459,7 @@ def _generated_pages(out: Path, src: Path) -> None:
     (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
     if cfg.book == "article":
         (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
+        (book / "abstract.md").write_text(generated.abstract(out, cfg), encoding="utf-8")
         _performance_appendix(out, book)
 
 
