@@ -57,7 +57,8 @@ def test_full_pipeline_builds_every_chapter(sample_book):
     assert (html / "index.html").exists()
     index = (html / f"{toc['root']}.html").read_text(encoding="utf-8")
     # the front page says what this run found, with its numbers (from the result tables, not typed)
-    found = re.sub(r"<[^>]+>", " ", index.split("What this run found", 1)[1].split("The framework in brief")[0])
+    section = re.search(r'<section id="what-this-run-found">(.*?)</section>', index, flags=re.S)
+    found = re.sub(r"<[^>]+>", " ", section.group(1))
     assert len(re.findall(r"\b\d+\.\d{3}\b", found)) >= 3 and "intersection–union test" in found
     for f in files:
         page = html / f"{f}.html"

@@ -12,7 +12,7 @@ functions, ``cbec.book`` the book)::
 
 import importlib
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 #: Public name -> module that defines it. Loaded on first use (PEP 562), so that ``cbec run`` and the
 #: chapter kernels do not pay for statsmodels, scipy and semopy before they need them (2.1 s measured).

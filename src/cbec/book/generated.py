@@ -75,7 +75,7 @@ def planted_cycle_reduction(beta: float) -> float:
     noise cancels). The shipped world's beta = -0.35 gives 53.5%.
 
     >>> round(planted_cycle_reduction(-0.35), 1), round(planted_cycle_reduction(-0.42), 1)
-    (53.5, 60.1)
+    (53.5, 60.2)
     """
     from scipy.stats import norm
 

@@ -15,11 +15,11 @@ with a mean structure (Jöreskog 1971; Sörbom 1974), identified as lavaan ident
 - metric: loadings equal across groups; scalar: loadings and intercepts equal, latent means free in every
   group but the first.
 
-The fit function is ``F = sum_g n_g [log|S_g(theta)| + tr(S_g Sigma_g^-1) - log|S_g| - p + (m_g - mu_g)' Sigma_g^-1
-(m_g - mu_g)]`` with ``S_g`` the covariance divided by ``n_g``; at its minimum ``F`` is the χ² statistic, and
-each group's term is its share. It reproduces lavaan's tutorial values on Holzinger & Swineford's data by
-school (configural χ² 115.851 on 48 df, metric 124.044 on 54, scalar 164.103 on 60; see
-``tests/test_invariance.py``). CFI uses the independence model with free means and variances; RMSEA is
+The fit function is ``F = sum_g n_g [log|Sigma_g(theta)| + tr(S_g Sigma_g(theta)^-1) - log|S_g| - p
++ (m_g - mu_g)' Sigma_g(theta)^-1 (m_g - mu_g)]`` with ``S_g`` the covariance divided by ``n_g``; at its
+minimum ``F`` is the χ² statistic, and each group's term is its share. It reproduces lavaan's tutorial values
+on Holzinger & Swineford's data by school (configural χ² 115.851 on 48 df, metric 124.044 on 54, scalar 164.103
+on 60; see ``tests/test_invariance.py``). CFI uses the independence model with free means and variances; RMSEA is
 ``sqrt(max(χ² - df, 0) / (df N)) * sqrt(G)``, lavaan's multi-group convention.
 
 References: Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measurement invariance.

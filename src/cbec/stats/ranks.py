@@ -159,8 +159,8 @@ def _counts(lower: np.ndarray, upper: np.ndarray, stepdown: bool) -> tuple[np.nd
 def rank_distribution(draws: pd.DataFrame, estimates: pd.Series, level: float = 0.95) -> tuple[pd.DataFrame, dict]:
     """Bootstrap distribution of ranks from resampled estimates (one row per draw, one column per item).
 
-    Returns a table with each item's probability of ranking first and the 2.5/50/97.5% quantiles of its
-    bootstrap rank, and a dict with the point-estimate top item, runner-up and a percentile interval
+    Returns a table with each item's probability of ranking first and the (1 - level)/2, 0.5 and (1 + level)/2
+    quantiles of its bootstrap rank, and a dict with the point-estimate top item, runner-up and a percentile interval
     for their difference (the same two items in every draw); with a single item there is no runner-up, and
     the runner-up and gap entries are None.
     """

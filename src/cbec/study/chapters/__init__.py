@@ -32,7 +32,7 @@ TYPICAL_SECONDS = {"pls": 27.0, "coupling": 20.0, "size_paths": 8.0, "measuremen
 
 class _Chapters(Mapping):
     """Chapter name -> chapter function, each module imported on first use: a chapter kernel loads its own
-    chapter's dependencies only (jieba for the interviews, semopy for measurement), not all eight."""
+    chapter's dependencies only (jieba for the interviews, semopy for measurement), not every chapter's."""
 
     def __getitem__(self, name: str):
         if name not in _NAMES:
