@@ -174,3 +174,37 @@ def test_workbooks_for_people_hold_no_formula(tmp_path):
     cells = [c for row in ws.iter_rows() for c in row]
     assert not any(c.data_type == "f" for c in cells)
     assert ws["A2"].value == '=HYPERLINK("http://x","y")' and ws["B3"].value == 2.5 and ws["B4"].value is None
+
+
+def test_only_regular_files_of_the_transcripts_folder_are_read(tmp_path):
+    """A FIFO named like a transcript would hang the run, a directory named *.md abort it, a hard link could
+    be a file from anywhere on the machine: each is skipped with its reason, the good files are read."""
+    import os
+
+    from interview_fixtures import write_fixture_transcripts
+
+    folder = write_fixture_transcripts(tmp_path / "iv")
+    os.mkfifo(folder / "pipe.md")
+    (folder / "adir.md").mkdir()
+    outside = tmp_path / "secret.md"
+    outside.write_text((folder / "good_zh.md").read_text(encoding="utf-8"), encoding="utf-8")
+    os.link(outside, folder / "hard.md")
+    corpus = read_transcripts(folder)
+    reasons = corpus.skipped.set_index("file")["reason"]
+    assert reasons["pipe.md"] == reasons["adir.md"] == "not a regular file"
+    assert "hard link" in reasons["hard.md"]
+    assert "good_zh.md" in set(corpus.files["file"])
+
+
+def test_metadata_in_an_input_file_never_becomes_a_setting(tmp_path, small_survey, inst):
+    """pandas restores a parquet file's attrs; the validator reads the loader's conventions from attrs, so a file
+    could declare its own missing codes. The loader clears them: the injected code changes nothing."""
+    from cbec.io.validate import validate_survey
+
+    df, _ = small_survey
+    path = tmp_path / "survey.parquet"
+    df.attrs["missing_codes"] = {"1": "injected by the file", "2": "injected by the file"}
+    df.to_parquet(path, index=False)
+    assert pd.read_parquet(path).attrs.get("missing_codes")  # the file does carry them
+    report = validate_survey(path, inst).report
+    assert "injected by the file" not in report["missing_answers"]["by_reason"]

@@ -49,6 +49,16 @@ def factor_colours(codes) -> dict:
 FACTOR_COLOURS = factor_colours(("MI", "SC", "MK", "TP", "RC", "CX", "TO"))
 
 
+def literal(text: object) -> str:
+    """Text from data as matplotlib must be given it to show it literally: a ``$`` would start mathtext (a
+    file name ``$x^$.md`` aborted a figure), so it is escaped.
+
+    >>> literal("$x^$.md")
+    '\\\\$x^\\\\$.md'
+    """
+    return str(text).replace("$", r"\$")
+
+
 def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,6 +171,8 @@ def matrix_heatmap(
     """A labelled heatmap of a square matrix (HTMT, correlations, pair effects); cells above
     ``threshold`` are outlined."""
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    # labels can come from data (transcript file names, firm names): shown as text, never as mathtext
+    matrix = matrix.rename(index=literal, columns=literal)
     mask = np.eye(len(matrix), dtype=bool) if matrix.shape[0] == matrix.shape[1] else None
     sns.heatmap(
         matrix.astype(float),

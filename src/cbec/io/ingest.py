@@ -491,7 +491,10 @@ def read_survey(
         )
     out = df[keep].copy().reset_index(drop=True)
     out.insert(0, SOURCE_ROW, range(header_rows + 1, header_rows + 1 + len(out)))
-    # What the validator must know about this export's conventions travels with the table.
+    # What the validator must know about this export's conventions travels with the table — set here, by the
+    # loader, and only here: metadata a file brings along (pandas restores a parquet file's attrs) is dropped,
+    # so no input file can set its own missing codes or quarantine reasons.
+    out.attrs.clear()
     out.attrs["missing_text"] = dict(WJX_MISSING_TEXT)
     if fmt == "wjx":
         out.attrs["missing_codes"] = dict(WJX_MISSING_CODES)

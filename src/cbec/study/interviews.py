@@ -174,9 +174,16 @@ def read_transcripts(folder: str | Path) -> Corpus:
     skipped = []
     root = folder.resolve()
     for p in paths:
-        # Transcripts are untrusted files: a link out of the folder is not followed, a huge file not read.
+        # Transcripts are untrusted files: a link out of the folder is not followed, a huge file not read, and
+        # only regular files are opened (a FIFO would hang the run, a directory named *.md abort it).
         if not p.resolve().is_relative_to(root):
             skipped.append({"file": p.name, "reason": "a link to a file outside the transcripts folder"})
+            continue
+        if not p.is_file():
+            skipped.append({"file": p.name, "reason": "not a regular file"})
+            continue
+        if p.stat().st_nlink > 1:
+            skipped.append({"file": p.name, "reason": "a hard link (it may be a file outside the folder)"})
             continue
         if p.stat().st_size > MAX_TRANSCRIPT_BYTES:
             skipped.append({"file": p.name, "reason": f"larger than {MAX_TRANSCRIPT_BYTES // 2**20} MiB"})
