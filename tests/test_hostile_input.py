@@ -201,7 +201,7 @@ def test_metadata_in_an_input_file_never_becomes_a_setting(tmp_path, small_surve
     could declare its own missing codes. The loader clears them: the injected code changes nothing."""
     from cbec.io.validate import validate_survey
 
-    df, _ = small_survey
+    df = small_survey[0].copy(deep=True)  # the fixture is shared: these attrs must not reach other tests
     path = tmp_path / "survey.parquet"
     df.attrs["missing_codes"] = {"1": "injected by the file", "2": "injected by the file"}
     df.to_parquet(path, index=False)

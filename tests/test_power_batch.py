@@ -79,3 +79,23 @@ def test_dask_cluster_gives_the_same_power_curve(inst):
         with Client(cluster) as client:
             remote = power.power_curve(**grid, client=client)
     pd.testing.assert_frame_equal(local, remote)
+
+
+def test_batched_verdict_rule_equals_the_per_sample_test(batch, inst):
+    """The power study's verdict rate (pre-specified pair above every other pair, intersection-union test)
+    is the same decision as cbec.stats.ranks.ordered_comparisons on each sample's joint model."""
+    from cbec.stats.ranks import ordered_comparisons
+
+    res = power.batch_joint_model(batch, inst)
+    pairs = list(res["estimate"].columns)
+    for name in ("MIxSC", "TPxRC"):
+        fast = power.largest_by_iut(res, name, 0.05)
+        for r in range(3):
+            a = models.prepare(recode_reverse(power.world_frame(batch, r, inst), inst), inst)
+            fit = fit_ols(a.y, models.joint_design(a.scores, a.controls))
+            slow = ordered_comparisons(
+                fit.params[pairs], fit.cov_params().loc[pairs, pairs], [name], [p for p in pairs if p != name]
+            )
+            assert fast[r] == (slow["verdict"] == "matches")
+            assert power.iut_z_min(res, name)[r] == pytest.approx(slow["z_min"], rel=1e-8)
+            np.testing.assert_allclose(res["cov"][r], fit.cov_params().loc[pairs, pairs].to_numpy(), rtol=1e-8)

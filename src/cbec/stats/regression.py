@@ -167,7 +167,8 @@ def fit_ols_batch(y: np.ndarray, x: np.ndarray, names: list[str]) -> dict[str, p
     Returns
     -------
     dict of DataFrames (one row per sample, one column per coefficient): ``params``, ``bse``, ``tvalues``,
-    ``pvalues``.
+    ``pvalues``; and ``cov``, the samples' HC3 covariance matrices as an array (samples x p x p, in the
+    order of the columns, ``const`` first).
     """
     from scipy import stats
 
@@ -189,4 +190,5 @@ def fit_ols_batch(y: np.ndarray, x: np.ndarray, names: list[str]) -> dict[str, p
         "bse": frame(se),
         "tvalues": frame(t),
         "pvalues": frame(2 * stats.norm.sf(np.abs(t))),
+        "cov": cov,
     }

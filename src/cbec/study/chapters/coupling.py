@@ -421,11 +421,13 @@ def _power_section(r: ChapterResult, curve: pd.DataFrame, n_clean: int, cfg: Run
         alt="Power against sample size, one line per planted coupling strength; a dotted line at 80%.",
     )
     p600 = curve[curve["n"] == 600].set_index("gamma")["power_holm"]
+    v600 = curve[curve["n"] == 600].set_index("gamma")["power_verdict"]
     need = power.firms_needed(curve, 0.15)
     r.value(
         c_power_reps=cfg.power_reps,
         c_pow_600_15=p600.get(0.15, float("nan")),
         c_pow_600_20=p600.get(0.20, float("nan")),
+        c_verdict_600_20=v600.get(0.20, float("nan")),
         c_n_clean=n_clean,
         c_need_15=(
             f"more than {int(curve['n'].max())} firms (the largest size simulated)"
