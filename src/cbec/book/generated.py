@@ -6,6 +6,7 @@ themselves. Text from data is escaped (:func:`cbec.io.safe_text.md_text`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import platform
@@ -327,15 +328,16 @@ def provenance_page(prov: dict) -> str:
     return "\n".join(lines)
 
 
+def result_table(results: Path, name: str) -> pd.DataFrame | None:
+    """A result table of this run (``results/<chapter>_<table>.csv``), or None when its chapter did not make it."""
+    p = results / f"{name}.csv"
+    return pd.read_csv(p, encoding="utf-8-sig") if p.exists() else None
+
+
 def abstract(out: Path, cfg: RunConfig) -> str:
     """The front page's summary of what this run found, three to five sentences read from its result tables
     (nothing typed by hand: another run, another summary)."""
-    res = out / "results"
-
-    def table(name: str):
-        p = res / f"{name}.csv"
-        return pd.read_csv(p, encoding="utf-8-sig") if p.exists() else None
-
+    table = functools.partial(result_table, out / "results")
     lvl = level_text(cfg.alpha)
     lines = []
     ranks = table("coupling_rank_inference")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
+from cbec.book.generated import result_table
 from cbec.book.safe_display import md_text
 from cbec.io.instrument import load_instrument
 from cbec.study.chapters.base import RunConfig, study_spec
@@ -66,10 +68,7 @@ def _findings(results: Path, inst, cfg: RunConfig, group_names: dict[str, str]) 
 
     from cbec.study.chapters.base import format_p, level_text
 
-    def table(name: str):
-        p = results / f"{name}.csv"
-        return pd.read_csv(p, encoding="utf-8-sig") if p.exists() else None
-
+    table = functools.partial(result_table, results)
     out = []
     fit = table("study_measurement_fit")
     if fit is not None:
