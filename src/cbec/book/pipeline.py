@@ -36,7 +36,7 @@ from papermill.exceptions import PapermillExecutionError
 from cbec.book.cache import derived_file
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import QualityThresholds, validate_survey
-from cbec.study.chapters.base import AnalysisSettings, RunConfig
+from cbec.study.chapters.base import AnalysisSettings, RunConfig, study_spec
 
 #: The source tree: the book's pages, notebooks and configuration live there, not in the installed package.
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -367,7 +367,8 @@ def _assemble(out: Path, src: Path) -> None:
     cfg = RunConfig.load(out / "run_config.json")
     toc = TOCS[cfg.book]
     shutil.copy2(REPO_ROOT / "references.bib", src / "references.bib")
-    _write_config(cfg, src / "_config.yml")
+    spec = study_spec(cfg) if cfg.book == "study" else None
+    _write_config(cfg, src / "_config.yml", spec)
     shutil.copy2(toc, src / "_toc.yml")
     if cfg.book == "article":
         shutil.copytree(BOOK_DIR, src / "book")
@@ -389,19 +390,21 @@ def _assemble(out: Path, src: Path) -> None:
         nb = nbformat.read(executed / f"{n}.ipynb", as_version=4)
         _publishable(nb)
         nbformat.write(nb, src / "notebooks" / f"{n}.ipynb")
-    _generated_pages(out, src)
+    _generated_pages(out, src, cfg, spec)
 
 
-def _write_config(cfg: RunConfig, dst: Path) -> None:
+def _study_title(spec) -> str:
+    """A study book's title: the study file's, or a plain one for a study book without a study file."""
+    return spec.title if spec is not None else "A study book built with cbec"
+
+
+def _write_config(cfg: RunConfig, dst: Path, spec) -> None:
     """The book's Sphinx configuration: the repository's, titled with the study's own title in a study book."""
     import yaml
 
     conf = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
     if cfg.book == "study":
-        from cbec.study.chapters.base import study_spec
-
-        spec = study_spec(cfg)
-        conf["title"] = spec.title if spec is not None else "Your study"
+        conf["title"] = _study_title(spec)
         conf["author"] = "the study's authors (built with cbec)"
     dst.write_text(yaml.safe_dump(conf, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
@@ -437,37 +440,26 @@ def _system_figure(out: Path, src: Path, inst) -> None:
     )
 
 
-def _generated_pages(out: Path, src: Path) -> None:
+def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec) -> None:
     """Findings, downloads and provenance, written from this run's results (never typed)."""
-    from cbec.book import generated
+    from cbec.book import generated, study_pages
 
-    cfg = RunConfig.load(out / "run_config.json")
     book = src / "book"
     if cfg.book == "study":
-        _study_pages(out, cfg, book)
+        (book / "index.md").write_text(study_pages.front_page(out, cfg, spec), encoding="utf-8")
     else:
         (book / "findings.md").write_text(generated.findings_page(out, cfg), encoding="utf-8")
     files = generated.downloads(out, src, cfg)
     (book / "downloads.md").write_text(generated.downloads_page(files, cfg.book == "article"), encoding="utf-8")
     prov = {**generated.provenance(out, cfg, REPO_ROOT), "book": cfg.book}
     if cfg.book == "study":
-        from cbec.study.chapters.base import study_spec
-
-        spec = study_spec(cfg)
-        prov["title"] = spec.title if spec is not None else "A study book built with cbec"
+        prov["title"] = _study_title(spec)
     (out / "provenance.json").write_text(json.dumps(prov, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (book / "provenance.md").write_text(generated.provenance_page(prov), encoding="utf-8")
     if cfg.book == "article":
         (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
         (book / "abstract.md").write_text(generated.abstract(out, cfg), encoding="utf-8")
         _performance_appendix(out, book)
-
-
-def _study_pages(out: Path, cfg: RunConfig, book: Path) -> None:
-    """The study book's front page, written from the study file and this run's results."""
-    from cbec.book import study_pages
-
-    (book / "index.md").write_text(study_pages.front_page(out, cfg), encoding="utf-8")
 
 
 def _performance_appendix(out: Path, book: Path) -> None:

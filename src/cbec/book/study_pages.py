@@ -9,15 +9,15 @@ from pathlib import Path
 from cbec.book.generated import result_table
 from cbec.book.safe_display import md_text
 from cbec.io.instrument import load_instrument
-from cbec.study.chapters.base import RunConfig, study_spec
+from cbec.study.chapters.base import RunConfig
 
 #: The study book's chapters, in reading order (each page's title says what it asks).
 CHAPTERS = ("s01_data_quality", "s02_study_measurement", "s03_study_couplings", "s04_study_groups", "s05_study_pls")
 
 
-def front_page(out: Path, cfg: RunConfig) -> str:
-    """Title, where the data came from, what the study declares, and the chapters."""
-    spec = study_spec(cfg)
+def front_page(out: Path, cfg: RunConfig, spec) -> str:
+    """Title, where the data came from, what the study declares (``spec``, the parsed study file, or None),
+    and the chapters."""
     inst = load_instrument(cfg.instrument_path or None)
     report = json.loads((Path(cfg.processed_dir) / "report.json").read_text(encoding="utf-8"))
     title = spec.title if spec is not None else str(inst.raw.get("name") or "Your study")

@@ -30,7 +30,7 @@ Why hand-written: the study file is this project's own contract; there is no lib
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -138,8 +138,7 @@ def _parse(path: Path, raw: dict) -> StudySpec:
         raise StudyError(f"{path}: origin must be one of {ORIGINS}, not {origin!r}")
     groupings = tuple(_grouping(path, g) for g in raw.get("groupings") or ())
     dropped = tuple(str(i) for i in raw.get("dropped_items") or ())
-    inst = _instrument(path, raw, groupings, dropped)
-    added = len(inst.fields) > len(_questionnaire_fields(path, raw))
+    inst, added = _instrument(path, raw, groupings, dropped)
     data = _data_path(path, raw.get("data"))
     thresholds, declared = _screens(path, raw.get("screens", True), inst)
     ground_truth = _optional_path(path, raw, "ground_truth")
@@ -172,17 +171,9 @@ def _parse(path: Path, raw: dict) -> StudySpec:
     )
 
 
-def _questionnaire_fields(path: Path, raw: dict) -> list:
-    """The profile fields the questionnaire itself declares (before groupings are added)."""
-    ref = raw.get("instrument")
-    if ref is None:
-        return list(raw.get("fields") or ())
-    src = DEFAULT_INSTRUMENT if ref == "shipped" else (path.parent / str(ref))
-    return list(load_user_yaml(Path(src).read_text(encoding="utf-8")).get("fields") or ())
-
-
-def _instrument(path: Path, raw: dict, groupings, dropped) -> Instrument:
-    """The study's questionnaire: an instrument file it names, or the constructs declared inline."""
+def _instrument(path: Path, raw: dict, groupings, dropped) -> tuple[Instrument, bool]:
+    """The study's questionnaire (an instrument file it names, or the constructs declared inline), and whether
+    a grouping column had to be added to it as a profile field."""
     ref = raw.get("instrument")
     if ref is not None:
         src = DEFAULT_INSTRUMENT if ref == "shipped" else (path.parent / str(ref))
@@ -196,7 +187,7 @@ def _instrument(path: Path, raw: dict, groupings, dropped) -> Instrument:
     extra = [_grouping_field(g) for g in groupings if g.column not in known]
     if extra:
         inst_raw = {**inst_raw, "fields": [*(inst_raw.get("fields") or []), *extra]}
-    return instrument_from_mapping(inst_raw, where)
+    return instrument_from_mapping(inst_raw, where), bool(extra)
 
 
 def _drop_items(path: Path, inst_raw: dict, dropped) -> dict:
@@ -290,7 +281,7 @@ def _screens(path: Path, screens, inst: Instrument) -> tuple[QualityThresholds, 
     long strings to look for, so that screen is off unless the study turns it on."""
     default = QualityThresholds()
     if inst.continuous:
-        default = QualityThresholds(**{**_as_dict(default), "longstring_fraction": None})
+        default = replace(default, longstring_fraction=None)
     if screens is True or screens is None:
         return default, False
     if screens is False or screens == "off":
@@ -300,7 +291,7 @@ def _screens(path: Path, screens, inst: Instrument) -> tuple[QualityThresholds, 
     unknown = sorted(set(screens) - set(_SCREEN_KEYS))
     if unknown:
         raise StudyError(f"{path}: unknown screens {unknown}; known: {', '.join(_SCREEN_KEYS)}")
-    values = _as_dict(default)
+    values = asdict(default)
     for key, value in screens.items():
         target = _SCREEN_KEYS[key]
         if target in ("attention", "duplicates"):
@@ -312,9 +303,3 @@ def _screens(path: Path, screens, inst: Instrument) -> tuple[QualityThresholds, 
         else:
             raise StudyError(f"{path}: screens.{key} must be off or a share from 0 to 1, not {value!r}")
     return QualityThresholds(**values), True
-
-
-def _as_dict(t: QualityThresholds) -> dict:
-    from dataclasses import asdict
-
-    return asdict(t)
