@@ -46,8 +46,8 @@ book: $(STAMP) $(SYSTEM_STAMP) $(SIM)
 THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks scripts
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 
 # The full suite (CI runs this): lint, doctests, unit tests, simulation calibrations, end-to-end builds.
 test: $(STAMP) $(SYSTEM_STAMP) lint

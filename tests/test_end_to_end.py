@@ -66,6 +66,7 @@ def test_full_pipeline_builds_every_chapter(sample_book):
         assert f.split("/")[-1] in index or f == toc["root"], f"index does not link {f}"
         text = page.read_text(encoding="utf-8")
         assert "{glue" not in text, f"unresolved glue on {f}"
+        assert "IPython.core.display" not in text and not re.search(r"<pre>None</pre>|\bNone\b</", text), f
         if f.startswith("notebooks/"):
             assert "<table" in text, f"no table on {f}"
             # Survey chapters say the data are simulated; the case chapter says it is coded from the article.

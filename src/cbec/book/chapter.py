@@ -189,8 +189,9 @@ class ShownChapter:
     def note(self, name: str):
         from IPython.display import Markdown
 
-        text = self.result.notes.get(name, "")
-        return Markdown(text) if text else None
+        # An absent note is an HTML comment: display(None) prints "None", and a blank Markdown makes MyST-NB
+        # fall back to the text repr "<IPython.core.display.Markdown object>".
+        return Markdown(self.result.notes.get(name) or "<!-- no note -->")
 
     def quotes(self, name: str = "quotes"):
         """Quotes from data as HTML block quotes of escaped text."""

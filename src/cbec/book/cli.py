@@ -168,6 +168,9 @@ def run(
     second_coder: Annotated[
         Path | None, typer.Option(help="A second person's coding, for inter-coder agreement.")
     ] = None,
+    codebook: Annotated[
+        Path | None, typer.Option(help="Your interview codebook (YAML, as `cbec codebook` writes it).")
+    ] = None,
     jobs: Annotated[int, typer.Option(min=0, help="Chapters executed side by side; 0: one per core.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Re-execute every chapter, ignoring the cache.")] = False,
     scheduler: Annotated[
@@ -215,6 +218,7 @@ def run(
         instrument=instrument,
         gold=gold,
         second_coder=second_coder,
+        codebook=codebook,
         jobs=jobs,
         force=force,
         scheduler=scheduler,
@@ -261,6 +265,23 @@ def instrument_cmd(
         _fail(f"{out} exists; choose another file name")
     shutil.copyfile(DEFAULT_INSTRUMENT, out)
     typer.echo(f"wrote {out}; edit it, then run `cbec validate ... --instrument {out}`")
+
+
+@app.command("codebook")
+def codebook_cmd(
+    out: Annotated[Path, typer.Argument(help="Where to write a copy of the shipped interview codebook, to edit.")],
+) -> None:
+    """Write the shipped interview codebook (YAML) to edit into your own: one factor per construct of your study
+    (same codes), its sub-dimensions' Chinese and English terms, optional example sentences; name it under
+    ``codebook:`` in study.yaml (or pass --codebook)."""
+    import shutil
+
+    from cbec.study.coder import CODEBOOK_YAML
+
+    if out.exists():
+        _fail(f"{out} exists; choose another file name")
+    shutil.copyfile(CODEBOOK_YAML, out)
+    typer.echo(f"wrote {out}; give each of your constructs a factor with its code, then name it under codebook:")
 
 
 @app.command()

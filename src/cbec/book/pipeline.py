@@ -64,6 +64,7 @@ class RunSettings(AnalysisSettings):
     instrument: Path | None = None  # a questionnaire other than the shipped one
     gold: Path | None = None  # hand-coded interview sample; default: coding_gold.csv beside the transcripts
     second_coder: Path | None = None
+    codebook: Path | None = None  # the interview codebook; default: the shipped one
     thresholds: QualityThresholds = field(default_factory=QualityThresholds)
     notebooks: tuple[str, ...] | None = None  # default: every notebook in _toc.yml
     jobs: int = 1  # chapters executed side by side
@@ -110,6 +111,7 @@ def settings_from_study(spec, out: Path, **overrides) -> RunSettings:
         ground_truth=spec.ground_truth,
         instrument=inst_file,
         gold=spec.gold,
+        codebook=spec.codebook,
         thresholds=spec.thresholds,
         study=spec.path,
         origin=spec.origin,
@@ -183,6 +185,7 @@ def run_config(settings: RunSettings, paths: dict[str, Path], scheduler: str = "
         interviews_dir=path(s.interviews),
         gold_path=path(s.gold),
         second_coder_path=path(s.second_coder),
+        codebook_path=path(s.codebook),
         dask_scheduler=scheduler,
         **s.analysis(),
     )
@@ -213,7 +216,7 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
             f"only {result.report['rows_clean']} rows passed validation (of "
             f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
         )
-    chapters = settings.notebooks or tuple(_toc_notebooks(TOCS[book_kind(settings)]))
+    chapters = settings.notebooks or tuple(book_notebooks(book_kind(settings), bool(settings.interviews)))
     with _dask_cluster(settings, say) as scheduler:
         cfg_path = run_config(settings, paths, scheduler).write(out / "run_config.json")
         timings = execute_chapters(chapters, settings, paths, cfg_path, say)
@@ -365,11 +368,10 @@ def _assemble(out: Path, src: Path) -> None:
 
     (src / "notebooks").mkdir(parents=True)
     cfg = RunConfig.load(out / "run_config.json")
-    toc = TOCS[cfg.book]
     shutil.copy2(REPO_ROOT / "references.bib", src / "references.bib")
     spec = study_spec(cfg) if cfg.book == "study" else None
     _write_config(cfg, src / "_config.yml", spec)
-    shutil.copy2(toc, src / "_toc.yml")
+    toc = write_toc(cfg.book, bool(cfg.interviews_dir), src / "_toc.yml")
     if cfg.book == "article":
         shutil.copytree(BOOK_DIR, src / "book")
     else:  # the study book's pages are all generated; only the shared static files are copied
@@ -531,6 +533,32 @@ def _number_tables(html: Path, toc: Path) -> int:
             text = path.read_text(encoding="utf-8")
             path.write_text(_TABLE_CAPTION.sub(number, text), encoding="utf-8")
     return k
+
+
+#: Chapters of the study book that exist only when the study has their material.
+OPTIONAL_STUDY_CHAPTERS = {"notebooks/s06_study_interviews": "interviews"}
+
+
+def write_toc(book: str, interviews: bool, dest: Path) -> Path:
+    """The table of contents of this run's book, written to ``dest``: the study book drops its interview chapter
+    when the study names no transcripts (an empty chapter says nothing about the study)."""
+    import yaml
+
+    data = yaml.safe_load(TOCS[book].read_text(encoding="utf-8"))
+    if book == "study" and not interviews:
+        for part in data.get("parts", []):
+            part["chapters"] = [c for c in part["chapters"] if c.get("file") not in OPTIONAL_STUDY_CHAPTERS]
+    dest.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return dest
+
+
+def book_notebooks(book: str, interviews: bool) -> list[str]:
+    """The chapter notebooks of a book (the study book's interview chapter only with transcripts)."""
+    return [
+        n
+        for n in _toc_notebooks(TOCS[book])
+        if interviews or book != "study" or f"notebooks/{n}" not in OPTIONAL_STUDY_CHAPTERS
+    ]
 
 
 def _toc_notebooks(toc: Path) -> list[str]:

@@ -7,12 +7,10 @@ import json
 from pathlib import Path
 
 from cbec.book.generated import result_table
+from cbec.book.pipeline import book_notebooks
 from cbec.book.safe_display import md_text
 from cbec.io.instrument import load_instrument
 from cbec.study.chapters.base import RunConfig
-
-#: The study book's chapters, in reading order (each page's title says what it asks).
-CHAPTERS = ("s01_data_quality", "s02_study_measurement", "s03_study_couplings", "s04_study_groups", "s05_study_pls")
 
 
 def front_page(out: Path, cfg: RunConfig, spec) -> str:
@@ -47,7 +45,7 @@ def front_page(out: Path, cfg: RunConfig, spec) -> str:
     names = {g.column: g.en for g in spec.groupings} if spec is not None else {}
     lines += ["## What the run found", "", *_findings(Path(cfg.results_dir), inst, cfg, names), ""]
     lines += ["## Chapters", ""]
-    lines += [f"- {{doc}}`../notebooks/{nb}`" for nb in CHAPTERS]
+    lines += [f"- {{doc}}`../notebooks/{nb}`" for nb in book_notebooks("study", bool(cfg.interviews_dir))]
     lines += [
         "",
         "The data are cross-sectional answers: every relation in this book is an association, not an effect.",
@@ -100,7 +98,22 @@ def _findings(results: Path, inst, cfg: RunConfig, group_names: dict[str, str]) 
             f"- **Groups ({md_text(name)}).** Slopes differ between groups for {int((g['p_holm'] < cfg.alpha).sum())} "
             f"of {len(g)} construct(s) (smallest Holm p {format_p(g['p_holm'].min())})."
         )
+    out += _interview_finding(table)
     return out or ["No chapter produced a result to summarise (see the chapters for why)."]
+
+
+def _interview_finding(table) -> list[str]:
+    salience, kappa = table("study_interviews_salience_by_firm"), table("study_interviews_kappa_auto_vs_gold")
+    if salience is None:
+        return []
+    share = salience.drop(columns=[salience.columns[0]]).mean().sort_values(ascending=False)
+    check = ""
+    if kappa is not None and len(kappa):
+        check = f"; the coding agrees with a person's at kappa {kappa.set_index('factor').loc['pooled', 'kappa']:.2f}"
+    return [
+        f"- **Interviews.** In the answers of {len(salience)} interviewed firm(s), the construct raised most often is "
+        f"`{md_text(share.index[0])}` ({share.iloc[0]:.0%} of answers){check}."
+    ]
 
 
 def _declared(spec) -> list[str]:

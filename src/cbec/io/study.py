@@ -36,6 +36,7 @@ from pathlib import Path
 
 import yaml
 
+from cbec.io.codebook import CodebookError, load_codebook
 from cbec.io.instrument import DEFAULT_INSTRUMENT, Instrument, InstrumentError, instrument_from_mapping
 from cbec.io.user_yaml import load_user_yaml
 from cbec.io.validate import QualityThresholds
@@ -147,6 +148,9 @@ def _parse(path: Path, raw: dict) -> StudySpec:
             f"{path}: ground_truth is given but origin is {origin!r}; a ground truth belongs to simulated data "
             "only (set origin: simulated if `cbec simulate` made the data)"
         )
+    transcripts, codebook = _optional_path(path, raw, "transcripts"), _optional_path(path, raw, "codebook")
+    if transcripts is not None:
+        _check_codebook(path, codebook, inst)
     return StudySpec(
         path=path,
         name=str(raw.get("name") or path.parent.name),
@@ -160,15 +164,33 @@ def _parse(path: Path, raw: dict) -> StudySpec:
         fmt=raw.get("format"),
         mapping=_optional_path(path, raw, "mapping"),
         replicates=raw.get("replicates"),
-        transcripts=_optional_path(path, raw, "transcripts"),
+        transcripts=transcripts,
         gold=_optional_path(path, raw, "gold"),
-        codebook=_optional_path(path, raw, "codebook"),
+        codebook=codebook,
         hypotheses=_optional_path(path, raw, "hypotheses"),
         ground_truth=ground_truth,
         dropped_items=dropped,
         description=str(raw.get("description") or ""),
         groupings_added=added,
     )
+
+
+def _check_codebook(path: Path, codebook: Path | None, inst: Instrument) -> None:
+    """The interview codebook codes the study's constructs: every factor code of it must be a construct code
+    (the shipped codebook when the study names none)."""
+    try:
+        book = load_codebook(codebook) if codebook is not None else load_codebook()
+    except CodebookError as exc:
+        raise StudyError(f"{path}: codebook: {exc}") from None
+    constructs = [f.code for f in inst.factors]
+    foreign = [c for c in book.factor_codes if c not in constructs]
+    if foreign:
+        which = f"the codebook {codebook.name}" if codebook is not None else "the shipped codebook (no codebook: key)"
+        raise StudyError(
+            f"{path}: {which} codes {', '.join(foreign)}, which are not constructs of this study "
+            f"(constructs: {', '.join(constructs)}). Write a codebook for your constructs with "
+            "`cbec codebook codebook.yaml`, edit its codes and terms, and name it under codebook:"
+        )
 
 
 def _instrument(path: Path, raw: dict, groupings, dropped) -> tuple[Instrument, bool]:

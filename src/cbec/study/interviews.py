@@ -13,11 +13,8 @@ such as 海外仓 or 小单快反 are matched as whole tokens; English terms mat
 
 from __future__ import annotations
 
-import logging
 import re
-import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
 
@@ -26,7 +23,7 @@ import pandas as pd
 import yaml
 
 from cbec.io.user_yaml import load_user_yaml
-from cbec.resources import resource
+from cbec.study import coder
 
 #: In a transcripts folder, a hand-coded sample for the agreement check (see data/interviews/README.md).
 GOLD_CODING = "coding_gold.csv"
@@ -34,8 +31,9 @@ GOLD_CODING = "coding_gold.csv"
 ILLUSTRATIVE_MARK = "ILLUSTRATIVE"
 #: English translations of quotes, by segment id, beside the transcripts.
 TRANSLATIONS = "translations.csv"
-CODEBOOK_YAML = resource("codebook.yaml")
-REQUIRED_META = ("firm", "size_class", "main_market", "language")
+REQUIRED_META = ("firm", "language")
+#: Front-matter keys a transcript may give (the article's book compares size classes; a study need not).
+OPTIONAL_META = ("size_class", "main_market")
 SIZE_CLASSES = ("large", "sme")
 INTERVIEWER = ("Q", "问", "采访者")
 RESPONDENT = ("A", "答", "受访者")
@@ -57,15 +55,6 @@ class Corpus:
     files: pd.DataFrame
     skipped: pd.DataFrame
     placeholders: dict[str, str] = field(default_factory=dict, repr=False)
-
-
-def _jieba():
-    # jieba imports pkg_resources, which warns on import under current setuptools; nothing to act on.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
-        import jieba
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
 
 
 def _name_variants(name: str) -> list[str]:
@@ -208,7 +197,9 @@ def read_transcripts(folder: str | Path) -> Corpus:
         if missing:
             skipped.append({"file": p.name, "reason": f"front matter lacks {', '.join(missing)}"})
             continue
-        if str(meta["size_class"]) not in SIZE_CLASSES:
+        for k in OPTIONAL_META:
+            meta[k] = str(meta.get(k) or "").strip()
+        if meta["size_class"] and meta["size_class"] not in SIZE_CLASSES:
             skipped.append({"file": p.name, "reason": f"unknown size_class {meta['size_class']!r} (use large or sme)"})
             continue
         if not any(_TURN.match(line) for line in body.splitlines()):
@@ -262,101 +253,71 @@ def read_transcripts(folder: str | Path) -> Corpus:
 
 
 # --- coding ---------------------------------------------------------------------------------------
+# The coders themselves live in cbec.study.coder; this module turns their output into the tidy tables the
+# chapter shows.
+
+Codebook = coder.Codebook
+load_codebook = coder.load_codebook
+CODEBOOK_YAML = coder.CODEBOOK_YAML
+
+_TIDY = ["segment_id", "file", "firm", "size_class", "speaker", "text", "factor", "subdimension", "matched_terms"]
 
 
-@dataclass
-class Codebook:
-    terms: dict[str, dict[str, list[str]]]  # sub-dimension -> {"zh": [...], "en": [...], "regex": [...]}
-    factor_names: dict[str, str]
-    domain_dictionary: list[str]
-
-    @property
-    def factor_codes(self) -> list[str]:
-        return list(self.factor_names)
-
-
-@lru_cache(maxsize=1)
 def _shipped_factor_codes() -> tuple[str, ...]:
-    # The codebook is the source of the interview factors (a user's questionnaire may keep fewer).
-    return tuple(load_codebook().factor_codes)
-
-
-def load_codebook(path: str | Path = CODEBOOK_YAML) -> Codebook:
-    raw = load_user_yaml(Path(path).read_text(encoding="utf-8"))
-    terms, names = {}, {}
-    for code, f in raw["factors"].items():
-        names[code] = f["name"]
-        for sd, t in f["subdimensions"].items():
-            terms[sd] = {k: [str(x) for x in t.get(k, [])] for k in ("zh", "en", "regex")}
-    return Codebook(
-        terms=terms, factor_names=names, domain_dictionary=[str(w) for w in raw.get("domain_dictionary", [])]
-    )
-
-
-def _latin_word(term: str) -> re.Pattern:
-    """A Latin-script term as a whole word. Boundaries are ASCII letters and digits only: Python's ``\b``
-    counts CJK characters as word characters, so ``\bERP\b`` would miss the ERP in 一个ERP系统."""
-    return re.compile(rf"(?<![a-z0-9-]){re.escape(term)}(?![a-z0-9-])")
-
-
-def _tokens(text: str, jieba) -> list[str]:
-    return [t.strip().lower() for t in jieba.lcut(text) if t.strip()]
+    return coder._shipped_factor_codes()
 
 
 def code_segments(segments: pd.DataFrame, codebook: Codebook, speaker: str = "respondent") -> pd.DataFrame:
-    """Tidy coded segments: one row per (segment, sub-dimension) match with the matched terms.
+    """Keyword codes, tidy: one row per (segment, sub-dimension) match with the matched terms.
 
-    Chinese terms must equal one jieba token or a run of up to four adjacent tokens; English terms and
-    Latin-script terms in Chinese lists (ERP, VAT) match as whole words, case-insensitive; ``regex`` entries
-    are searched as given.
+    Chinese terms match a jieba token (every Chinese codebook term is in the tokeniser's dictionary, so it is
+    one token); English terms and Latin-script terms in Chinese lists (ERP, VAT) match as whole words,
+    case-insensitive; ``regex`` entries are searched as given.
     """
-    jieba = _jieba()
-    for w in codebook.domain_dictionary:
-        jieba.add_word(w, freq=200000)
+    answers = segments[segments["speaker"] == speaker]
+    kw = coder.KeywordCoder(codebook)
+    docs = coder.docs_from_texts(answers["text"], coder.Tokeniser(codebook))
     rows = []
-    for r in segments[segments["speaker"] == speaker].itertuples(index=False):
-        toks = _tokens(r.text, jieba)
-        grams = {"".join(toks[i : i + k]) for k in range(1, 5) for i in range(len(toks) - k + 1)}
-        low = r.text.lower()
-        for sd, t in codebook.terms.items():
-            hits = []
-            for term in t["zh"]:
-                term_l = term.lower()
-                if re.fullmatch(r"[a-z0-9 ]+", term_l):
-                    if _latin_word(term_l).search(low):
-                        hits.append(term)
-                elif term_l in grams:
-                    hits.append(term)
-            hits += [term for term in t["en"] if _latin_word(term.lower()).search(low)]
-            hits += [rx for rx in t["regex"] if re.search(rx, r.text)]
-            if hits:
-                rows.append(
-                    {
-                        "segment_id": r.segment_id,
-                        "file": r.file,
-                        "firm": r.firm,
-                        "size_class": r.size_class,
-                        "speaker": r.speaker,
-                        "text": r.text,
-                        "factor": sd[:2],
-                        "subdimension": sd,
-                        "matched_terms": "; ".join(dict.fromkeys(hits)),
-                    }
-                )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "segment_id",
-            "file",
-            "firm",
-            "size_class",
-            "speaker",
-            "text",
-            "factor",
-            "subdimension",
-            "matched_terms",
-        ],
+    for r, doc in zip(answers.itertuples(index=False), docs, strict=True):
+        for sd, hits in kw.hits(doc).items():
+            rows.append(
+                {
+                    "segment_id": r.segment_id,
+                    "file": r.file,
+                    "firm": r.firm,
+                    "size_class": r.size_class,
+                    "speaker": r.speaker,
+                    "text": r.text,
+                    "factor": codebook.factor_of(sd),
+                    "subdimension": sd,
+                    "matched_terms": "; ".join(hits),
+                }
+            )
+    return pd.DataFrame(rows, columns=_TIDY)
+
+
+def hybrid_codes(
+    segments: pd.DataFrame, hybrid: coder.HybridCoder, speaker: str = "respondent"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The hybrid coder's codes, tidy like :func:`code_segments` (one row per segment and present factor; the
+    matched terms, or the classifier's probability when no term of the factor occurs), and per segment its
+    ``primary`` factor ("" when uncoded)."""
+    answers = segments[segments["speaker"] == speaker].reset_index(drop=True)
+    res = hybrid.code_texts(answers["text"])
+    kw = code_segments(answers, hybrid.codebook, speaker)
+    terms = kw.groupby(["segment_id", "factor"]).agg(
+        subdimension=("subdimension", "; ".join), matched_terms=("matched_terms", "; ".join)
     )
+    rows = []
+    for i, r in enumerate(answers.itertuples(index=False)):
+        for f in filter(None, res.at[i, "present"].split(";")):
+            if (r.segment_id, f) in terms.index:
+                sd, why = terms.loc[(r.segment_id, f)]
+            else:
+                sd, why = "", f"(classifier, p = {res.at[i, f'p_{f}']:.2f})"
+            rows.append([r.segment_id, r.file, r.firm, r.size_class, r.speaker, r.text, f, sd, why])
+    primary = pd.DataFrame({"segment_id": answers["segment_id"], "primary": res["primary"]})
+    return pd.DataFrame(rows, columns=_TIDY), primary
 
 
 def presence_matrix(coded: pd.DataFrame, segment_ids, factors=None) -> pd.DataFrame:
@@ -371,22 +332,24 @@ def presence_matrix(coded: pd.DataFrame, segment_ids, factors=None) -> pd.DataFr
     return m
 
 
-def salience(coded: pd.DataFrame, segments: pd.DataFrame, by: str = "firm") -> pd.DataFrame:
-    """Share of a unit's answer segments that mention each factor (rows: firms or size groups)."""
+def salience(coded: pd.DataFrame, segments: pd.DataFrame, by: str = "firm", factors=None) -> pd.DataFrame:
+    """Share of a unit's answer segments that mention each factor (rows: firms or size groups; columns:
+    ``factors``, by default the shipped codebook's)."""
+    factors = list(factors or _shipped_factor_codes())
     answers = segments[segments["speaker"] == "respondent"]
-    pres = presence_matrix(coded, answers["segment_id"]).join(answers.set_index("segment_id")[[by]])
-    return pres.groupby(by)[list(_shipped_factor_codes())].mean()
+    pres = presence_matrix(coded, answers["segment_id"], factors).join(answers.set_index("segment_id")[[by]])
+    return pres.groupby(by)[factors].mean()
 
 
-def cooccurrence(coded: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+def cooccurrence(coded: pd.DataFrame, segments: pd.DataFrame, factors=None) -> pd.DataFrame:
     """Number of answer segments in which two factors are both coded (diagonal: segments per factor)."""
     answers = segments[segments["speaker"] == "respondent"]
-    pres = presence_matrix(coded, answers["segment_id"])
+    pres = presence_matrix(coded, answers["segment_id"], factors)
     return pres.T @ pres
 
 
 def cooccurrence_pairs(co: pd.DataFrame) -> pd.DataFrame:
-    """The 21 pairs of a co-occurrence matrix with counts and the Jaccard index, most frequent first."""
+    """Every pair of a co-occurrence matrix with counts and the Jaccard index, most frequent first."""
     rows = []
     for a, b in combinations(co.index, 2):
         both = co.loc[a, b]

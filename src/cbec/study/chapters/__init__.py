@@ -23,6 +23,7 @@ _NAMES = (
     "study_couplings",
     "study_groups",
     "study_pls",
+    "study_interviews",
 )
 
 #: Seconds each chapter took in a cold run of the shipped survey (``make bench``, 2 cores, two chapters side by

@@ -76,6 +76,7 @@ class RunConfig(AnalysisSettings):
     interviews_dir: str = ""  # empty: no interview chapter data
     gold_path: str = ""  # hand-coded sample for the coder-agreement check
     second_coder_path: str = ""
+    codebook_path: str = ""  # the interview codebook; empty: the one shipped with cbec
     # A Dask scheduler for the simulation studies (cbec run --scheduler/--workers). The numbers do not
     # depend on it, so it is no part of any chapter's cache key.
     dask_scheduler: str = ""
