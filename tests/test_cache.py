@@ -130,10 +130,17 @@ def test_each_chapter_declares_exactly_the_settings_it_reads(tmp_path, small_sur
     validate_survey(spec.data, spec.instrument, thresholds=spec.thresholds).write(tmp_path / "s" / "processed")
     inst_file = tmp_path / "s" / "instrument.yaml"
     inst_file.write_text(json.dumps(spec.instrument.raw), encoding="utf-8")
+    codebook = tmp_path / "s" / "codebook.yaml"  # the study's interviews, coded in its own constructs
+    codebook.write_text(json.dumps({"factors": {"visual": {"subdimensions": {"v": {"zh": ["产品", "视觉"]}}},
+                                                "textual": {"subdimensions": {"t": {"zh": ["内容", "文字"]}}}}}),
+                        encoding="utf-8")  # fmt: skip
     study = RunConfig(
         processed_dir=str(tmp_path / "s" / "processed"), results_dir=str(tmp_path / "s" / "results"),
         instrument_path=str(inst_file), study_path=str(spec.path), book="study", n_boot=99,
+        interviews_dir=str(root / "data" / "interviews"), codebook_path=str(codebook),
+        gold_path=str(tmp_path / "s" / "gold.csv"),
     )  # fmt: skip
+    (tmp_path / "s" / "gold.csv").write_text("segment_id,factors\nf01_hunan_hardware#2,visual\n", encoding="utf-8")
     wrong = {}
     for name in CHAPTERS:
         rc = RecordingConfig(study if name.startswith("study_") else article)

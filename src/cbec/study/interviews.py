@@ -443,30 +443,38 @@ def coding_to_matrix(coding: pd.DataFrame, factors=None) -> pd.DataFrame:
     return m
 
 
+def _kappa(x: np.ndarray, y: np.ndarray) -> float:
+    """scikit-learn's Cohen's kappa, with the cases it leaves undefined made explicit: no decision coded by
+    either coder is NaN; both coders constant is 1 when they agree throughout and NaN otherwise."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(x) == 0 or x.sum() + y.sum() == 0:
+        return np.nan
+    if len(set(x)) == 1 and len(set(y)) == 1:
+        return 1.0 if (x == y).all() else np.nan
+    return float(cohen_kappa_score(x, y, labels=[0, 1]))
+
+
 def kappa_table(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Cohen's kappa between two 0/1 segment x factor matrices: per factor and pooled over all decisions.
 
     Uses scikit-learn's ``cohen_kappa_score``. Segments present in only one matrix are ignored; a factor
     that neither coder ever uses has undefined kappa (NaN).
     """
-    from sklearn.metrics import cohen_kappa_score
-
     common = a.index.intersection(b.index)
     a, b = a.loc[common], b.loc[common]
     rows = []
     for f in a.columns.intersection(b.columns):
         x, y = a[f].to_numpy(), b[f].to_numpy()
-        k = np.nan if (x.sum() + y.sum() == 0) else float(cohen_kappa_score(x, y))
-        if not np.isnan(k) and len(set(x)) == 1 and len(set(y)) == 1:
-            k = 1.0 if (x == y).all() else np.nan  # both constant: agreement is perfect or undefined
         rows.append(
-            {"factor": f, "kappa": k, "agreement": float((x == y).mean()), "n_a": int(x.sum()), "n_b": int(y.sum())}
-        )
+            {"factor": f, "kappa": _kappa(x, y), "agreement": float((x == y).mean()), "n_a": int(x.sum()),
+             "n_b": int(y.sum())}
+        )  # fmt: skip
     xa, xb = a.to_numpy().ravel(), b.to_numpy().ravel()
     rows.append(
         {
             "factor": "pooled",
-            "kappa": float(cohen_kappa_score(xa, xb)),
+            "kappa": _kappa(xa, xb),
             "agreement": float((xa == xb).mean()),
             "n_a": int(xa.sum()),
             "n_b": int(xb.sum()),
