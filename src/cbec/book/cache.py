@@ -43,6 +43,7 @@ CHAPTER_SETTINGS: dict[str, tuple[str, ...]] = {
     "interviews": (
         "instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path", "codebook_path", "book",
     ),
+    "study_hypotheses": ("instrument_path", "normalisation", "alpha", "hypotheses_path", "book"),
     "study_interviews": (
         "instrument_path", "normalisation", "interviews_dir", "gold_path", "second_coder_path", "codebook_path", "book",
     ),
@@ -60,7 +61,7 @@ UNKEYED_SETTINGS = ("processed_dir", "results_dir", "dask_scheduler")
 #: Chapters that read the validated survey.
 READS_SURVEY = {
     "data_quality", "measurement", "coupling", "size_paths", "claims", "interviews", "pls",
-    "study_measurement", "study_couplings", "study_groups", "study_pls", "study_interviews",
+    "study_measurement", "study_couplings", "study_groups", "study_pls", "study_interviews", "study_hypotheses",
 }  # fmt: skip
 PROCESSED_FILES = ("clean.parquet", "quarantine.parquet", "report.json")
 
@@ -97,7 +98,15 @@ def chapter_key(notebook_path: Path, cfg: RunConfig) -> str:
     keys = (*settings, *DISPLAY_SETTINGS) if settings is not None else cfg.__dataclass_fields__
     values = {k: getattr(cfg, k) for k in sorted(set(keys))}
     files: dict[str, str] = {}  # role -> digest: what each input file holds, not where it lies
-    for k in ("ground_truth_path", "instrument_path", "gold_path", "second_coder_path", "codebook_path", "study_path"):
+    for k in (
+        "ground_truth_path",
+        "instrument_path",
+        "gold_path",
+        "second_coder_path",
+        "codebook_path",
+        "hypotheses_path",
+        "study_path",
+    ):
         if k in values and values[k]:
             files[k] = file_sha256(Path(values[k]))
             values[k] = "file"

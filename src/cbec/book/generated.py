@@ -245,7 +245,14 @@ def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
     candidates = [Path(report["source"])]
     candidates += [
         Path(p)
-        for p in (cfg.instrument_path, cfg.ground_truth_path, cfg.gold_path, cfg.second_coder_path, cfg.codebook_path)
+        for p in (
+            cfg.instrument_path,
+            cfg.ground_truth_path,
+            cfg.gold_path,
+            cfg.second_coder_path,
+            cfg.codebook_path,
+            cfg.hypotheses_path,
+        )
         if p
     ]
     if not cfg.instrument_path:
@@ -279,7 +286,7 @@ def _published_config(out: Path) -> dict:
     """The run's settings as published: every path by its file or folder name only (no machine's layout)."""
     cfg = json.loads((out / "run_config.json").read_text(encoding="utf-8"))
     paths = ("processed_dir", "results_dir", "ground_truth_path", "instrument_path", "study_path", "interviews_dir",
-             "gold_path", "second_coder_path", "codebook_path")  # fmt: skip
+             "gold_path", "second_coder_path", "codebook_path", "hypotheses_path")  # fmt: skip
     return {k: (Path(v).name if k in paths and v else v) for k, v in cfg.items() if k != "dask_scheduler"}
 
 

@@ -65,6 +65,7 @@ class RunSettings(AnalysisSettings):
     gold: Path | None = None  # hand-coded interview sample; default: coding_gold.csv beside the transcripts
     second_coder: Path | None = None
     codebook: Path | None = None  # the interview codebook; default: the shipped one
+    hypotheses: Path | None = None  # the study's pre-specified hypotheses (CSV)
     thresholds: QualityThresholds = field(default_factory=QualityThresholds)
     notebooks: tuple[str, ...] | None = None  # default: every notebook in _toc.yml
     jobs: int = 1  # chapters executed side by side
@@ -112,6 +113,7 @@ def settings_from_study(spec, out: Path, **overrides) -> RunSettings:
         instrument=inst_file,
         gold=spec.gold,
         codebook=spec.codebook,
+        hypotheses=spec.hypotheses,
         thresholds=spec.thresholds,
         study=spec.path,
         origin=spec.origin,
@@ -186,6 +188,7 @@ def run_config(settings: RunSettings, paths: dict[str, Path], scheduler: str = "
         gold_path=path(s.gold),
         second_coder_path=path(s.second_coder),
         codebook_path=path(s.codebook),
+        hypotheses_path=path(s.hypotheses),
         dask_scheduler=scheduler,
         **s.analysis(),
     )
@@ -216,7 +219,7 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
             f"only {result.report['rows_clean']} rows passed validation (of "
             f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
         )
-    chapters = settings.notebooks or tuple(book_notebooks(book_kind(settings), bool(settings.interviews)))
+    chapters = settings.notebooks or tuple(book_notebooks(book_kind(settings), materials(settings)))
     with _dask_cluster(settings, say) as scheduler:
         cfg_path = run_config(settings, paths, scheduler).write(out / "run_config.json")
         timings = execute_chapters(chapters, settings, paths, cfg_path, say)
@@ -371,7 +374,7 @@ def _assemble(out: Path, src: Path) -> None:
     shutil.copy2(REPO_ROOT / "references.bib", src / "references.bib")
     spec = study_spec(cfg) if cfg.book == "study" else None
     _write_config(cfg, src / "_config.yml", spec)
-    toc = write_toc(cfg.book, bool(cfg.interviews_dir), src / "_toc.yml")
+    toc = write_toc(cfg.book, materials(cfg), src / "_toc.yml")
     if cfg.book == "article":
         shutil.copytree(BOOK_DIR, src / "book")
     else:  # the study book's pages are all generated; only the shared static files are copied
@@ -536,28 +539,41 @@ def _number_tables(html: Path, toc: Path) -> int:
 
 
 #: Chapters of the study book that exist only when the study has their material.
-OPTIONAL_STUDY_CHAPTERS = {"notebooks/s06_study_interviews": "interviews"}
+OPTIONAL_STUDY_CHAPTERS = {
+    "notebooks/s06_study_interviews": "interviews",
+    "notebooks/s07_study_hypotheses": "hypotheses",
+}
 
 
-def write_toc(book: str, interviews: bool, dest: Path) -> Path:
-    """The table of contents of this run's book, written to ``dest``: the study book drops its interview chapter
-    when the study names no transcripts (an empty chapter says nothing about the study)."""
+def materials(cfg) -> set[str]:
+    """The optional materials a run has (a RunConfig or RunSettings): transcripts, hypotheses."""
+    have = {
+        "interviews": getattr(cfg, "interviews_dir", None) or getattr(cfg, "interviews", None),
+        "hypotheses": getattr(cfg, "hypotheses_path", None) or getattr(cfg, "hypotheses", None),
+    }
+    return {k for k, v in have.items() if v}
+
+
+def write_toc(book: str, present: set[str], dest: Path) -> Path:
+    """The table of contents of this run's book, written to ``dest``: the study book drops a chapter whose
+    material (transcripts, hypotheses) the study does not have (an empty chapter says nothing about the study)."""
     import yaml
 
     data = yaml.safe_load(TOCS[book].read_text(encoding="utf-8"))
-    if book == "study" and not interviews:
+    if book == "study":
         for part in data.get("parts", []):
-            part["chapters"] = [c for c in part["chapters"] if c.get("file") not in OPTIONAL_STUDY_CHAPTERS]
+            part["chapters"] = [c for c in part["chapters"] if OPTIONAL_STUDY_CHAPTERS.get(c.get("file"), "") in
+                                {"", *present}]  # fmt: skip
     dest.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dest
 
 
-def book_notebooks(book: str, interviews: bool) -> list[str]:
-    """The chapter notebooks of a book (the study book's interview chapter only with transcripts)."""
+def book_notebooks(book: str, present: set[str]) -> list[str]:
+    """The chapter notebooks of a book (the study book's optional chapters only with their material)."""
     return [
         n
         for n in _toc_notebooks(TOCS[book])
-        if interviews or book != "study" or f"notebooks/{n}" not in OPTIONAL_STUDY_CHAPTERS
+        if book != "study" or OPTIONAL_STUDY_CHAPTERS.get(f"notebooks/{n}", "") in {"", *present}
     ]
 
 

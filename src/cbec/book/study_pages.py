@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from cbec.book.generated import result_table
-from cbec.book.pipeline import book_notebooks
+from cbec.book.pipeline import book_notebooks, materials
 from cbec.book.safe_display import md_text
 from cbec.io.instrument import load_instrument
 from cbec.study.chapters.base import RunConfig
@@ -45,7 +45,7 @@ def front_page(out: Path, cfg: RunConfig, spec) -> str:
     names = {g.column: g.en for g in spec.groupings} if spec is not None else {}
     lines += ["## What the run found", "", *_findings(Path(cfg.results_dir), inst, cfg, names), ""]
     lines += ["## Chapters", ""]
-    lines += [f"- {{doc}}`../notebooks/{nb}`" for nb in book_notebooks("study", bool(cfg.interviews_dir))]
+    lines += [f"- {{doc}}`../notebooks/{nb}`" for nb in book_notebooks("study", materials(cfg))]
     lines += [
         "",
         "The data are cross-sectional answers: every relation in this book is an association, not an effect.",
@@ -97,6 +97,15 @@ def _findings(results: Path, inst, cfg: RunConfig, group_names: dict[str, str]) 
         out.append(
             f"- **Groups ({md_text(name)}).** Slopes differ between groups for {int((g['p_holm'] < cfg.alpha).sum())} "
             f"of {len(g)} construct(s) (smallest Holm p {format_p(g['p_holm'].min())})."
+        )
+    hyp = table("study_hypotheses_tests")
+    if hyp is not None and len(hyp):
+        ok = hyp.loc[hyp["verdict"] == "supported", "id"].tolist()
+        out.append(
+            f"- **Hypotheses.** {len(ok)} of the study's {len(hyp)} pre-specified hypotheses "
+            f"{'is' if len(ok) == 1 else 'are'} supported (one-sided tests in the joint model, Holm-adjusted"
+            + (f": {', '.join(md_text(h) for h in ok)}" if ok else "")
+            + ")."
         )
     out += _interview_finding(table)
     return out or ["No chapter produced a result to summarise (see the chapters for why)."]

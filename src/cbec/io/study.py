@@ -37,6 +37,7 @@ from pathlib import Path
 import yaml
 
 from cbec.io.codebook import CodebookError, load_codebook
+from cbec.io.hypotheses import HypothesesError, load_hypotheses
 from cbec.io.instrument import DEFAULT_INSTRUMENT, Instrument, InstrumentError, instrument_from_mapping
 from cbec.io.user_yaml import load_user_yaml
 from cbec.io.validate import QualityThresholds
@@ -151,6 +152,12 @@ def _parse(path: Path, raw: dict) -> StudySpec:
     transcripts, codebook = _optional_path(path, raw, "transcripts"), _optional_path(path, raw, "codebook")
     if transcripts is not None:
         _check_codebook(path, codebook, inst)
+    hypotheses = _optional_path(path, raw, "hypotheses")
+    if hypotheses is not None:
+        try:
+            load_hypotheses(hypotheses, [f.code for f in inst.factors])
+        except HypothesesError as exc:
+            raise StudyError(f"{path}: hypotheses: {exc}") from None
     return StudySpec(
         path=path,
         name=str(raw.get("name") or path.parent.name),
@@ -167,7 +174,7 @@ def _parse(path: Path, raw: dict) -> StudySpec:
         transcripts=transcripts,
         gold=_optional_path(path, raw, "gold"),
         codebook=codebook,
-        hypotheses=_optional_path(path, raw, "hypotheses"),
+        hypotheses=hypotheses,
         ground_truth=ground_truth,
         dropped_items=dropped,
         description=str(raw.get("description") or ""),

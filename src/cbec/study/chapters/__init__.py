@@ -24,6 +24,7 @@ _NAMES = (
     "study_groups",
     "study_pls",
     "study_interviews",
+    "study_hypotheses",
 )
 
 #: Seconds each chapter took in a cold run of the shipped survey (``make bench``, 2 cores, two chapters side by

@@ -77,6 +77,7 @@ class RunConfig(AnalysisSettings):
     gold_path: str = ""  # hand-coded sample for the coder-agreement check
     second_coder_path: str = ""
     codebook_path: str = ""  # the interview codebook; empty: the one shipped with cbec
+    hypotheses_path: str = ""  # the study's pre-specified hypotheses (study book only)
     # A Dask scheduler for the simulation studies (cbec run --scheduler/--workers). The numbers do not
     # depend on it, so it is no part of any chapter's cache key.
     dask_scheduler: str = ""
