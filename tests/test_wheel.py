@@ -58,11 +58,14 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path, small_survey)
     work.mkdir()
     probe = (
         "import cbec, pathlib; inst = cbec.load_instrument(); "
-        "print(pathlib.Path(cbec.__file__).resolve()); print(len(inst.factor_item_ids))"
+        "print(pathlib.Path(cbec.__file__).resolve()); print(len(inst.factor_item_ids)); "
+        # the interview coder's data ship too: the real-text set and the dictionary it was cut with
+        "from cbec.study import coder; from cbec.resources import resource; "
+        "print(len(coder.realtext_set()), resource('realtext_dictionary.txt').stat().st_size > 0)"
     )
     out = subprocess.run([str(py), "-c", probe], cwd=work, capture_output=True, text=True, check=True).stdout.split()
     assert Path(out[0]).is_relative_to(env.resolve()), f"imported the source tree, not the wheel: {out[0]}"
-    assert out[1] == "42"
+    assert out[1] == "42" and out[2] == "141" and out[3] == "True"
     df, _ = small_survey
     csv = work / "survey.csv"
     df.to_csv(csv, index=False)
