@@ -71,6 +71,22 @@ def test_tables_escape_cells_labels_and_captions():
     assert "<i>firm</i>" in text
 
 
+@pytest.mark.parametrize("ch", ["\u202e", "\u061c", "\u0085", "\u2028", "\u2029", "\u200b", "\ufeff", "\U000e0041",
+                                "\u00ad", "\x1b"])  # fmt: skip
+def test_invisible_characters_are_shown_on_every_path(ch):
+    """Format and control characters and the line/paragraph separators become visible marks in styled tables
+    (cells, index, columns), prose, quotes and figure labels."""
+    from cbec.book.figures import literal
+    from cbec.book.safe_display import quotes_html
+
+    mark = f"[U+{ord(ch):04X}]"
+    bad = f"firm{ch}x"
+    df = pd.DataFrame({bad: [bad], "n": [1]}, index=pd.Index([bad]))
+    for out in (render_styler(df.style), md_text(bad), quotes_html(pd.DataFrame({"quote": [bad], "firm": [bad]})),
+                literal(bad)):  # fmt: skip
+        assert ch not in out and mark in out.replace("\\", ""), (ch, out[:300])  # md_text escapes [ and +
+
+
 def test_prose_from_data_is_shown_not_interpreted():
     md = MarkdownIt("commonmark", {"html": True})
     for p in PAYLOADS:

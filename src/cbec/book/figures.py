@@ -16,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 
 from cbec.io.instrument import Instrument
+from cbec.io.safe_text import visible_controls
 
 #: Where Debian's fonts-noto-cjk puts the font (the Makefile installs it).
 CJK_FONT_FILES = (
@@ -51,12 +52,14 @@ FACTOR_COLOURS = factor_colours(("MI", "SC", "MK", "TP", "RC", "CX", "TO"))
 
 def literal(text: object) -> str:
     """Text from data as matplotlib must be given it to show it literally: a ``$`` would start mathtext (a
-    file name ``$x^$.md`` aborted a figure), so it is escaped.
+    file name ``$x^$.md`` aborted a figure), so it is escaped; invisible characters are shown as marks.
 
     >>> literal("$x^$.md")
     '\\\\$x^\\\\$.md'
+    >>> literal("a\\u202eb")
+    'a[U+202E]b'
     """
-    return str(text).replace("$", r"\$")
+    return visible_controls(str(text)).replace("$", r"\$")
 
 
 def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:

@@ -55,9 +55,11 @@ def render_styler(styler: Styler) -> str:
     """
     data = styler.data
     text_cols = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
+    # html_text, not pandas' escape="html": it also shows invisible characters (a right-to-left override in a
+    # firm's name would otherwise reorder the row on screen).
     if text_cols:
-        styler = styler.format(escape="html", subset=text_cols, na_rep="—")
-    styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+        styler = styler.format(html_text, subset=text_cols, na_rep="—")
+    styler = styler.format_index(html_text, axis=0).format_index(html_text, axis=1)
     if styler.caption is not None:
         styler.caption = html_text(styler.caption)
     return styler.to_html()

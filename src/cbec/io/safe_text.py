@@ -13,23 +13,40 @@ from __future__ import annotations
 import html
 import re
 import string
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 __all__ = ["visible_controls", "html_text", "md_text", "neutralise_formula", "to_csv_for_people", "to_xlsx_for_people"]
 
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Unicode categories shown as marks: control (Cc: C0, DEL, C1 incl. next-line), format (Cf: bidi marks and
+#: overrides, zero-width space and joiners, BOM, soft hyphen, Arabic letter mark, tag characters) and the line and
+#: paragraph separators (Zl, Zp). Tab, line feed and carriage return are layout, not hidden text.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_LAYOUT = frozenset("\t\n\r")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^ -~]")
 _MD_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 
 
 def visible_controls(text: str) -> str:
-    """Replace control characters and bidi overrides by a visible ``[U+XXXX]`` mark.
+    """Replace every invisible character — Unicode's control (Cc) and format (Cf) characters and the line and
+    paragraph separators — by a visible ``[U+XXXX]`` mark (tab, line feed and carriage return are kept). The one
+    function every path that shows data uses (tables, prose, quotes, figure labels, file names).
 
-    >>> visible_controls("abc\\u202edef")
-    'abc[U+202E]def'
+    >>> visible_controls("abc\\u202edef\\u200b\\U000e0041\\u00ad\\u0085\\u2028x")
+    'abc[U+202E]def[U+200B][U+E0041][U+00AD][U+0085][U+2028]x'
+    >>> visible_controls("供应链\\tA")
+    '供应链\\tA'
     """
-    return _CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    return _NOT_PRINTABLE_ASCII.sub(_mark, text)
+
+
+def _mark(m: re.Match) -> str:
+    ch = m.group()
+    if ch in _LAYOUT or unicodedata.category(ch) not in _INVISIBLE:
+        return ch
+    return f"[U+{ord(ch):04X}]"
 
 
 def html_text(value: object) -> str:
