@@ -166,6 +166,26 @@ def test_oversized_file_stops_clearly(tmp_path, inst, monkeypatch):
         read_survey(path, inst)
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".sav", ".dta"])
+def test_a_small_container_that_unpacks_huge_stops_before_it_is_read(tmp_path, inst, monkeypatch, suffix):
+    """Compressed formats are checked by their cell count (from the metadata) before the table is built: 20,000
+    identical rows compress to a few KB; with the cap at 100,000 cells, 20,000 x 10 stops with the count."""
+    import pyreadstat
+
+    df = pd.DataFrame({f"c{k}": [1.0] * 20_000 for k in range(10)})
+    path = tmp_path / f"bomb{suffix}"
+    {".parquet": lambda: df.to_parquet(path), ".sav": lambda: pyreadstat.write_sav(df, str(path), compress=True),
+     ".dta": lambda: pyreadstat.write_dta(df, str(path))}[suffix]()  # fmt: skip
+    monkeypatch.setattr(ingest, "MAX_SURVEY_CELLS", 100_000)
+    fmt = {".parquet": "tidy", ".sav": "spss", ".dta": "stata"}[suffix]
+    with pytest.raises(SurveyInputError, match=r"20,000 rows x 10 columns = 200,000 cells .* the limit is 100,000"):
+        read_survey(path, inst, fmt=fmt)
+    monkeypatch.setattr(ingest, "MAX_SURVEY_CELLS", 200_000)  # at the cap: read (and then judged as a survey)
+    with pytest.raises(SurveyInputError) as err:
+        read_survey(path, inst, fmt=fmt)
+    assert "cells" not in str(err.value)
+
+
 def test_transcript_links_out_of_the_folder_are_not_followed(tmp_path):
     secret = tmp_path / "secret.md"
     secret.write_text(

@@ -104,6 +104,31 @@ MAX_SURVEY_BYTES = 512 * 2**20
 #: packed size (a "zip bomb" expands thousands of times).
 MAX_XLSX_UNPACKED_BYTES = 2 * 2**30
 MAX_XLSX_RATIO = 200
+#: Container formats (Parquet, SPSS, Stata) are compressed, so a small file can hold a huge table: the number of
+#: cells (rows x columns) is read from the file's metadata and checked before the table is materialised. A
+#: million firms of the shipped questionnaire are about 7 x 10^7 cells.
+MAX_SURVEY_CELLS = 100_000_000
+
+
+def _check_cells(path: Path, rows: int, columns: int) -> None:
+    if rows * columns > MAX_SURVEY_CELLS:
+        raise SurveyInputError(
+            path,
+            f"the file holds {rows:,} rows x {columns:,} columns = {rows * columns:,} cells once unpacked; "
+            f"the limit is {MAX_SURVEY_CELLS:,}",
+            hint="not an ordinary survey export; split it, or raise cbec.io.ingest.MAX_SURVEY_CELLS from Python",
+        )
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+        raise SurveyInputError(path, f"not a readable Parquet file ({exc.__class__.__name__})") from None
+    _check_cells(path, meta.num_rows, meta.num_columns)
+    return pd.read_parquet(path)
 
 
 def _check_xlsx_archive(path: Path) -> None:
@@ -146,7 +171,7 @@ def _read_any_table(path: Path) -> pd.DataFrame:
                 path, f"not a readable Excel workbook ({exc})", hint="open it in Excel/WPS and save as .xlsx again"
             ) from exc
     if suffix == ".parquet":
-        return pd.read_parquet(path)
+        return _read_parquet(path)
     raise SurveyInputError(
         path, f"unsupported file type {suffix!r}", hint="use CSV, xlsx, Parquet, SPSS .sav or Stata .dta"
     )
@@ -508,11 +533,16 @@ def _read_stat_file(path: Path, fmt: str) -> pd.DataFrame:
 
     reader = pyreadstat.read_sav if fmt == "spss" else pyreadstat.read_dta
     try:
-        df, meta = reader(str(path), apply_value_formats=False)
+        _, head = reader(str(path), metadataonly=True)
+        columns = max(head.number_columns or 1, 1)
+        if head.number_rows is not None:  # some writers leave the row count out: then read one row past the cap
+            _check_cells(path, head.number_rows, columns)
+        df, meta = reader(str(path), apply_value_formats=False, row_limit=MAX_SURVEY_CELLS // columns + 1)
     except Exception as exc:  # pyreadstat raises its own error types for broken files
         raise SurveyInputError(
             path, f"not a readable {fmt.upper()} file ({exc})", hint="save it again from SPSS/Stata, or export CSV"
         ) from exc
+    _check_cells(path, len(df), columns)
     # Likert items keep their scores; category fields use their value labels when those name a level.
     labels = meta.variable_value_labels or {}
     for col, lab in labels.items():
