@@ -79,6 +79,12 @@ def code_interviews(r: ChapterResult, cfg: RunConfig, codebook, survey_effects) 
         iv_tension=", ".join(joint.loc[joint["reading"] == "tension", "factor"]) or "none",
         iv_untranslated=untranslated,
     )
+    _counts(r, corpus, coded, answers, pairs)
+    return r
+
+
+def _counts(r: ChapterResult, corpus, coded, answers, pairs) -> None:
+    """The counts the prose quotes: transcripts, answers, size classes, the most frequent pair."""
     top = pairs.iloc[0] if len(pairs) and pairs["segments_together"].iloc[0] > 0 else None
     misc = pairs[(pairs["factor_a"] == "MI") & (pairs["factor_b"] == "SC")]
     r.value(
@@ -97,7 +103,6 @@ def code_interviews(r: ChapterResult, cfg: RunConfig, codebook, survey_effects) 
         iv_misc_n=int(misc["segments_together"].iloc[0]) if len(misc) else 0,
         iv_misc_rank=int(misc.index[0]) + 1 if len(misc) else 0,
     )
-    return r
 
 
 def _agreement(r: ChapterResult, cfg: RunConfig, folder: Path, coded, keyword, answers, factors) -> None:
