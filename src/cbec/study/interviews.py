@@ -298,10 +298,11 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, speaker: str = "re
 
 def hybrid_codes(
     segments: pd.DataFrame, hybrid: coder.HybridCoder, speaker: str = "respondent"
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The hybrid coder's codes, tidy like :func:`code_segments` (one row per segment and present factor; the
-    matched terms, or the classifier's probability when no term of the factor occurs), and per segment its
-    ``primary`` factor ("" when uncoded)."""
+    matched terms, or the classifier's probability when no term of the factor occurs); per segment its
+    ``primary`` factor ("" when uncoded); and the keyword codes alone (:func:`code_segments`), which the
+    combined codes are built from and the agreement between the two coders needs."""
     answers = segments[segments["speaker"] == speaker].reset_index(drop=True)
     res = hybrid.code_texts(answers["text"])
     kw = code_segments(answers, hybrid.codebook, speaker)
@@ -317,7 +318,7 @@ def hybrid_codes(
                 sd, why = "", f"(classifier, p = {res.at[i, f'p_{f}']:.2f})"
             rows.append([r.segment_id, r.file, r.firm, r.size_class, r.speaker, r.text, f, sd, why])
     primary = pd.DataFrame({"segment_id": answers["segment_id"], "primary": res["primary"]})
-    return pd.DataFrame(rows, columns=_TIDY), primary
+    return pd.DataFrame(rows, columns=_TIDY), primary, kw
 
 
 def presence_matrix(coded: pd.DataFrame, segment_ids, factors=None) -> pd.DataFrame:

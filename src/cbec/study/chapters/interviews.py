@@ -42,8 +42,7 @@ def code_interviews(r: ChapterResult, cfg: RunConfig, codebook, survey_effects) 
         )
     factors = codebook.factor_codes
     hybrid = coder.fit_coder(codebook)
-    coded, primary = iv.hybrid_codes(corpus.segments, hybrid)
-    keyword = iv.code_segments(corpus.segments, codebook)
+    coded, primary, keyword = iv.hybrid_codes(corpus.segments, hybrid)
     r.table("coded_segments", coded, "", save=True)
     files = corpus.files.drop(columns=["date"])
     r.table("files", files.loc[:, (files != "").any()], "Transcripts read", save=False)  # optional keys unused
