@@ -81,7 +81,7 @@ def test_failing_notebook_is_named_with_cell_and_error(tmp_path):
     with pytest.raises(PipelineError) as ei:
         execute_notebook(src, tmp_path / "out.ipynb", {"x": 2}, cwd=tmp_path)
     msg = str(ei.value)
-    assert "broken.ipynb" in msg and "cell 2" in msg and "ValueError: planted failure" in msg
+    assert "broken.ipynb" in msg and "cell 3" in msg and "ValueError: planted failure" in msg
 
 
 def test_unknown_parameter_is_an_error(tmp_path):

@@ -68,8 +68,9 @@ PROCESSED_FILES = ("clean.parquet", "quarantine.parquet", "report.json")
 
 def chapter_of(notebook: str) -> str:
     """``03_coupling`` -> ``coupling``; ``s02_study_measurement`` -> ``study_measurement`` (the study book)."""
-    head, _, rest = notebook.partition("_")
-    return rest if rest and head.lstrip("s").isdigit() else notebook
+    from cbec.study.chapters import chapter_name
+
+    return chapter_name(notebook)
 
 
 def file_sha256(path: Path) -> str:

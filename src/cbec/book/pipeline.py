@@ -21,7 +21,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -31,8 +30,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import papermill as pm
-from papermill.exceptions import PapermillExecutionError
 
+from cbec.book import kernels
 from cbec.book.cache import derived_file
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import QualityThresholds, validate_survey
@@ -127,46 +126,19 @@ def notebook_parameters(path: Path) -> dict[str, dict]:
     return pm.inspect_notebook(str(path))
 
 
-def _ipc_kernel_manager():
-    """A kernel manager on IPC (Unix-socket) transport: the kernel runs on this machine only, so TCP buys
-    nothing, and ipykernel 7 prints an encryption warning for every TCP kernel."""
-    from jupyter_client.manager import KernelManager
-
-    class IPCKernelManager(KernelManager):
-        def __init__(self, **kw):
-            # IPC sockets are files named after `ip`; a unique path per kernel keeps parallel chapters (which
-            # share a working directory) from connecting to each other's sockets.
-            import tempfile
-            import uuid
-
-            ip = str(Path(tempfile.gettempdir()) / f"cbec-kernel-{uuid.uuid4().hex[:12]}")
-            super().__init__(transport="ipc", ip=ip, **kw)
-
-    return IPCKernelManager
-
-
-def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path, declared: dict | None = None) -> None:
-    """Execute one notebook with papermill; unknown parameters and failing cells raise PipelineError."""
+def execute_notebook(src: Path, dst: Path, parameters: dict, cwd: Path, declared: dict | None = None) -> float:
+    """Execute one notebook on a kernel of its own; unknown parameters and failing cells raise PipelineError.
+    Returns the seconds it took."""
     declared = notebook_parameters(src) if declared is None else declared
     unknown = sorted(set(parameters) - set(declared))
     if unknown:
         raise PipelineError(f"{src.name}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}")
+    seconds: dict[str, float] = {}
     try:
-        pm.execute_notebook(
-            str(src),
-            str(dst),
-            parameters=parameters,
-            kernel_name="python3",
-            progress_bar=False,
-            cwd=str(cwd),
-            log_output=False,
-            kernel_manager_class=_ipc_kernel_manager(),
-        )
-    except PapermillExecutionError as exc:
-        raise PipelineError(
-            f"notebook {src.name} failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
-            f"{exc.ename}: {exc.evalue}\n  executed copy with the traceback: {dst}"
-        ) from exc
+        kernels.execute_all([(src.stem, src, dst, parameters)], 1, cwd, done=seconds.__setitem__)
+    except kernels.NotebookFailed as exc:
+        raise PipelineError(str(exc)) from exc
+    return seconds[src.stem]
 
 
 def run_config(settings: RunSettings, paths: dict[str, Path], scheduler: str = "") -> RunConfig:
@@ -232,27 +204,17 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
     return paths
 
 
-def _execute_timed(src: Path, dst: Path, cfg_path: Path, cwd: Path) -> float:
-    """Execute one chapter notebook; a module-level function so a worker process can run it."""
-    t0 = time.perf_counter()
-    execute_notebook(src, dst, {"run_config": str(cfg_path)}, cwd=cwd)
-    return round(time.perf_counter() - t0, 1)
-
-
 def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cfg_path: Path, say) -> dict:
-    """Execute (or restore from the cache) every chapter, ``settings.jobs`` at a time.
+    """Execute (or restore from the cache) every chapter on ``settings.jobs`` warm kernels.
 
-    Chapters read the validated survey and the run configuration, never each other, so they run side by side,
-    each in a spawned process of its own (papermill's kernel clients are not thread-safe: threads mixed their
-    message signatures). With more than one job each kernel gets one BLAS thread, since two multi-threaded
-    kernels on two cores oversubscribe them. Returns each chapter's execution seconds (for a chapter served
-    from the cache, those of the execution it restores) and whether it was served from the cache.
+    Chapters read the validated survey and the run configuration, never each other, so they run side by side;
+    the kernels are started once and reused, each chapter in a fresh namespace (:mod:`cbec.book.kernels`).
+    With more than one job each kernel gets one BLAS thread, since two multi-threaded kernels on two cores
+    oversubscribe them. Returns each chapter's execution seconds (for a chapter served from the cache, those
+    of the execution it restores) and whether it was served from the cache.
     """
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     from cbec.book import cache
+    from cbec.study.chapters import chapter_modules
 
     cfg = RunConfig.load(cfg_path)
     store = settings.out.resolve() / "cache"
@@ -277,20 +239,17 @@ def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cf
         say(f"  {name}: {secs} s")
         timings[name] = {"seconds": secs, "cached": False}
 
-    args = {
-        n: (settings.notebook_dir / f"{n}.ipynb", paths["notebooks"] / f"{n}.ipynb", cfg_path, paths["notebooks"])
-        for n in todo
-    }
-    if settings.jobs > 1 and len(todo) > 1:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = "1"
-        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {n: pool.submit(_execute_timed, *args[n]) for n in longest_first(args, store)}
-            for n in args:
-                finish(n, futures[n].result())
-    else:
-        for n, a in args.items():
-            finish(n, _execute_timed(*a))
+    jobs = [
+        (n, settings.notebook_dir / f"{n}.ipynb", paths["notebooks"] / f"{n}.ipynb", {"run_config": str(cfg_path)})
+        for n in longest_first(todo, store)
+    ]
+    env = dict(os.environ)
+    if settings.jobs > 1 and len(jobs) > 1:
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    try:
+        kernels.execute_all(jobs, settings.jobs, paths["notebooks"], chapter_modules(todo), env=env, done=finish)
+    except kernels.NotebookFailed as exc:
+        raise PipelineError(str(exc)) from exc
     return {name: timings[name] for name in chapters}
 
 

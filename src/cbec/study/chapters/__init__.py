@@ -51,10 +51,31 @@ class _Chapters(Mapping):
 CHAPTERS = _Chapters()
 
 
+def chapter_name(notebook: str) -> str:
+    """``03_coupling`` -> ``coupling``; ``s02_study_measurement`` -> ``study_measurement`` (the study book)."""
+    head, _, rest = notebook.partition("_")
+    return rest if rest and head.lstrip("s").isdigit() else notebook
+
+
+def chapter_modules(notebooks) -> list[str]:
+    """The modules the chapters of ``notebooks`` need: what a warm kernel imports before it executes any of
+    them. Names that are not chapters are skipped."""
+    names = {chapter_name(nb) for nb in notebooks}
+    return [f"cbec.study.chapters.{n}" for n in _NAMES if n in names]
+
+
 def __getattr__(attr: str):
     if attr.endswith("_chapter") and attr[: -len("_chapter")] in _NAMES:
         return CHAPTERS[attr[: -len("_chapter")]]
     raise AttributeError(f"module 'cbec.study.chapters' has no attribute {attr!r}")
 
 
-__all__ = ["CHAPTERS", "ChapterResult", "RunConfig", "Study", "load_study", *(f"{n}_chapter" for n in _NAMES)]
+__all__ = [
+    "CHAPTERS",
+    "chapter_modules",
+    "ChapterResult",
+    "RunConfig",
+    "Study",
+    "load_study",
+    *(f"{n}_chapter" for n in _NAMES),
+]

@@ -1,0 +1,116 @@
+"""Warm kernels (#28): a chapter executed on a reused kernel sees nothing of the notebook before it and gives
+the results a fresh kernel gives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from cbec.book import kernels
+from cbec.book.pipeline import PipelineError, RunSettings, execute_notebook, run
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _nb(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell('run_config: str = ""  # the run settings')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nbformat.write(nb, path)
+    return path
+
+
+#: Leaves behind everything a chapter could: names, a figure, a matplotlib setting, a warning filter, another
+#: working directory, and study data changed in place in the cache the chapters share.
+POLLUTE = """
+import os, warnings
+import matplotlib.pyplot as plt
+from cbec.study.chapters.base import RunConfig, load_study
+leak = 1
+plt.figure()
+plt.rcParams["figure.dpi"] = 17
+os.chdir("/")
+if run_config:
+    st = load_study(RunConfig.load(run_config))
+    for item in st.instrument.factor_item_ids[::2]:
+        st.clean[item] = 1  # the cached frame itself, changed
+    st.analysis.scores.iloc[:, :] = 1.0
+warnings.simplefilter("error")
+"""
+
+LOOK = """
+import json, os, warnings
+import matplotlib.pyplot as plt
+seen = {"names": sorted(n for n in ("leak", "st", "POLLUTED") if n in globals()), "figures": plt.get_fignums(),
+        "dpi": plt.rcParams["figure.dpi"], "error_filter": any(f[0] == "error" for f in warnings.filters),
+        "cwd": os.getcwd()}
+print(json.dumps(seen))
+"""
+
+
+def _seen(executed: Path) -> dict:
+    nb = nbformat.read(executed, as_version=4)
+    return json.loads(nb.cells[-1].outputs[0]["text"])
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_reused_kernel_sees_none_of_the_previous_notebook(tmp_path):
+    pollute = _nb(tmp_path / "pollute.ipynb", POLLUTE)
+    look = _nb(tmp_path / "look.ipynb", LOOK)
+    fresh, reused = tmp_path / "fresh.ipynb", tmp_path / "reused.ipynb"
+    kernels.execute_all([("look", look, fresh, {})], 1, tmp_path)
+    order: list[str] = []
+    jobs = [("pollute", pollute, tmp_path / "p.ipynb", {}), ("look", look, reused, {})]
+    kernels.execute_all(jobs, 1, tmp_path, done=lambda name, _s: order.append(name))
+    assert order == ["pollute", "look"]  # one kernel, one after the other
+    assert _seen(fresh)["names"] == [] and _seen(fresh)["figures"] == []
+    assert _seen(reused) == _seen(fresh)
+    counts = [c.execution_count for c in nbformat.read(reused, as_version=4).cells if c.cell_type == "code"]
+    assert counts == [1, 2]  # numbered as on a fresh kernel
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_chapter_on_reused_kernel_gives_the_fresh_kernels_results(tmp_path, tidy_csv):
+    nbdir = tmp_path / "nbs"
+    nbdir.mkdir()
+    shutil.copy(REPO / "notebooks" / "05_claims.ipynb", nbdir)
+    _nb(nbdir / "00_pollute.ipynb", POLLUTE)
+    out = tmp_path / "out"
+    settings = RunSettings(survey=tidy_csv, out=out, notebooks=("05_claims",), notebook_dir=nbdir, build=False)
+    paths = run(settings)
+    fresh = {p.name: pd.read_csv(p) for p in sorted(paths["results"].glob("claims*.csv"))}
+    assert fresh
+    cfg = {"run_config": str(out / "run_config.json")}
+    jobs = [
+        ("pollute", nbdir / "00_pollute.ipynb", tmp_path / "p.ipynb", cfg),
+        ("claims", nbdir / "05_claims.ipynb", tmp_path / "claims.ipynb", cfg),
+    ]
+    kernels.execute_all(jobs, 1, paths["notebooks"])
+    for name, frame in fresh.items():
+        pd.testing.assert_frame_equal(pd.read_csv(paths["results"] / name), frame, rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_failure_stops_the_pool_and_names_notebook_and_cell(tmp_path):
+    # cells: parameters, injected parameters (papermill's), x = 1, the failing one
+    bad = _nb(tmp_path / "bad.ipynb", "x = 1", "raise KeyError('planted')")
+    slow = _nb(tmp_path / "slow.ipynb", "import time; time.sleep(30)")
+    jobs = [("bad", bad, tmp_path / "b.ipynb", {"run_config": "x"}), ("slow", slow, tmp_path / "s.ipynb", {})]
+    with pytest.raises(kernels.NotebookFailed, match=r"bad\.ipynb failed in cell 4 \(execution count 4\): KeyError"):
+        kernels.execute_all(jobs, 2, tmp_path)
+    assert "planted" in (tmp_path / "b.ipynb").read_text(encoding="utf-8")  # the copy keeps the traceback
+
+
+def test_unknown_parameter_is_refused_before_any_kernel_starts(tmp_path):
+    with pytest.raises(PipelineError, match=r"unknown parameter\(s\) \['nope'\]"):
+        execute_notebook(_nb(tmp_path / "a.ipynb", "1"), tmp_path / "o.ipynb", {"nope": 1}, cwd=tmp_path)
