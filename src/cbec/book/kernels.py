@@ -122,7 +122,8 @@ def parameterised(src: Path, parameters: Mapping) -> nbformat.NotebookNode:
 
 
 def _failed_cell(nb) -> tuple[int, int | None]:
-    """Index (1-based, in the executed copy, which holds the injected parameters cell) and execution count of the first cell with an error output."""
+    """Index (1-based, in the executed copy, which holds the injected parameters cell) and execution count
+    of the first cell with an error output."""
     for i, cell in enumerate(nb.cells, start=1):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", ())):
             return i, cell.get("execution_count")
