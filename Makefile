@@ -12,11 +12,13 @@ OUT    ?= _build
 venv: $(STAMP)
 
 # uv installs the hashed lock (requirements.lock, made from requirements.txt by `make lock`): 8 s from an empty
-# cache against pip's 60 s for the same pins (#28). uv itself is the one package pip fetches.
+# cache against pip's 60 s for the same pins (#28). uv itself is the one package pip fetches. --compile-bytecode
+# does what pip does by default: without it jieba's invalid escapes are compiled at first import, under the
+# suite's warnings-as-errors, and fail as SyntaxError (CI, stop 32).
 UV_VERSION := 0.13.9
 $(STAMP): requirements.lock pyproject.toml
 	@t0=$$(date +%s); $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv==$(UV_VERSION) \
-	  && VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install --quiet --require-hashes -r requirements.lock \
+	  && VIRTUAL_ENV=$(VENV) $(VENV)/bin/uv pip install --quiet --compile-bytecode --require-hashes -r requirements.lock \
 	  && $(PY) -m pip install --quiet --no-deps --no-build-isolation -e . \
 	  && echo "set-up: virtual environment and pinned packages in $$(( $$(date +%s) - t0 )) s"
 	touch $(STAMP)
