@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SIM    := data/simulated/survey_simulated.csv
 OUT    ?= _build
 
-.PHONY: book test check lint lock venv simulate bench clean system-deps
+.PHONY: book test check lint lock venv simulate bench calibrate clean system-deps
 
 venv: $(STAMP)
 
@@ -69,6 +69,12 @@ check: $(STAMP) lint
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
+
+# The book's operating characteristics (every coupling rule in every simulated world, cbec.study.calibrate),
+# written to the package resource the book quotes (committed); two local Dask workers.
+calibrate: $(STAMP)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/cbec calibrate --workers 2 --reps 200 \
+	  --out src/cbec/resources/calibration.json
 
 clean:
 	rm -rf $(OUT) .pytest_cache

@@ -305,6 +305,31 @@ def questionnaire(
 
 
 @app.command()
+def calibrate(
+    out: Annotated[Path, typer.Option(help="The JSON file to write.")] = Path("calibration.json"),
+    reps: Annotated[int, typer.Option(min=2, help="Simulated samples per scenario and sample size.")] = 100,
+    sizes: Annotated[str, typer.Option(help="Sample sizes, comma-separated (the book's first).")] = "600,2000,5000",
+    scenarios: Annotated[str, typer.Option(help="Scenarios, comma-separated (default: all).")] = "",
+    workers: Annotated[int, typer.Option(min=0, help="Start a local Dask cluster with this many processes.")] = 0,
+    scheduler: Annotated[str, typer.Option(help="Address of a running Dask scheduler.")] = "",
+) -> None:
+    """Measure the book's operating characteristics: every coupling rule in every simulated world."""
+    from cbec.study.calibrate import run_calibration
+    from cbec.study.simulate import SCENARIOS
+
+    names = [s for s in scenarios.split(",") if s] or list(SCENARIOS)
+    unknown = [s for s in names if s not in SCENARIOS]
+    if unknown:
+        _fail(f"unknown scenario {unknown[0]!r}; choose from {', '.join(SCENARIOS)}")
+    try:
+        n = tuple(int(x) for x in sizes.split(","))
+    except ValueError:
+        _fail(f"--sizes must be whole numbers separated by commas, not {sizes!r}")
+    seconds = run_calibration(out, names, n, reps, workers=workers, scheduler=scheduler)
+    typer.echo(f"wrote {out} ({len(names)} scenarios x {len(n)} sample sizes x {reps} samples, {seconds:.0f} s)")
+
+
+@app.command()
 def book(
     out: Annotated[Path, typer.Option(help="The output folder of an earlier `cbec run`.")] = Path("_build"),
 ) -> None:

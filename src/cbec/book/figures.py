@@ -437,3 +437,37 @@ def estimator_comparison(couplings: pd.DataFrame) -> plt.Figure:
     ax.grid(axis="x", lw=0.3)
     fig.tight_layout()
     return fig
+
+
+def calibration_panels(rows: pd.DataFrame, alpha: float) -> plt.Figure:
+    """The calibration study in two panels against firms: (a) how often the construct-level interval covers
+    the value the model estimates for the strongest planted coupling, (b) how often some unplanted pair is
+    Holm-significant, for both models. One colour per world, one legend for both panels."""
+    fig, ax = plt.subplots(1, 2, figsize=(8.5, 4.0), sharex=True)
+    lat = rows[rows["rule"] == "latent_2spa"]
+    first = lat.sort_values("planted", ascending=False).drop_duplicates(["scenario", "n"])
+    worlds = list(dict.fromkeys(rows["scenario"]))
+    palette = dict(zip(worlds, sns.color_palette("colorblind", len(worlds)), strict=True))
+    for scen, g in first.groupby("scenario", sort=False):
+        ax[0].plot(g["n"], g["coverage_pseudo"], "o-", color=palette[scen])
+    ax[0].axhline(1 - alpha, color="grey", lw=0.8, ls="--")
+    ax[0].axhline(0.90, color="grey", lw=0.8, ls=":")
+    ax[0].set(ylim=(0.5, 1.01), ylabel="share of samples")
+    ax[0].set_title("(a) interval covers the model's value\n(strongest planted pair)", fontsize=10)
+    for rule, style in (("latent_any_unplanted", "o-"), ("observed_any_unplanted", "s--")):
+        for scen, g in rows[rows["rule"] == rule].groupby("scenario", sort=False):
+            ax[1].plot(g["n"], g["share"], style, color=palette[scen], ms=4)
+    ax[1].axhline(alpha, color="grey", lw=0.8, ls="--")
+    ax[1].set(ylim=(0, None))
+    ax[1].set_title("(b) some unplanted pair significant\n(solid: constructs, dashed: scores)", fontsize=10)
+    sizes = sorted(rows["n"].unique())
+    for a in ax:
+        a.set_xscale("log")
+        a.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        a.minorticks_off()
+        a.set_xlabel("firms")
+        a.grid(True, lw=0.3)
+    handles = [plt.Line2D([], [], color=palette[w], marker="o", label=literal(w)) for w in worlds]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(worlds), 6), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig

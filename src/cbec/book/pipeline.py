@@ -424,6 +424,7 @@ def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec) -> None:
         (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
         (book / "abstract.md").write_text(generated.abstract(out, cfg), encoding="utf-8")
         _performance_appendix(out, book)
+        _calibration_appendix(out, book)
 
 
 def _performance_appendix(out: Path, book: Path) -> None:
@@ -443,6 +444,28 @@ def _performance_appendix(out: Path, book: Path) -> None:
             bench_file.read_bytes() + Path(figures.__file__).read_bytes(),
             lambda p: figures.save(figures.scale_curve(pd.DataFrame(sc["rows"]), sc["growth_exponent"]), p),
             book / "figures" / "performance_scale.png",
+        )
+
+
+def _calibration_appendix(out: Path, book: Path) -> None:
+    """The operating-characteristics appendix and its figure, from the committed calibration record."""
+    from cbec.book.calibration_page import calibration_page
+    from cbec.resources import resource
+    from cbec.study.calibrate import RESULTS_NAME, load_calibration
+
+    record = load_calibration()
+    (book / "appendix_calibration.md").write_text(calibration_page(record), encoding="utf-8")
+    if record:
+        from cbec.book import figures
+
+        derived_file(
+            out / "cache",
+            "calibration.png",
+            resource(RESULTS_NAME).read_bytes() + Path(figures.__file__).read_bytes(),
+            lambda p: figures.save(
+                figures.calibration_panels(pd.DataFrame(record["rows"]), record["meta"]["alpha"]), p
+            ),
+            book / "figures" / "calibration.png",
         )
 
 

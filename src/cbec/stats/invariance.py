@@ -41,6 +41,8 @@ __all__ = ["MultiGroupFit", "fit_multigroup_cfa", "invariance_table", "CHEN_2007
 #: (metric and scalar levels, groups of unequal size below 300 use .005 / .010).
 CHEN_2007 = {"delta_cfi": -0.010, "delta_rmsea": 0.015, "delta_cfi_small": -0.005, "delta_rmsea_small": 0.010}
 LEVELS = ("configural", "metric", "scalar")
+#: Name of the random-intercept method factor when a model has one.
+METHOD_FACTOR = "METHOD"
 
 
 @dataclass
@@ -63,11 +65,18 @@ class MultiGroupFit:
 class _Model:
     """Parameter bookkeeping: every matrix entry of every group is fixed or points at a free parameter."""
 
-    def __init__(self, blocks: dict[str, list[str]], n_groups: int, level: str, free_intercepts=()):
+    def __init__(self, blocks: dict[str, list[str]], n_groups: int, level: str, free_intercepts=(), method_signs=None):
         self.items = [i for ids in blocks.values() for i in ids]
-        self.factors = list(blocks)
+        self.factors = list(blocks) + ([METHOD_FACTOR] if method_signs is not None else [])
         p, k = len(self.items), len(self.factors)
         self.markers = [(self.items.index(ids[0]), f) for f, ids in enumerate(blocks.values())]
+        # A random-intercept method factor (Maydeu-Olivares & Coffman 2006): loadings fixed at +1, or -1 for
+        # items whose answers were reverse-coded, its variance free, uncorrelated with the substantive factors.
+        self.fixed_lam = (
+            [(j, k - 1, float(method_signs.get(item, 1.0))) for j, item in enumerate(self.items)]
+            if method_signs is not None
+            else []
+        )
         self.names: list[str] = []
         self._index: dict[str, int] = {}
         self.lam = np.full((n_groups, p, k), -1)
@@ -77,12 +86,15 @@ class _Model:
         self.alpha = np.full((n_groups, k), -1)
         equal_load = level in ("metric", "scalar")
         equal_int = level == "scalar"
+        n_sub = len(blocks)
         for g in range(n_groups):
             for f, (fac, ids) in enumerate(blocks.items()):
                 for item in ids[1:]:
                     self.lam[g, self.items.index(item), f] = self._param(f"{fac}=~{item}", g, equal_load)
             for a in range(k):
                 for b in range(a + 1):
+                    if a >= n_sub and b != a:  # the method factor is uncorrelated with the others
+                        continue
                     idx = self._param(f"{self.factors[b]}~~{self.factors[a]}", g, False)
                     self.phi[g, a, b] = self.phi[g, b, a] = idx
             for j, item in enumerate(self.items):
@@ -107,6 +119,8 @@ class _Model:
         lam = self._fill(self.lam[g], x)
         for row, f in self.markers:
             lam[row, f] = 1.0
+        for row, f, value in self.fixed_lam:
+            lam[row, f] = value
         return (
             lam,
             self._fill(self.phi[g], x),
@@ -170,6 +184,8 @@ def _start(model: _Model, moments) -> np.ndarray:
                 x[model.nu[g, j]] = m[j]
         for row, f in model.markers:
             x[model.phi[g, f, f]] = 0.5 * s[row, row]
+        if model.fixed_lam:  # the method factor starts small: a tenth of the average item variance
+            x[model.phi[g, -1, -1]] = 0.1 * float(np.mean(np.diag(s)))
         free = model.lam[g] >= 0
         x[model.lam[g][free]] = 1.0
     return x
@@ -185,6 +201,7 @@ def fit_multigroup_cfa(
     group: str,
     level: str = "configural",
     free_intercepts: tuple[str, ...] = (),
+    method_signs: dict[str, float] | None = None,
 ) -> MultiGroupFit:
     """Fit the CFA of ``blocks`` in every group of column ``group`` at one invariance level.
 
@@ -200,6 +217,9 @@ def fit_multigroup_cfa(
     level : {"configural", "metric", "scalar"}
     free_intercepts : tuple of str
         Items whose intercepts stay free in a scalar model (partial invariance).
+    method_signs : dict, optional
+        Add a random-intercept method factor (``METHOD``) with loadings fixed at +1, or at the value given here
+        (-1 for an item whose answers were reverse-coded); used by :mod:`cbec.stats.latent` for acquiescence.
 
     Returns
     -------
@@ -210,14 +230,19 @@ def fit_multigroup_cfa(
     items = [i for ids in blocks.values() for i in ids]
     labels = list(pd.unique(data[group].dropna()))  # order of first appearance, as lavaan orders groups
     moments = [_moments(data[data[group] == lab], items) for lab in labels]
-    model = _Model(blocks, len(labels), level, free_intercepts)
+    model = _Model(blocks, len(labels), level, free_intercepts, method_signs)
     x0 = _start(model, moments)
+    bounds = [(None, None)] * len(model.names)
+    if method_signs is not None:  # a variance cannot be negative; at 0 the method factor has vanished
+        for g in range(len(labels)):
+            bounds[model.phi[g, -1, -1]] = (0.0, None)
     res = optimize.minimize(
         _objective,
         x0,
         args=(model, moments),
         jac=True,
         method="L-BFGS-B",
+        bounds=bounds,
         options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-9},
     )
     chi2_by_group = {}
@@ -349,12 +374,15 @@ def invariance_table(
     return out
 
 
-def single_group_cfa(data: pd.DataFrame, blocks: dict[str, list[str]]) -> dict[str, np.ndarray]:
+def single_group_cfa(
+    data: pd.DataFrame, blocks: dict[str, list[str]], method_signs: dict[str, float] | None = None
+) -> dict[str, np.ndarray]:
     """ML estimates of one group's CFA as matrices: ``lam`` (p x k, markers at 1), ``phi``, ``theta`` (residual
-    variances), ``nu`` (intercepts), with the ``items`` and ``factors`` they refer to."""
+    variances), ``nu`` (intercepts), with the ``items`` and ``factors`` they refer to (``METHOD`` last when
+    ``method_signs`` asks for the method factor, see :func:`fit_multigroup_cfa`)."""
     d = data.assign(_one_group="all")
-    fit = fit_multigroup_cfa(d, blocks, "_one_group", "configural")
-    model = _Model(blocks, 1, "configural")
+    fit = fit_multigroup_cfa(d, blocks, "_one_group", "configural", method_signs=method_signs)
+    model = _Model(blocks, 1, "configural", method_signs=method_signs)
     x = fit.params.set_index("param")["estimate"].reindex(model.names).to_numpy()
     lam, phi, theta, nu, _ = model.matrices(x, 0)
     return {

@@ -161,6 +161,13 @@ def construct_labels(inst: Instrument) -> dict[str, str]:
     return {**{f.code: f.en for f in inst.factors}, inst.outcome_code: inst.outcome_en}
 
 
+def latent_options(inst: Instrument) -> dict:
+    """How the construct-level models (:mod:`cbec.stats.latent`) treat this study's answers: rating-scale
+    answers as normal scores, and an acquiescence factor when reverse-worded items can separate agreeing from
+    the constructs (the reasons are in those functions' docstrings; the effect is in the calibration appendix)."""
+    return {"ordinal": not inst.continuous, "reversed_items": inst.reverse_items or None}
+
+
 def pair_label(labels: dict[str, str], a: str, b: str) -> str:
     """The one way a pair is written in the study book."""
     return f"{labels.get(a, a)} × {labels.get(b, b)}"

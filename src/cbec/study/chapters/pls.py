@@ -7,11 +7,11 @@ import pandas as pd
 
 from cbec.stats import measurement as ms
 from cbec.stats import models
-from cbec.stats.latent import latent_interaction_model, latent_main_effects
+from cbec.stats.latent import latent_interaction_model, latent_main_effects, normal_scores
 from cbec.stats.pls import htmt_bootstrap, micom, pls_bootstrap, pls_mga, pls_predict, pls_sem, structural_quality
 from cbec.stats.ranks import rank_confidence_sets
 from cbec.stats.regression import fit_ols
-from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, latent_options, load_study
 
 #: PLSpredict's fold assignments; each firm's predictions are averaged over them (seminr's ``reps``)
 PREDICT_REPS = 5
@@ -233,12 +233,17 @@ def _size_latent(st, size: pd.Series, cfg: RunConfig) -> pd.DataFrame:
     from scipy import stats
 
     levels = sorted(size.dropna().astype(str).unique())
+    inst = st.instrument
+    items = [i for b in ms.factor_blocks(inst).values() for i in b] + list(inst.performance_item_ids)
+    # Rating-scale answers become normal scores once, on the whole sample, so both groups share one set of
+    # thresholds and a difference between groups is not a difference in how their categories are filled.
+    data = st.clean if inst.continuous else st.clean.assign(**normal_scores(st.clean[items]))
     fits = []
     for level in levels:
-        rows = st.clean[size.loc[st.clean.index].astype(str) == level]
+        rows = data[size.loc[data.index].astype(str) == level]
         fits.append(
-            latent_main_effects(rows, ms.factor_blocks(st.instrument), st.instrument.performance_item_ids,
-                                models.control_matrix(rows))
+            latent_main_effects(rows, ms.factor_blocks(inst), inst.performance_item_ids, models.control_matrix(rows),
+                                reversed_items=latent_options(inst)["reversed_items"])
         )  # fmt: skip
     diff = fits[0]["estimate"] - fits[1]["estimate"]
     se = np.sqrt(fits[0]["std_error"] ** 2 + fits[1]["std_error"] ** 2)
@@ -279,6 +284,7 @@ def _couplings(pls, a, st, cfg: RunConfig, factors: list[str]) -> pd.DataFrame:
         a.controls,
         level=1 - cfg.alpha,
         seed=cfg.seed,
+        **latent_options(st.instrument),
     )["table"].set_index("term")
     rows = []
     for p, q in models.pair_list(factors):

@@ -1,0 +1,332 @@
+"""The book's operating characteristics: every coupling rule of the book, run on every simulated world.
+
+A verdict in the book follows a rule written before the result (the methods chapter). Whether the rule
+does what it says — finds a planted coupling, keeps unplanted pairs quiet, covers the truth with its
+interval — depends on the world the data come from, so it is measured in each scenario of
+:data:`cbec.study.simulate.SCENARIOS`, at the book's sample size and at larger ones, on seeds that no test
+uses. ``make calibrate`` writes the figures to the package resource ``calibration.json`` (committed, so a
+wheel has it); the book's calibration appendix and the coupling chapter quote that file (building the book
+does not re-measure).
+
+The rules measured (one row each per scenario, sample size and pair):
+
+* ``latent_2spa`` — the construct-level joint model (:func:`cbec.stats.latent.latent_interaction_model`,
+  rating-scale answers as normal scores): mean estimate, bias against the planted coupling and against the
+  model's pseudo-true value, interval coverage of the planted value, empirical SD over mean reported SE, and
+  the share of samples in which the pair is Holm-significant.
+* ``latent_rank_verdict`` — the rank rule of the methods chapter on the construct-level model: the share of
+  samples in which the strongest planted pair is *established* as the largest (its simultaneous rank set is
+  {1}), and the share in which some other pair is.
+* ``observed_joint`` — the mean-score joint model (full second-order, HC3, Holm): the share of samples in
+  which each planted pair is Holm-significant.
+* ``any_unplanted`` (for both) — the share of samples in which some pair with nothing planted is
+  Holm-significant: the family-wise false-positive rate, nominally at most alpha.
+* ``largest_iut`` — the pre-specified strongest pair established above every other pair by the
+  intersection–union test of the verdict rule (:func:`cbec.study.power.largest_by_iut`).
+
+Pseudo-true values. The joint model is a second-order polynomial; where a world plants more than that (the
+shipped world's size paths: a balance penalty and a focus gain, which are not polynomials), the model's
+coefficients converge to the projection of latent performance on the latent polynomial, not to the planted
+coupling. :func:`pseudo_true_couplings` computes that projection on the latent scores of 200,000 simulated
+firms; the biases are given against both.
+
+Each (scenario, n) cell has its own seed, so cells run in any order, here or on a Dask cluster, with the same
+numbers (tested: shares identical, estimates to 1e-6 — the factor model's optimiser can take a different
+floating-point path in another process).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cbec.io.instrument import Instrument, load_instrument
+from cbec.io.validate import recode_reverse
+from cbec.stats import measurement as ms
+from cbec.stats import models
+from cbec.stats.latent import latent_interaction_model
+from cbec.study.chapters.base import latent_options
+from cbec.study.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
+from cbec.study.simulate import SCENARIOS, draw_latent_world, scenario_config
+
+__all__ = [
+    "calibrate",
+    "calibration_cell",
+    "load_calibration",
+    "pseudo_true_couplings",
+    "rule_figures",
+    "run_calibration",
+    "targets_missed",
+]
+
+#: Where ``make calibrate`` writes and the book reads (a package resource).
+RESULTS_NAME = "calibration.json"
+
+#: The book's sample size and two larger ones.
+SAMPLE_SIZES = (600, 2000, 5000)
+#: Firms on which the pseudo-true values are computed (their Monte Carlo error is below 0.003).
+PSEUDO_TRUE_N = 200_000
+
+
+def pseudo_true_couplings(scenario: str, n: int = PSEUDO_TRUE_N, seed: int = 7, inst: Instrument | None = None):
+    """The second-order model's coupling coefficients on the latent scale: standardised latent performance
+    regressed on the standardised factors, their 21 products and seven squares and the model's controls, in
+    ``n`` simulated firms of ``scenario``. Returns a Series by pair (``MIxSC``)."""
+    inst = inst or load_instrument()
+    cfg = scenario_config(scenario, n=n, seed=seed, dirt=False)
+    world = draw_latent_world(cfg, inst, np.random.default_rng(seed), reps=1)
+    codes = inst.factor_codes
+    eta = (world.eta[0] - world.eta[0].mean(axis=0)) / world.eta[0].std(axis=0)
+    pairs = models.pair_list(codes)
+    products = np.column_stack([eta[:, codes.index(a)] * eta[:, codes.index(b)] for a, b in pairs])
+    controls = models.control_matrix(world_frame(world, 0, inst)).to_numpy(float)
+    x = np.column_stack([eta, products, eta**2, controls])
+    x = x - x.mean(axis=0)
+    y = world.perf_std[0] - world.perf_std[0].mean()
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    return pd.Series(beta[len(codes) : len(codes) + len(pairs)], index=[f"{a}x{b}" for a, b in pairs])
+
+
+def _latent_rows(world, inst: Instrument, alpha: float) -> list[pd.DataFrame]:
+    """The latent joint model of every sample in a batch, one table each."""
+    out = []
+    for r in range(world.eta.shape[0]):
+        d = recode_reverse(world_frame(world, r, inst), inst)
+        a = models.prepare(d, inst)
+        t = latent_interaction_model(
+            d, ms.factor_blocks(inst), inst.performance_item_ids, a.controls, level=1 - alpha, **latent_options(inst)
+        )["table"].set_index("term")
+        out.append(t.assign(perf_sd=float(world.perf_sd[r])))
+    return out
+
+
+def calibration_cell(
+    scenario: str,
+    n: int,
+    reps: int,
+    seed: tuple[int, ...],
+    alpha: float = 0.05,
+    pseudo_true: dict | None = None,
+    instrument: Instrument | None = None,
+) -> list[dict]:
+    """``reps`` samples of ``n`` firms from ``scenario`` (seeded by ``seed``), every rule applied to each:
+    one row per rule and pair (see the module docstring). ``pseudo_true`` (pair -> the model's value, from
+    :func:`pseudo_true_couplings`) adds the bias against it and the intervals' coverage of it."""
+    inst = instrument or load_instrument()
+    cfg = scenario_config(scenario, n=n, dirt=False)
+    latent, holm_obs, iut = [], [], []
+    planted = {k.replace("*", "x"): g for k, g in cfg.couplings.items()}
+    strongest = max(planted, key=planted.get) if planted else None
+    for block, start in enumerate(range(0, reps, BLOCK_REPS)):
+        world = draw_latent_world(cfg, inst, np.random.default_rng([*seed, block]), reps=min(BLOCK_REPS, reps - start))
+        res = batch_joint_model(world, inst)
+        holm_obs.append(res["p_holm"] < alpha)
+        if strongest:
+            iut.append(largest_by_iut(res, strongest, alpha))
+        latent += _latent_rows(world, inst, alpha)
+    base = {"scenario": scenario, "n": n, "reps": reps}
+    pt = pseudo_true or {}
+    rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)
+    if strongest:
+        rows.append({**base, "rule": "largest_iut", "pair": strongest, "share": float(np.concatenate(iut).mean())})
+        rows.append({**base, **_established(latent, strongest)})
+    return rows
+
+
+def _established(tables: list[pd.DataFrame], strongest: str) -> dict:
+    right = wrong = 0
+    for t in tables:
+        top = t["estimate"].idxmax()
+        if t.loc[top, "rank_low"] == 1 and t.loc[top, "rank_high"] == 1:
+            right += top == strongest
+            wrong += top != strongest
+    n = len(tables)
+    return {"rule": "latent_rank_verdict", "pair": strongest, "share": right / n, "share_other": wrong / n}
+
+
+def _covered(tables: list[pd.DataFrame], pair: str, value) -> float:
+    return float(np.mean([t.loc[pair, "ci_low"] <= value <= t.loc[pair, "ci_high"] for t in tables]))
+
+
+def _summarise_latent(tables: list[pd.DataFrame], planted: dict, alpha: float, base: dict, pt: dict) -> list[dict]:
+    rows = []
+    sig = pd.DataFrame([t["p_holm"] < alpha for t in tables])
+    for pair, g in planted.items():
+        truth = np.array([g / t["perf_sd"].iloc[0] for t in tables])
+        est = np.array([t.loc[pair, "estimate"] for t in tables])
+        se = np.array([t.loc[pair, "std_error"] for t in tables])
+        covered = [t.loc[pair, "ci_low"] <= v <= t.loc[pair, "ci_high"] for t, v in zip(tables, truth, strict=True)]
+        row = {
+            **base,
+            "rule": "latent_2spa",
+            "pair": pair,
+            "planted": float(truth.mean()),
+            "mean": float(est.mean()),
+            "mc_se": float(est.std(ddof=1) / np.sqrt(len(est))),
+            "coverage": float(np.mean(covered)),
+            "sd_over_se": float(est.std(ddof=1) / se.mean()),
+            "share": float(sig[pair].mean()),
+        }
+        if pair in pt:
+            row["coverage_pseudo"] = _covered(tables, pair, pt[pair])
+        rows.append(row)
+    others = [c for c in sig.columns if c not in planted]
+    row = {
+        **base,
+        "rule": "latent_any_unplanted",
+        "pair": None,
+        "share": float(sig[others].any(axis=1).mean()),
+        "coverage": float(np.mean([_covered(tables, p, 0.0) for p in others])),
+    }
+    if pt:
+        row["coverage_pseudo"] = float(np.mean([_covered(tables, p, pt[p]) for p in others]))
+    return [*rows, row]
+
+
+def _summarise_observed(sig: pd.DataFrame, planted: dict, base: dict) -> list[dict]:
+    rows = [{**base, "rule": "observed_joint", "pair": p, "share": float(sig[p].mean())} for p in planted]
+    others = [c for c in sig.columns if c not in planted]
+    rows.append(
+        {**base, "rule": "observed_any_unplanted", "pair": None, "share": float(sig[others].any(axis=1).mean())}
+    )
+    return rows
+
+
+def load_calibration() -> dict | None:
+    """The committed operating characteristics, or ``None`` when ``make calibrate`` has not written them."""
+    from cbec.resources import resource
+
+    try:
+        return json.loads(resource(RESULTS_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def calibrate(
+    scenarios=tuple(SCENARIOS),
+    sample_sizes=SAMPLE_SIZES,
+    reps: int = 100,
+    seed: int = 20261205,
+    alpha: float = 0.05,
+    client=None,
+    instrument: Instrument | None = None,
+) -> dict:
+    """Every rule in every scenario at every sample size (cells on ``client``, a Dask client, when given; the
+    same numbers either way). Returns the JSON-ready record ``make calibrate`` writes."""
+    inst = instrument or load_instrument()
+    pseudo = {s: pseudo_true_couplings(s, inst=inst) for s in scenarios}
+    cells = [
+        (s, n, reps, (seed, i, j), alpha, pseudo[s].to_dict())
+        for i, s in enumerate(scenarios)
+        for j, n in enumerate(sample_sizes)
+    ]
+    if client is None:
+        parts = [calibration_cell(*c, instrument=inst) for c in cells]
+    else:
+        parts = client.gather(client.map(lambda c: calibration_cell(*c, instrument=inst), cells, pure=False))
+    rows = [row for part in parts for row in part]
+    for row in rows:
+        if row.get("pair") and "mean" in row:
+            pt = float(pseudo[row["scenario"]][row["pair"]])
+            row["pseudo_true"] = pt
+            row["bias_planted_pct"] = 100 * (row["mean"] - row["planted"]) / row["planted"]
+            row["bias_pseudo_pct"] = 100 * (row["mean"] - pt) / pt
+    return {
+        "meta": {
+            "date": dt.date.today().isoformat(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "reps": reps,
+            "seed": seed,
+            "alpha": alpha,
+            "sample_sizes": list(sample_sizes),
+            "scenarios": list(scenarios),
+            "pseudo_true_n": PSEUDO_TRUE_N,
+        },
+        "pseudo_true": {s: {k: round(float(v), 5) for k, v in pseudo[s].items()} for s in scenarios},
+        "rows": rows,
+    }
+
+
+def run_calibration(out: Path, scenarios, sample_sizes, reps: int, workers: int = 0, scheduler: str = "") -> float:
+    """:func:`calibrate` on a Dask cluster when asked (``scheduler`` an address, or ``workers`` local
+    processes), written to ``out`` as JSON; returns the seconds it took."""
+    from cbec.study.power import dask_client
+
+    t0 = time.perf_counter()
+    if workers and not scheduler:
+        from distributed import LocalCluster
+
+        with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as c:
+            with dask_client(c.scheduler_address) as client:
+                record = calibrate(scenarios, sample_sizes, reps, client=client)
+    else:
+        with dask_client(scheduler) as client:
+            record = calibrate(scenarios, sample_sizes, reps, client=client)
+    seconds = time.perf_counter() - t0
+    record["meta"]["seconds"] = round(seconds, 1)
+    record["meta"]["workers"] = workers or (scheduler and "remote") or 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    return seconds
+
+
+def _mc(p: float, reps: int) -> float:
+    return 2 * float(np.sqrt(p * (1 - p) / reps))
+
+
+def targets_missed(record: dict) -> list[str]:
+    """The cells that miss the targets of the methods chapter by more than two Monte Carlo standard errors, as
+    sentences: a construct-level estimate more than 10% off the model's value, intervals covering it in fewer
+    than 90% of samples, unplanted pairs significant in more than alpha of samples."""
+    alpha, reps = record["meta"]["alpha"], record["meta"]["reps"]
+    out = []
+    for r in record["rows"]:
+        where = f"{r['scenario']}, {r['n']:,} firms"
+        if r["rule"] == "latent_2spa":
+            pair = r["pair"].replace("x", " × ")
+            if abs(r["mean"] - r["pseudo_true"]) > max(0.1 * abs(r["pseudo_true"]), 2 * r["mc_se"]):
+                out.append(
+                    f"{where}: the construct-level {pair} averages {r['mean']:.3f} against the model's value "
+                    f"{r['pseudo_true']:.3f} ({r['bias_pseudo_pct']:+.0f}%; planted {r['planted']:.3f})."
+                )
+            if r["coverage_pseudo"] < 0.90 - _mc(0.90, reps):
+                out.append(f"{where}: intervals for {pair} cover its value in {100 * r['coverage_pseudo']:.0f}%.")
+        elif r["rule"].endswith("any_unplanted") and r["share"] > alpha + _mc(alpha, reps):
+            model = "constructs" if r["rule"].startswith("latent") else "scores"
+            out.append(f"{where}: some unplanted pair is significant ({model}) in {100 * r['share']:.0f}%.")
+    return out
+
+
+def rule_figures(record: dict | None, scenario: str = "shipped", n: int | None = None) -> dict | None:
+    """The figures a chapter quotes for its own rules, from one world at one size (the book's first size by
+    default): detection and false-positive shares and the construct-level estimator's bias and coverage for
+    the strongest planted pair. ``None`` without a record or that cell."""
+    if not record:
+        return None
+    n = n or record["meta"]["sample_sizes"][0]
+    rows = [r for r in record["rows"] if r["scenario"] == scenario and r["n"] == n]
+    lat = sorted((r for r in rows if r["rule"] == "latent_2spa"), key=lambda r: -r["planted"])
+    if not lat:
+        return None
+    top = lat[0]
+    by_rule = {(r["rule"], r.get("pair")): r for r in rows}
+    return {
+        "n": n,
+        "reps": record["meta"]["reps"],
+        "pair": top["pair"],
+        "planted": top["planted"],
+        "latent_bias_pct": top["bias_pseudo_pct"],
+        "latent_coverage": top["coverage_pseudo"],
+        "observed_found": by_rule[("observed_joint", top["pair"])]["share"],
+        "latent_found": top["share"],
+        "iut_found": by_rule[("largest_iut", top["pair"])]["share"],
+        "observed_false": by_rule[("observed_any_unplanted", None)]["share"],
+        "latent_false": by_rule[("latent_any_unplanted", None)]["share"],
+    }
