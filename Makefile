@@ -34,16 +34,20 @@ $(SIM): | $(STAMP)
 
 simulate: $(SIM)
 
-# Debian packages the build uses: a CJK font so figures can show Chinese names, and Chromium for the browser
-# test. Installed when missing and when we may (root, as on CI); otherwise a note, and the figures fall back to
-# Latin labels and the browser test skips with its reason. Fonts are never fetched at build time.
+# Debian packages the build uses: a CJK font so figures can show Chinese names, Chromium for the browser test,
+# LibreOffice Calc (no GUI, 14 s to install) for the spreadsheet test of the downloads. Installed when missing
+# and when we may (root, as on CI); otherwise a note, and the figures fall back to Latin labels and the browser
+# and spreadsheet tests skip with their reasons. Fonts are never fetched at build time.
 SYSTEM_STAMP := $(VENV)/.system-deps
 system-deps: $(SYSTEM_STAMP)
 $(SYSTEM_STAMP): | $(STAMP)
-	@if fc-list 2>/dev/null | grep -q "Noto Sans CJK" && command -v chromium >/dev/null; then :; \
+	@if fc-list 2>/dev/null | grep -q "Noto Sans CJK" && command -v chromium >/dev/null \
+	  && command -v soffice >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk chromium >/dev/null; \
-	else echo "note: install Debian's fonts-noto-cjk and chromium for CJK figure labels and the browser test"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk chromium \
+	    libreoffice-calc-nogui >/dev/null; \
+	else echo "note: install Debian's fonts-noto-cjk, chromium and libreoffice-calc-nogui for CJK figure labels," \
+	  "the browser test and the spreadsheet test"; fi
 	touch $(SYSTEM_STAMP)
 
 # The article is one study folder (studies/li2026): its study file names the simulated survey, its ground truth

@@ -3,6 +3,8 @@ build the book, inspect the HTML."""
 
 import json
 import re
+import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -140,6 +142,29 @@ def test_full_pipeline_builds_every_chapter(sample_book):
 HOSTILE_FIRM = "深湾电子" + PAYLOADS[1]
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed (make installs it as root)")
+def test_every_published_table_opens_without_a_formula_in_a_spreadsheet(sample_book, tmp_path):
+    """All CSV and workbook downloads of the hostile sample book, and those inside the results archive, opened
+    by LibreOffice Calc (see test_spreadsheet_roundtrip): not one formula cell."""
+    from test_spreadsheet_roundtrip import formula_cells
+
+    html = sample_book["paths"]["html"]
+    files = [*html.glob("_downloads/*/*.csv"), *html.glob("_downloads/*/*.xlsx")]
+    for archive in html.glob("_downloads/*/*.zip"):
+        with zipfile.ZipFile(archive) as z:
+            for name in z.namelist():
+                if name.endswith((".csv", ".xlsx")):
+                    target = tmp_path / "zip" / Path(name).name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(z.read(name))
+                    files.append(target)
+    assert len(files) >= 20, files
+    found = formula_cells(files, tmp_path / "lo")
+    assert {name: cells for name, cells in found.items() if cells} == {}
+
+
 def _plant_hostile_ids(df):
     """Give three rows that the screens quarantine (not as duplicates) ids that are payloads."""
     raw = df.astype("string")
@@ -154,6 +179,8 @@ def _plant_hostile_ids(df):
 
 def _write_hostile_transcript(folder):
     answers = "\n".join(f"问：你们的供应链和市场定位怎么配合？\n答：我们做细分赛道，海外仓备货。{p}" for p in PAYLOADS)
+    # an answer that is a formula from its first character: it reaches the coded-segment and quote downloads
+    answers += '\n问：供应链呢？\n答：=HYPERLINK("http://cbec-xss-11","供应链")'
     (folder / "hostile.md").write_text(
         f"---\nfirm: {json.dumps(HOSTILE_FIRM, ensure_ascii=False)}\nrole: 总经理\nsize_class: sme\n"
         f"main_market: eu_na\nlanguage: zh\n---\n{answers}\n",
