@@ -101,3 +101,13 @@ def test_brackets_in_a_wording_are_refused(inst, tmp_path):
 
     with pytest.raises(ValueError, match="brackets"):
         wjx_import_text(load_instrument(path))
+
+    # The book is built all the same: the import text is left out and the downloads page says why (#25: a
+    # bracket in a label used to fail the build after every chapter had run).
+    from cbec.book.generated import downloads_page
+    from cbec.io.fielding import wjx_import_problem
+
+    problem = wjx_import_problem(load_instrument(path))
+    assert "我们[经常]分析需求" in problem and wjx_import_problem(inst) is None
+    page = downloads_page({}, article=False, wjx_problem=problem)
+    assert "No 问卷星 import text is offered" in page and r"\[经常\]" in page  # shown as text, not markup

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cbec.book.cache import derived_file
-from cbec.io.fielding import wjx_import_text
+from cbec.io.fielding import wjx_import_problem, wjx_import_text
 from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
 from cbec.io.safe_text import md_text, to_csv_for_people, to_xlsx_for_people
 from cbec.io.validate import strict_json
@@ -164,7 +164,7 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
         to_xlsx_for_people({"questionnaire": dd}, path)
 
     key = dd.to_csv(index=False).encode() + metadata.version("openpyxl").encode()
-    for lang in ("zh", "en") if not load_instrument(instrument).continuous else ():
+    for lang in ("zh", "en") if wjx_import_problem(load_instrument(instrument)) is None else ():
         name = f"questionnaire_wjx_{lang}.txt"
         (dl / name).write_text(wjx_import_text(load_instrument(instrument), lang), encoding="utf-8")
         files[name] = dl / name
@@ -186,14 +186,16 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     return files
 
 
-def downloads_page(files: dict[str, Path], article: bool = True) -> str:
+def downloads_page(files: dict[str, Path], article: bool = True, wjx_problem: str | None = None) -> str:
+    """The downloads page; ``wjx_problem`` says why no 问卷星 import text is offered (its wording is the
+    questionnaire's own, so it is shown as text)."""
     what = "the article's claims register and case profiles, the interview codebook, " if article else ""
     field = (
         " To field the survey, import `questionnaire_wjx_zh.txt` (or the English `questionnaire_wjx_en.txt`) into "
         "问卷星 as text: it creates the questions in the layout the pipeline reads back"
         + (" ({ref}`appendix-rerun`)." if article else ".")
         if "questionnaire_wjx_zh.txt" in files
-        else ""
+        else (f" No 问卷星 import text is offered: {md_text(wjx_problem)}." if wjx_problem else "")
     )
     lines = [
         "(downloads)=",

@@ -414,7 +414,12 @@ def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec) -> None:
     else:
         (book / "findings.md").write_text(generated.findings_page(out, cfg), encoding="utf-8")
     files = generated.downloads(out, src, cfg)
-    (book / "downloads.md").write_text(generated.downloads_page(files, cfg.book == "article"), encoding="utf-8")
+    from cbec.io.fielding import wjx_import_problem
+    from cbec.io.instrument import DEFAULT_INSTRUMENT
+
+    problem = wjx_import_problem(load_instrument(cfg.instrument_path or DEFAULT_INSTRUMENT))
+    page = generated.downloads_page(files, cfg.book == "article", problem)
+    (book / "downloads.md").write_text(page, encoding="utf-8")
     prov = {**generated.provenance(out, cfg, REPO_ROOT), "book": cfg.book}
     if cfg.book == "study":
         prov["title"] = _study_title(spec)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from cbec.io.instrument import Instrument
 
-__all__ = ["wjx_import_text"]
+__all__ = ["wjx_import_problem", "wjx_import_text"]
 
 _PAGE = "=== 分页 ==="
 _WORDS = {
@@ -108,3 +108,15 @@ def wjx_import_text(inst: Instrument, lang: str = "zh") -> str:
         rows.append(inst.raw["marker"][lang])
     lines += [_PAGE, "", *_matrix(n, inst.outcome_zh if lang == "zh" else inst.outcome_en, rows, scale)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def wjx_import_problem(inst: Instrument) -> str | None:
+    """Why this questionnaire cannot be written as 问卷星 import text (a continuous scale, a bracket in a
+    wording), or ``None`` when it can: the book then leaves the import text out and says why instead of
+    failing after every chapter has run."""
+    try:
+        for lang in _WORDS:
+            wjx_import_text(inst, lang)
+    except ValueError as exc:
+        return str(exc)
+    return None
