@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 import platform
+import re
 import shutil
 import subprocess
 import zipfile
@@ -281,7 +282,49 @@ def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
         "inputs_sha256": inputs,
         "run_config": _published_config(out),
         "versions": versions,
+        "citation": citation(repo),
     }
+
+
+def citation(repo: Path) -> dict:
+    """The project's citation (``CITATION.cff`` in the source tree, the one place it is written); outside a
+    checkout (an installed wheel) the package's name and version stand in."""
+    import yaml
+
+    from cbec import __version__
+
+    cff = repo / "CITATION.cff"
+    if cff.is_file():
+        doc = yaml.safe_load(cff.read_text(encoding="utf-8"))
+        return {k: doc.get(k) for k in ("title", "version", "date-released", "license", "repository-code")} | {
+            "authors": [a.get("name") or f"{a.get('family-names')}, {a.get('given-names')}" for a in doc["authors"]]
+        }
+    return {"title": "cbec-book", "version": __version__, "authors": ["cbec-book contributors"], "license": "MIT"}
+
+
+def _bib_value(text: object) -> str:
+    """A value inside the fenced BibTeX block: no backtick can close the fence, no brace unbalance the entry."""
+    return re.sub(r"[`{}\\]", "", str(text))
+
+
+def _bibtex(prov: dict) -> list[str]:
+    """The book's BibTeX entry, from the citation record and the run (study books carry their own title)."""
+    c = prov.get("citation") or citation(Path("."))
+    article = prov.get("book", "article") == "article"
+    title = c["title"] if article else f"{prov.get('title', 'A study book')} (built with {c['title'].split(':')[0]})"
+    year = str(c.get("date-released") or "")[:4] or prov["results_utc"][:4]
+    url = f"  url     = {{{c['repository-code']}}}," if c.get("repository-code") else None
+    lines = [
+        "@software{cbecbook,",
+        f"  title   = {{{_bib_value(title)}}},",
+        f"  author  = {{{' and '.join('{' + _bib_value(a) + '}' for a in c['authors'])}}},",
+        f"  version = {{{c['version']}}},",
+        f"  year    = {{{year}}},",
+        *([url] if url else []),
+        f"  note    = {{Built from {_bib_value(prov['code'][:12])}; licence {c.get('license', 'MIT')}}}",
+        "}",
+    ]
+    return lines
 
 
 def _published_config(out: Path) -> dict:
@@ -316,18 +359,7 @@ def provenance_page(prov: dict) -> str:
         "## How to cite",
         "",
         "```bibtex",
-        "@misc{cbecbook2026,",
-        "  title  = {"
-        + (
-            "What makes cross-border e-commerce firms succeed? A reproducible re-analysis"
-            if prov.get("book", "article") == "article"
-            else md_text(prov.get("title", "A study book built with cbec"))
-        )
-        + "},",
-        "  author = {{cbec-book contributors}},",
-        "  year   = {2026},",
-        f"  note   = {{Built from {md_text(prov['code'][:12])}; MIT licence}}",
-        "}",
+        *_bibtex(prov),
         "```",
         "",
         "Cite the article as {cite}`li2026`. Licence: MIT (the code and the book); the article's facts are "
