@@ -556,6 +556,7 @@ def performance_page(bench: dict | None) -> str:
             f"and {c['warm_seconds']} s again with nothing changed (chapters restored from the cache, the book "
             "left as built).",
             "",
+            *_chapter_lines(c),
         ]
     if "dask" in r:
         d = r["dask"]
@@ -570,4 +571,39 @@ def performance_page(bench: dict | None) -> str:
             "one).",
             "",
         ]
+    if "calibration" in r:
+        lines += _calibration_lines(r["calibration"])
     return "\n".join(lines)
+
+
+def _chapter_lines(c: dict) -> list[str]:
+    """Seconds per chapter of the cold run and, for the heaviest, where they go (cProfile, cumulative)."""
+    if not c.get("chapter_seconds"):
+        return []
+    out = ["| chapter | seconds | heaviest functions (cumulative seconds) |", "|---|---:|---|"]
+    for nb, sec in sorted(c["chapter_seconds"].items(), key=lambda kv: -kv[1]):
+        top = c.get("chapter_profile", {}).get(nb, [])
+        out.append(f"| {nb} | {sec:.1f} | {', '.join(f'`{f}` {t:.1f}' for f, t in top[:4]) or '—'} |")
+    return [*out, ""]
+
+
+def _calibration_lines(cal: dict) -> list[str]:
+    if "shares_identical" not in cal:  # a record from before this format: nothing to quote rather than a crash
+        return []
+    full = cal.get("full_study_500_one_process_seconds_estimated")
+    est = (
+        f" At that rate the whole study with 500 samples a cell would take about {full / 60:.0f} minutes in one "
+        f"process, and about {full / 64 / cal['efficiency_two_workers'] / 60:.1f} minutes on 64 workers of the "
+        "same efficiency."
+        if full
+        else ""
+    )
+    return [
+        f"**Calibration.** A slice of the calibration study ({cal['samples']} simulated surveys) took "
+        f"{cal['one_process_seconds']} s in one process and {cal['two_workers_seconds']} s on a local two-worker "
+        f"Dask cluster (efficiency {cal['efficiency_two_workers']:.0%}), "
+        f"{'the same verdict shares' if cal['shares_identical'] else 'DIFFERENT verdict shares'} and estimates "
+        f"within {cal['largest_difference']:.0e} of each other; each cell has its own seed, so cells go to any "
+        f"worker in any order.{est}",
+        "",
+    ]

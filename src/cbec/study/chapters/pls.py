@@ -112,8 +112,9 @@ def _product_indicator_section(r: ChapterResult, couplings: pd.DataFrame, pi: pd
 
 
 def _pi_boot(cfg: RunConfig) -> int:
-    """Resamples for each product-indicator model (see :func:`_product_indicator_couplings`)."""
-    return max(199, cfg.n_boot // 2)
+    """Resamples for each product-indicator model: the run's ``n_boot``, like every other bootstrap of the book
+    (it was half of it while kernels started per chapter; warm kernels made the room, #28)."""
+    return cfg.n_boot
 
 
 def _product_indicator_couplings(clean: pd.DataFrame, blocks, factors: list[str], cfg: RunConfig) -> pd.DataFrame:
@@ -124,9 +125,8 @@ def _product_indicator_couplings(clean: pd.DataFrame, blocks, factors: list[str]
 
     Why one model per pair: a model with all 21 interactions has every pair's item products (about 800
     indicators with six items a factor), out of reach of a resampled correlation matrix; a single interaction
-    per model is also how PLS users run it. Resamples: half the run's ``n_boot`` (499 by default): with six
-    items a factor each model has 82 indicators and costs about a second per thousand resamples, and the rank
-    sets need only the covariance of the draws."""
+    per model is also how PLS users run it. Resamples: the run's ``n_boot`` (999 by default); with six items a
+    factor each model has 82 indicators and costs about a second per thousand resamples."""
     rows, draws = {}, {}
     for p, q in models.pair_list(factors):
         name = f"{p}*{q}"
