@@ -113,10 +113,15 @@ def test_record_has_every_rule_for_every_cell(small_record):
         "observed_any_unplanted",
         "largest_iut",
         "latent_rank_verdict",
+        "c03_verdict",
     }
     # nothing planted in null_method: only the false-positive rules apply
     null_rules = set(rows.loc[rows["scenario"] == "null_method", "rule"])
-    assert null_rules == {"latent_any_unplanted", "observed_any_unplanted"}
+    assert null_rules == {"latent_any_unplanted", "observed_any_unplanted", "c03_verdict"}
+    c03 = rows[(rows["rule"] == "c03_verdict") & (rows["scenario"] == "shipped")].iloc[0]
+    iut = rows[(rows["rule"] == "largest_iut") & (rows["scenario"] == "shipped")].iloc[0]
+    assert c03["share_matches"] == iut["share"]  # the same intersection-union test, two ways
+    assert c03[["share_matches", "share_differs", "share_inconclusive"]].sum() == pytest.approx(1.0)
     lat = rows[rows["rule"] == "latent_2spa"].iloc[0]
     assert lat["bias_pseudo_pct"] == pytest.approx(100 * (lat["mean"] - lat["pseudo_true"]) / lat["pseudo_true"])
     assert 0 <= lat["coverage"] <= 1 and lat["reps"] == 6
@@ -146,6 +151,7 @@ def test_appendix_is_generated_from_the_record(small_record):
     assert page.startswith("(appendix-calibration)=")
     assert "| shipped | 400 | MI × SC |" in page
     assert "figures/calibration.png" in page and "6 simulated surveys" in page
+    assert "| shipped | 400 | true |" in page and "| null_method | 400 | neither |" in page  # C03's truth per world
     assert "make calibrate" in calibration_page(None)
 
 
