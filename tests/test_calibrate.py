@@ -184,3 +184,12 @@ def test_dask_cluster_gives_the_same_record(inst):
     # The factor model's optimiser may take a different floating-point path in another process (the BLAS
     # threads differ): the same numbers to 1e-6 (measured 1e-8), the same shares exactly.
     pd.testing.assert_frame_equal(pd.DataFrame(local["rows"]), pd.DataFrame(remote["rows"]), rtol=1e-6)
+
+
+def test_claims_chapter_quotes_c03s_operating_characteristics():
+    from cbec.study.chapters.claims import c03_calibration_sentence
+
+    rec = cal.load_calibration()
+    true = next(r for r in rec["rows"] if r["rule"] == "c03_verdict" and r["scenario"] == "shipped" and r["n"] == 600)
+    sentence = c03_calibration_sentence()
+    assert f"'matches' in {100 * true['share_matches']:.0f}% of samples" in sentence and "appendix E" in sentence

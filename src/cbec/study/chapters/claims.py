@@ -22,6 +22,29 @@ TESTED_COLUMNS = [
 ]
 
 
+def c03_calibration_sentence() -> str:
+    """What the calibration appendix measured for C03's rule at the book's size: how often it reaches each
+    verdict where the claim is true (the book's world) and where another pair carries the coupling."""
+    from cbec.study.calibrate import load_calibration
+
+    rec = load_calibration()
+    if not rec:
+        return "No calibration record ships with this installation (make calibrate writes it)."
+    n = rec["meta"]["sample_sizes"][0]
+    cell = {r["scenario"]: r for r in rec["rows"] if r["rule"] == "c03_verdict" and r["n"] == n}
+    if not {"shipped", "hidden_coupling"} <= set(cell):
+        return ""
+    true, false = cell["shipped"], cell["hidden_coupling"]
+    return (
+        f"How this rule behaves was measured beforehand (appendix E, {rec['meta']['reps']} simulated surveys of "
+        f"{n:,} firms a world): where C03 is true it says 'matches' in {100 * true['share_matches']:.0f}% of "
+        f"samples and 'differs' in {100 * true['share_differs']:.0f}%; where another pair carries the coupling it "
+        f"says 'differs' in {100 * false['share_differs']:.0f}% and 'matches' in "
+        f"{100 * false['share_matches']:.0f}%. At {n:,} firms an 'inconclusive' C03 is the likely outcome even "
+        "where it is true, not evidence against it."
+    )
+
+
 def claims_chapter(cfg: RunConfig) -> ChapterResult:
     """The register (every statement, by section and kind) and the tested claims with band, interval and
     verdict."""
@@ -63,6 +86,7 @@ def claims_chapter(cfg: RunConfig) -> ChapterResult:
         cl_matches=int(counts.get("matches", 0)),
         cl_differs=int(counts.get("differs", 0)),
         cl_inconclusive=int(counts.get("inconclusive", 0)),
+        cl_c03_calibration=c03_calibration_sentence(),
     )
     if cfg.simulated:
         r.notes["truth"] = (
