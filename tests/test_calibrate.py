@@ -177,10 +177,13 @@ def test_dask_cluster_gives_the_same_record(inst):
     from distributed import Client, LocalCluster
 
     grid = {"scenarios": ("realistic",), "sample_sizes": (300, 400), "reps": 4, "seed": 7104, "instrument": inst}
-    local = cal.calibrate(**grid)
+    heard_local, heard_remote = [], []
+    local = cal.calibrate(**grid, progress=heard_local.append)
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
         with Client(cluster) as client:
-            remote = cal.calibrate(**grid, client=client)
+            remote = cal.calibrate(**grid, client=client, progress=heard_remote.append)
+    # every finished cell is reported, here and from the cluster
+    assert len(heard_local) == len(heard_remote) == 2 and heard_remote[-1].startswith("calibration: 2/2 cells")
     # The factor model's optimiser may take a different floating-point path in another process (the BLAS
     # threads differ): the same numbers to 1e-6 (measured 1e-8), the same shares exactly.
     pd.testing.assert_frame_equal(pd.DataFrame(local["rows"]), pd.DataFrame(remote["rows"]), rtol=1e-6)

@@ -325,7 +325,9 @@ def calibrate(
         n = tuple(int(x) for x in sizes.split(","))
     except ValueError:
         _fail(f"--sizes must be whole numbers separated by commas, not {sizes!r}")
-    seconds = run_calibration(out, names, n, reps, workers=workers, scheduler=scheduler)
+    seconds = run_calibration(
+        out, names, n, reps, workers=workers, scheduler=scheduler, progress=lambda m: typer.echo(m, err=True)
+    )
     typer.echo(f"wrote {out} ({len(names)} scenarios x {len(n)} sample sizes x {reps} samples, {seconds:.0f} s)")
 
 

@@ -252,9 +252,11 @@ def calibrate(
     alpha: float = 0.05,
     client=None,
     instrument: Instrument | None = None,
+    progress=None,
 ) -> dict:
     """Every rule in every scenario at every sample size (cells on ``client``, a Dask client, when given; the
-    same numbers either way). Returns the JSON-ready record ``make calibrate`` writes."""
+    same numbers either way). ``progress(text)`` hears of every finished cell. Returns the JSON-ready record
+    ``make calibrate`` writes."""
     inst = instrument or load_instrument()
     pseudo = {s: pseudo_true_couplings(s, inst=inst) for s in scenarios}
     cells = [
@@ -262,14 +264,7 @@ def calibrate(
         for i, s in enumerate(scenarios)
         for j, n in enumerate(sample_sizes)
     ]
-    if client is None:
-        from threadpoolctl import threadpool_limits
-
-        # as a Dask worker runs: two BLAS threads on these small matrices only fight (measured 39 s -> 22 s)
-        with threadpool_limits(1):
-            parts = [calibration_cell(*c, instrument=inst) for c in cells]
-    else:
-        parts = client.gather(client.map(lambda c: calibration_cell(*c, instrument=inst), cells, pure=False))
+    parts = _run_cells(cells, inst, client, progress or (lambda _text: None))
     rows = [row for part in parts for row in part]
     for row in rows:
         if row.get("pair") and "mean" in row:
@@ -294,21 +289,57 @@ def calibrate(
     }
 
 
-def run_calibration(out: Path, scenarios, sample_sizes, reps: int, workers: int = 0, scheduler: str = "") -> float:
+def _run_cells(cells: list, inst: Instrument, client, say) -> list[list[dict]]:
+    """Each cell's rows, in the order of ``cells``, here or on the cluster; ``say`` hears of each as it ends."""
+    t0, total = time.perf_counter(), len(cells)
+
+    def done(k: int, cell) -> None:
+        say(f"calibration: {k}/{total} cells ({cell[0]}, {cell[1]:,} firms) after {time.perf_counter() - t0:.0f} s")
+
+    if client is None:
+        from threadpoolctl import threadpool_limits
+
+        parts = []
+        # as a Dask worker runs: two BLAS threads on these small matrices only fight (measured 39 s -> 22 s)
+        with threadpool_limits(1):
+            for k, c in enumerate(cells, 1):
+                parts.append(calibration_cell(*c, instrument=inst))
+                done(k, c)
+        return parts
+    from distributed import as_completed
+
+    futures = client.map(lambda c: calibration_cell(*c, instrument=inst), cells, pure=False)
+    where = {f.key: i for i, f in enumerate(futures)}
+    for k, f in enumerate(as_completed(futures), 1):
+        done(k, cells[where[f.key]])
+    return client.gather(futures)
+
+
+#: Memory each local Dask worker may use (a 5,000-firm cell holds about 0.3 GB of arrays at its peak).
+WORKER_MEMORY = "2GiB"
+
+
+def run_calibration(
+    out: Path, scenarios, sample_sizes, reps: int, workers: int = 0, scheduler: str = "", progress=None
+) -> float:
     """:func:`calibrate` on a Dask cluster when asked (``scheduler`` an address, or ``workers`` local
-    processes), written to ``out`` as JSON; returns the seconds it took."""
+    processes, each bounded to :data:`WORKER_MEMORY`), written to ``out`` as JSON; returns the seconds it
+    took. ``progress`` hears of every finished cell and of the cluster's dashboard."""
     from cbec.study.power import dask_client
 
     t0 = time.perf_counter()
     if workers and not scheduler:
         from distributed import LocalCluster
 
-        with LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as c:
+        local = {"threads_per_worker": 1, "host": "127.0.0.1", "dashboard_address": None}
+        with LocalCluster(n_workers=workers, memory_limit=WORKER_MEMORY, **local) as c:
             with dask_client(c.scheduler_address) as client:
-                record = calibrate(scenarios, sample_sizes, reps, client=client)
+                record = calibrate(scenarios, sample_sizes, reps, client=client, progress=progress)
     else:
         with dask_client(scheduler) as client:
-            record = calibrate(scenarios, sample_sizes, reps, client=client)
+            if client is not None and progress and client.dashboard_link:
+                progress(f"calibration: Dask dashboard at {client.dashboard_link}")
+            record = calibrate(scenarios, sample_sizes, reps, client=client, progress=progress)
     seconds = time.perf_counter() - t0
     record["meta"]["seconds"] = round(seconds, 1)
     record["meta"]["workers"] = workers or (scheduler and "remote") or 1
