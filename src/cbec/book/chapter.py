@@ -129,14 +129,30 @@ def _cell_format(col: str, s: pd.Series):
         return format_p
     if pd.api.types.is_bool_dtype(s):
         return lambda v: "✓" if v else "✗"
+    sep = "" if "year" in col.lower() else ","  # 2018, not 2,018
     if pd.api.types.is_integer_dtype(s):
-        return lambda v: "—" if pd.isna(v) else f"{int(v):,d}"
+        return lambda v: "—" if pd.isna(v) else f"{int(v):{sep}d}"
     if pd.api.types.is_float_dtype(s):
-        whole = s.dropna()
-        if len(whole) and (whole % 1 == 0).all() and whole.abs().max() >= 100:
-            return lambda v: "—" if pd.isna(v) else f"{int(v):,d}"
-        return lambda v: "—" if pd.isna(v) else f"{v:.3f}"
+        return _float_format(s.dropna(), sep)
     return lambda v: "—" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
+
+
+def _float_format(values: pd.Series, sep: str = ","):
+    """One number of decimals per column, the fewest (up to three) that show every value as it is: whole
+    numbers as integers (years, counts, the article's 55%), a column of halves with one decimal, estimates with
+    three; a value that rounds to zero is written without a minus sign."""
+    finite = values[np.isfinite(values)]
+    if len(finite) and (finite % 1 == 0).all():
+        return lambda v: "—" if pd.isna(v) else f"{int(v):{sep}d}" if np.isfinite(v) else str(v)
+    digits = next((d for d in (1, 2) if np.allclose(finite, finite.round(d), rtol=0, atol=1e-9)), 3)
+
+    def fmt(v):
+        if pd.isna(v):
+            return "—"
+        text = f"{v:{sep}.{digits}f}"
+        return text[1:] if text.startswith("-") and float(text[1:].replace(",", "")) == 0 else text
+
+    return fmt
 
 
 def styled(table: Table, level: str = "95%") -> Styler:

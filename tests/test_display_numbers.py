@@ -1,0 +1,23 @@
+"""Numbers in reader tables (cbec.book.chapter._cell_format): one style per column, no false precision."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cbec.book.chapter import _cell_format
+
+
+@pytest.mark.parametrize(
+    "col,values,shown",
+    [
+        ("value", [55.0, 65.0, 6.0, 2.5], ["55.0", "65.0", "6.0", "2.5"]),  # the article's figures, not 55.000
+        ("years_cbec", [2018.0, 2019.0, np.nan], ["2018", "2019", "—"]),  # years: integers without a separator
+        ("n", [1200.0, 35.0], ["1,200", "35"]),
+        ("estimate", [0.2315, -0.0001, 1.0], ["0.232", "0.000", "1.000"]),  # no "-0.000"
+        ("share", [1.0, 0.83, 0.5], ["1.00", "0.83", "0.50"]),
+        ("p_holm", [0.0628803, 0.0004], ["0.063", "< 0.001"]),
+    ],
+)
+def test_each_column_gets_one_style(col, values, shown):
+    fmt = _cell_format(col, pd.Series(values, dtype=float))
+    assert [fmt(v) for v in values] == shown
