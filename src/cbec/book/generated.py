@@ -172,8 +172,11 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     files["questionnaire.xlsx"] = derived_file(
         out / "cache", "questionnaire.xlsx", key, workbook, dl / "questionnaire.xlsx"
     )
-    for name in ("claims.csv", "codebook.yaml", "cases.yaml") if cfg.book == "article" else ():
+    for name in ("codebook.yaml", "cases.yaml") if cfg.book == "article" else ():
         files[name] = Path(shutil.copy2(resource(name), dl / name))
+    if cfg.book == "article":  # a table for people, like every other CSV download (BOM, no live formula)
+        register = pd.read_csv(resource("claims.csv"), dtype=str, keep_default_na=False, encoding="utf-8")
+        files["claims.csv"] = to_csv_for_people(register, dl / "claims.csv")
     if cfg.simulated:
         files["ground_truth.json"] = Path(shutil.copy2(cfg.ground_truth_path, dl / "ground_truth.json"))
     manifest = {name: {"sha256": sha256(p), "bytes": p.stat().st_size} for name, p in sorted(files.items())}
