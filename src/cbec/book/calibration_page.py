@@ -155,15 +155,11 @@ def _missed_list(record: dict) -> list[str]:
     return [f"- {m}" for m in missed]
 
 
-def calibration_page(record: dict | None) -> str:
-    """The appendix in MyST Markdown (the figure ``figures/calibration.png`` is drawn beside it)."""
-    lines = ["(appendix-calibration)=", "# Appendix E. Operating characteristics", ""]
-    if not record:
-        return "\n".join([*lines, "No calibration results yet: run `make calibrate` and rebuild the book.", ""])
+def _introduction(record: dict, rows: pd.DataFrame) -> list[str]:
+    """How the study was run, the worlds, the two truths and the targets."""
     m = record["meta"]
-    rows = pd.DataFrame(record["rows"])
     sizes = ", ".join(f"{n:,}" for n in m["sample_sizes"])
-    lines += [
+    return [
         "Every verdict of the coupling chapter follows a rule fixed before the data are seen. Whether a rule "
         "keeps its promise depends on the world the answers come from, so each rule was run on "
         f"{m['reps']} simulated surveys in each of {len(m['scenarios'])} worlds, at {sizes} firms — the first is "
@@ -190,6 +186,17 @@ def calibration_page(record: dict | None) -> str:
         f"{m['reps']} samples a share has a Monte Carlo standard error of up to "
         f"{50 / m['reps'] ** 0.5:.1f} percentage points.",
         "",
+    ]
+
+
+def calibration_page(record: dict | None) -> str:
+    """The appendix in MyST Markdown (the figure ``figures/calibration.png`` is drawn beside it)."""
+    lines = ["(appendix-calibration)=", "# Appendix E. Operating characteristics", ""]
+    if not record:
+        return "\n".join([*lines, "No calibration results yet: run `make calibrate` and rebuild the book.", ""])
+    rows = pd.DataFrame(record["rows"])
+    lines += [
+        *_introduction(record, rows),
         "```{figure} figures/calibration.png",
         ":name: fig-calibration",
         ":alt: Two panels against firms on a log scale: the share of samples whose interval covers the model's "
