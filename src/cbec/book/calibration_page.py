@@ -160,7 +160,7 @@ def _introduction(record: dict, rows: pd.DataFrame) -> list[str]:
     m = record["meta"]
     sizes = ", ".join(f"{n:,}" for n in m["sample_sizes"])
     return [
-        "Every verdict of the coupling chapter follows a rule fixed before the data are seen. Whether a rule "
+        "Every coupling verdict of the book follows a rule fixed before the data are seen. Whether a rule "
         "keeps its promise depends on the world the answers come from, so each rule was run on "
         f"{m['reps']} simulated surveys in each of {len(m['scenarios'])} worlds, at {sizes} firms — the first is "
         "the book's own size — at the book's significance level of "
