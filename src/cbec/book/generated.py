@@ -289,15 +289,15 @@ def provenance(out: Path, cfg: RunConfig, repo: Path) -> dict:
     }
 
 
-def citation(repo: Path) -> dict:
-    """The project's citation (``CITATION.cff`` in the source tree, the one place it is written); outside a
-    checkout (an installed wheel) the package's name and version stand in."""
+def citation(repo: Path | None) -> dict:
+    """The project's citation (``CITATION.cff`` in the source tree ``repo``, the one place it is written);
+    outside a checkout (an installed wheel, ``None``) the package's name and version stand in."""
     import yaml
 
     from cbec import __version__
 
-    cff = repo / "CITATION.cff"
-    if cff.is_file():
+    cff = repo / "CITATION.cff" if repo else None
+    if cff and cff.is_file():
         doc = yaml.safe_load(cff.read_text(encoding="utf-8"))
         return {k: doc.get(k) for k in ("title", "version", "date-released", "license", "repository-code")} | {
             "authors": [a.get("name") or f"{a.get('family-names')}, {a.get('given-names')}" for a in doc["authors"]]
@@ -312,7 +312,7 @@ def _bib_value(text: object) -> str:
 
 def _bibtex(prov: dict) -> list[str]:
     """The book's BibTeX entry, from the citation record and the run (study books carry their own title)."""
-    c = prov.get("citation") or citation(Path("."))
+    c = prov.get("citation") or citation(None)
     article = prov.get("book", "article") == "article"
     title = c["title"] if article else f"{prov.get('title', 'A study book')} (built with {c['title'].split(':')[0]})"
     year = str(c.get("date-released") or "")[:4] or prov["results_utc"][:4]
