@@ -159,15 +159,16 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     files["validation_report.json"] = dl / "validation_report.json"
     instrument = Path(cfg.instrument_path) if cfg.instrument_path else DEFAULT_INSTRUMENT
     files["instrument.yaml"] = Path(shutil.copy2(instrument, dl / "instrument.yaml"))
-    dd = load_instrument(instrument).data_dictionary()
+    inst = load_instrument(instrument)  # read once: the dictionary, the workbook and the import text use it
+    dd = inst.data_dictionary()
 
     def workbook(path: Path) -> None:
         to_xlsx_for_people({"questionnaire": dd}, path)
 
     key = dd.to_csv(index=False).encode() + metadata.version("openpyxl").encode()
-    for lang in ("zh", "en") if wjx_import_problem(load_instrument(instrument)) is None else ():
+    for lang in ("zh", "en") if wjx_import_problem(inst) is None else ():
         name = f"questionnaire_wjx_{lang}.txt"
-        (dl / name).write_text(wjx_import_text(load_instrument(instrument), lang), encoding="utf-8")
+        (dl / name).write_text(wjx_import_text(inst, lang), encoding="utf-8")
         files[name] = dl / name
     files["questionnaire.xlsx"] = derived_file(
         out / "cache", "questionnaire.xlsx", key, workbook, dl / "questionnaire.xlsx"

@@ -68,6 +68,9 @@ __all__ = [
     "targets_missed",
 ]
 
+#: What a chapter says where it would quote the record and none ships (one wording for every chapter).
+NO_RECORD = "No calibration record ships with this installation (make calibrate writes it)."
+
 #: Where ``make calibrate`` writes and the book reads (a package resource).
 RESULTS_NAME = "calibration.json"
 

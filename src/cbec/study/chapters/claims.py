@@ -25,11 +25,11 @@ TESTED_COLUMNS = [
 def c03_calibration_sentence() -> str:
     """What the calibration appendix measured for C03's rule at the book's size: how often it reaches each
     verdict where the claim is true (the book's world) and where another pair carries the coupling."""
-    from cbec.study.calibrate import load_calibration
+    from cbec.study.calibrate import NO_RECORD, load_calibration
 
     rec = load_calibration()
     if not rec:
-        return "No calibration record ships with this installation (make calibrate writes it)."
+        return NO_RECORD
     n = rec["meta"]["sample_sizes"][0]
     cell = {r["scenario"]: r for r in rec["rows"] if r["rule"] == "c03_verdict" and r["n"] == n}
     if not {"shipped", "hidden_coupling"} <= set(cell):

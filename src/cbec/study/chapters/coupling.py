@@ -216,11 +216,11 @@ def _off(pct: float) -> str:
 def _calibration_quotes(r: ChapterResult) -> None:
     """What the calibration appendix measured for this chapter's rules at the book's sample size in the
     book's world (the committed record of ``make calibrate``; nothing is re-measured here)."""
-    from cbec.study.calibrate import load_calibration, rule_figures
+    from cbec.study.calibrate import NO_RECORD, load_calibration, rule_figures
 
     f = rule_figures(load_calibration(), "shipped")
     if f is None:
-        r.value(c_cal_sentence="No calibration record ships with this installation (make calibrate writes it).")
+        r.value(c_cal_sentence=NO_RECORD)
         return
     pair = f["pair"].replace("x", " × ")
     r.value(
