@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SIM    := data/simulated/survey_simulated.csv
 OUT    ?= _build
 
-.PHONY: book test check lint lock venv simulate bench calibrate clean system-deps
+.PHONY: book pdf test check lint lock venv simulate bench calibrate clean system-deps
 
 venv: $(STAMP)
 
@@ -34,26 +34,33 @@ $(SIM): | $(STAMP)
 
 simulate: $(SIM)
 
-# Debian packages the build uses: a CJK font so figures can show Chinese names, Chromium for the browser test,
-# LibreOffice Calc (no GUI, 14 s to install) for the spreadsheet test of the downloads. Installed when missing
+# Debian packages the build uses: a CJK font so figures can show Chinese names, Chromium for the browser test and
+# the PDF, LibreOffice Calc (no GUI, 14 s to install) for the spreadsheet test of the downloads, poppler-utils
+# (pdffonts, pdftotext) for the PDF test. Installed when missing
 # and when we may (root, as on CI); otherwise a note, and the figures fall back to Latin labels and the browser
 # and spreadsheet tests skip with their reasons. Fonts are never fetched at build time.
 SYSTEM_STAMP := $(VENV)/.system-deps
 system-deps: $(SYSTEM_STAMP)
 $(SYSTEM_STAMP): | $(STAMP)
 	@if fc-list 2>/dev/null | grep -q "Noto Sans CJK" && command -v chromium >/dev/null \
-	  && command -v soffice >/dev/null; then :; \
+	  && command -v soffice >/dev/null && command -v pdffonts >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk chromium \
-	    libreoffice-calc-nogui >/dev/null; \
-	else echo "note: install Debian's fonts-noto-cjk, chromium and libreoffice-calc-nogui for CJK figure labels," \
-	  "the browser test and the spreadsheet test"; fi
+	    libreoffice-calc-nogui poppler-utils >/dev/null; \
+	else echo "note: install Debian's fonts-noto-cjk, chromium, libreoffice-calc-nogui and poppler-utils for CJK" \
+	  "figure labels, the browser and PDF tests and the spreadsheet test"; fi
 	touch $(SYSTEM_STAMP)
 
 # The article is one study folder (studies/li2026): its study file names the simulated survey, its ground truth
 # and the illustrative transcripts.
 book: $(STAMP) $(SYSTEM_STAMP) $(SIM)
 	$(CBEC) run --study studies/li2026 --out $(OUT)
+
+# The whole book as one PDF (cbec.book.pdf: the pages on one HTML page, printed by Chromium), OUT/cbec-book.pdf,
+# also linked from the book's Downloads page. Chapters come from the run cache, so after `make book` this costs
+# the printing only.
+pdf: $(STAMP) $(SYSTEM_STAMP) $(SIM)
+	$(CBEC) run --study studies/li2026 --out $(OUT) --pdf
 
 # One BLAS/OpenMP thread per pytest worker: two workers with multi-threaded BLAS on two cores
 # oversubscribe them (measured: the simulation tests took 112 s that way, 33 s this way).

@@ -320,3 +320,50 @@ def _broken_links(html: Path, rel: str, hrefs: list[str]) -> list[str]:
         elif anchor and target.suffix == ".html" and f'id="{anchor}"' not in target.read_text(encoding="utf-8"):
             bad.append(f"{rel}: missing anchor {href}")
     return bad
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_the_whole_book_prints_to_one_pdf(sample_book):
+    """`cbec run --pdf`'s last step on a built book: every page of the table of contents in one A4 PDF with every
+    numbered figure and table, no table wider than the text block, every font embedded (the CJK ones included)
+    and Chinese text that extracts as written, the references, and the file linked from the Downloads page."""
+    import subprocess
+
+    if not CHROMIUM.exists() or not shutil.which("pdffonts"):
+        pytest.skip("needs Debian's chromium and poppler-utils (make system-deps installs them as root)")
+    from cbec.book.pdf import PDF_NAME, build_pdf
+    from cbec.book.pipeline import build_book
+
+    out = sample_book["root"] / "out"
+    html = build_book(out, pdf=True)  # the Downloads page now links the PDF
+    report = build_pdf(out)
+    pdf = Path(report["pdf"])
+    assert (html / PDF_NAME).read_bytes() == pdf.read_bytes()
+    downloads = (html / "book" / "downloads.html").read_text(encoding="utf-8")
+    assert f'href="../{PDF_NAME}"' in downloads
+    assert report["overflow"] == [] and report["brokenImages"] == []
+    assert all(zoom >= 0.6 for _, zoom in report["shrunk"])
+
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    assert len(pages) > 60
+    web_figures = set()
+    web_tables = set()
+    for page in html.rglob("*.html"):
+        body = page.read_text(encoding="utf-8")
+        web_figures |= set(re.findall(r'caption-number">Fig\. (\d+)', body))
+        web_tables |= set(re.findall(r'caption-number">Table (\d+)\.', body))
+    assert web_figures and web_tables
+    printed_figures = set(re.findall(r"Fig\. (\d+) ", text))
+    printed_tables = set(re.findall(r"Table (\d+)\. ", text))
+    assert web_figures <= printed_figures, sorted(web_figures - printed_figures, key=int)
+    assert web_tables <= printed_tables, sorted(web_tables - printed_tables, key=int)
+    assert "市场洞察与定位" in text  # the data dictionary's Chinese factor name, as text
+    assert "Olsson" in text and "Psychometrika" in text  # the references
+    assert "#\n" not in text  # no permalink marks after headings
+
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert fonts and all(" yes " in f[60:] for f in fonts), "\n".join(f for f in fonts if " yes " not in f[60:])
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.splitlines()) - 2 >= len(web_figures)

@@ -159,9 +159,10 @@ def styled(table: Table, level: str = "95%") -> Styler:
     """A table for readers: labels for columns, one number style, p-values as in the prose, "—" for missing,
     numbers right-aligned. Text from data is escaped by the renderer :func:`cbec.book.safe_display.install`
     registers. ``level`` is the run's interval level, named in the interval columns' labels."""
-    frame = table.frame if table.columns is None else table.frame[table.columns]
+    frame = _numbers_as_numbers(table.frame if table.columns is None else table.frame[table.columns])
     formats = {c: _cell_format(str(c), frame[c]) for c in frame.columns}
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    prose = [c for c in frame.columns if c not in numeric and frame[c].astype(str).str.len().max() > PROSE_CHARS]
     # Labels by renaming (the escaping renderer re-formats the header, so a header formatter would be lost).
     label = {c: LABELS.get(str(c), str(c).replace("_", " ")).format(level=level) for c in frame.columns}
     frame = frame.rename(columns=label)
@@ -173,9 +174,32 @@ def styled(table: Table, level: str = "95%") -> Styler:
         st = st.set_properties(
             subset=[label[c] for c in numeric], **{"text-align": "right", "font-variant-numeric": "tabular-nums"}
         )
+    if prose:  # sentences get a readable width instead of one word per line beside wide number columns
+        st = st.set_properties(subset=[label[c] for c in prose], **{"min-width": "14em"})
     if not table.index:
         st = st.hide(axis="index")
     return st.set_caption(table.caption)
+
+
+#: A text column whose longest cell is longer than this holds sentences (statements, reasons, quotes).
+PROSE_CHARS = 40
+
+
+def _numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of Python numbers and gaps (an object column a chapter filled row by row, e.g. a p-value present
+    for some claims only) as floats, so they get the number style, not the text style.
+
+    >>> _numbers_as_numbers(pd.DataFrame({"p": [None, 0.0907904753, 0.007]}))["p"].dtype
+    dtype('float64')
+    """
+    out = frame.copy()
+    for c in out.columns:
+        s = out[c]
+        if s.dtype == object:
+            vals = s.dropna()
+            if len(vals) and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in vals):
+                out[c] = pd.to_numeric(s, errors="coerce").astype(float)
+    return out
 
 
 class ShownChapter:

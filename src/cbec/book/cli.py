@@ -173,6 +173,7 @@ def run(
     ] = None,
     jobs: Annotated[int, typer.Option(min=0, help="Chapters executed side by side; 0: one per core.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Re-execute every chapter, ignoring the cache.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the whole book to OUT/cbec-book.pdf.")] = False,
     scheduler: Annotated[
         str, typer.Option(help="Address of a Dask scheduler (tcp://host:8786) for the simulation studies.")
     ] = "",
@@ -200,13 +201,15 @@ def run(
         try:
             spec = load_study_spec(study)
             settings = settings_from_study(
-                spec, out, jobs=jobs, force=force, scheduler=scheduler, workers=workers, **analysis.analysis()
+                spec, out, jobs=jobs, force=force, pdf=pdf, scheduler=scheduler, workers=workers, **analysis.analysis()
             )
             paths = run_pipeline(settings, progress=lambda m: typer.echo(m, err=True))
         except (*EXPECTED_ERRORS, PipelineError) as exc:
             _fail(str(exc))
         typer.echo(f"book: {paths['html'] / 'index.html'}")
         typer.echo(f"result tables: {paths['results']}")
+        if "pdf" in paths:
+            typer.echo(f"pdf: {paths['pdf']}")
         return
     settings = RunSettings(
         survey=survey,
@@ -221,6 +224,7 @@ def run(
         codebook=codebook,
         jobs=jobs,
         force=force,
+        pdf=pdf,
         scheduler=scheduler,
         workers=workers,
         thresholds=_thresholds(speeder_fraction, longstring_fraction, max_missing_share, max_impute_share),
@@ -232,6 +236,8 @@ def run(
         _fail(str(exc))
     typer.echo(f"book: {paths['html'] / 'index.html'}")
     typer.echo(f"result tables: {paths['results']}")
+    if "pdf" in paths:
+        typer.echo(f"pdf: {paths['pdf']}")
 
 
 @app.command("init")

@@ -191,9 +191,21 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     return files
 
 
-def downloads_page(files: dict[str, Path], article: bool = True, wjx_problem: str | None = None) -> str:
+# The printed book sits at the web book's root (cbec.book.pdf.PDF_NAME); raw HTML, because a Sphinx download
+# role would need the file before the pages are built.
+_PDF_LINE = (
+    'The whole book as one PDF: <a href="../cbec-book.pdf">cbec-book.pdf</a> (A4, every chapter and appendix, '
+    "numbered figures and tables, the references; its SHA-256 is in `pdf.json` beside the run).",
+    "",
+)
+
+
+def downloads_page(
+    files: dict[str, Path], article: bool = True, wjx_problem: str | None = None, pdf: bool = False
+) -> str:
     """The downloads page; ``wjx_problem`` says why no 问卷星 import text is offered (its wording is the
-    questionnaire's own, so it is shown as text)."""
+    questionnaire's own, so it is shown as text); ``pdf``: the run prints the whole book (``cbec run --pdf``),
+    which is linked here (the file is made after the pages, so it has no checksum in the table)."""
     what = "the article's claims register and case profiles, the interview codebook, " if article else ""
     field = (
         " To field the survey, import `questionnaire_wjx_zh.txt` (or the English `questionnaire_wjx_en.txt`) into "
@@ -212,6 +224,7 @@ def downloads_page(files: dict[str, Path], article: bool = True, wjx_problem: st
         "`cbec_results.zip` holds all of them "
         f"with `manifest.json`, the SHA-256 hash of every file.{field}",
         "",
+        *(_PDF_LINE if pdf else ()),
         "| file | bytes | SHA-256 |",
         "|---|---:|---|",
     ]

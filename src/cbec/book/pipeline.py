@@ -70,6 +70,7 @@ class RunSettings(AnalysisSettings):
     jobs: int = 1  # chapters executed side by side
     force: bool = False  # ignore the execution cache
     build: bool = True  # build the book after the chapters
+    pdf: bool = False  # also print the whole book to OUT/cbec-book.pdf (linked from the Downloads page)
     scheduler: str = ""  # address of a running Dask scheduler for the simulation studies
     workers: int = 0  # or: start a local Dask cluster with this many worker processes
     notebook_dir: Path = NOTEBOOK_DIR
@@ -200,7 +201,15 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
         return paths
 
     say("building the book")
-    build_book(out)
+    build_book(out, pdf=settings.pdf)
+    if settings.pdf:
+        from cbec.book.pdf import PdfError, build_pdf
+
+        say("printing the whole book to PDF")
+        try:
+            paths["pdf"] = Path(build_pdf(out)["pdf"])
+        except PdfError as exc:
+            raise PipelineError(str(exc)) from exc
     return paths
 
 
@@ -310,8 +319,9 @@ def _dask_cluster(settings: RunSettings, say):
         yield cluster.scheduler_address
 
 
-def stage_book(out: Path) -> tuple[Path, int]:
-    """Assemble the book source under ``out/src``: config, pages, generated appendices, notebooks.
+def stage_book(out: Path, pdf: bool = False) -> tuple[Path, int]:
+    """Assemble the book source under ``out/src``: config, pages, generated appendices, notebooks (``pdf``:
+    the Downloads page links the printed book, which :func:`cbec.book.pdf.build_pdf` makes after the build).
 
     The tree is assembled aside and synced into ``out/src`` file by file (see :func:`_sync_tree`).
     Returns the source folder and how many of its files changed."""
@@ -319,13 +329,13 @@ def stage_book(out: Path) -> tuple[Path, int]:
     staging = out / "src.next"
     if staging.exists():
         shutil.rmtree(staging)
-    _assemble(out, staging)
+    _assemble(out, staging, pdf)
     changed = _sync_tree(staging, src)
     shutil.rmtree(staging)
     return src, changed
 
 
-def _assemble(out: Path, src: Path) -> None:
+def _assemble(out: Path, src: Path, pdf: bool = False) -> None:
     from cbec.book import pages
 
     (src / "notebooks").mkdir(parents=True)
@@ -354,7 +364,7 @@ def _assemble(out: Path, src: Path) -> None:
         nb = nbformat.read(executed / f"{n}.ipynb", as_version=4)
         _publishable(nb)
         nbformat.write(nb, src / "notebooks" / f"{n}.ipynb")
-    _generated_pages(out, src, cfg, spec)
+    _generated_pages(out, src, cfg, spec, pdf)
 
 
 def _study_title(spec) -> str:
@@ -404,7 +414,7 @@ def _system_figure(out: Path, src: Path, inst) -> None:
     )
 
 
-def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec) -> None:
+def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec, pdf: bool = False) -> None:
     """Findings, downloads and provenance, written from this run's results (never typed)."""
     from cbec.book import generated, study_pages
 
@@ -418,7 +428,7 @@ def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec) -> None:
     from cbec.io.instrument import DEFAULT_INSTRUMENT
 
     problem = wjx_import_problem(load_instrument(cfg.instrument_path or DEFAULT_INSTRUMENT))
-    page = generated.downloads_page(files, cfg.book == "article", problem)
+    page = generated.downloads_page(files, cfg.book == "article", problem, pdf=pdf)
     (book / "downloads.md").write_text(page, encoding="utf-8")
     prov = {**generated.provenance(out, cfg, REPO_ROOT), "book": cfg.book}
     if cfg.book == "study":
@@ -480,7 +490,7 @@ def _configured_instrument(out: Path) -> str | None:
     return (RunConfig.load(cfg).instrument_path or None) if cfg.exists() else None
 
 
-def _toc_files(toc: Path) -> list[str]:
+def toc_files(toc: Path) -> list[str]:
     """Every page of the table of contents, in reading order (``book/index``, ``notebooks/03_coupling``, ...)."""
     import yaml
 
@@ -504,12 +514,12 @@ def _toc_files(toc: Path) -> list[str]:
 _TABLE_CAPTION = re.compile(r'(<table id="T_[0-9a-f]+"[^>]*>\s*)<caption>')
 
 
-def _number_tables(html: Path, toc: Path) -> int:
-    """Number the captioned result tables through the book, in reading order ("Table 12. ...").
+def number_tables(pages: list[Path]) -> int:
+    """Number the captioned result tables of ``pages`` (in reading order) 1, 2, ... ("Table 12. ...").
 
     Figures are numbered by Sphinx; tables come out of notebook cells, which Sphinx does not number. The
     numbers are set on the built HTML, after any page was served from the cache, so they always run 1, 2, ...
-    through the book as it stands. Returns the number of tables."""
+    through the book as it stands. Pages that do not exist are skipped. Returns the number of tables."""
     k = 0
 
     def number(m: re.Match) -> str:
@@ -517,8 +527,7 @@ def _number_tables(html: Path, toc: Path) -> int:
         k += 1
         return f'{m.group(1)}<caption id="table-{k}"><span class="caption-number">Table {k}. </span>'
 
-    for page in _toc_files(toc):
-        path = html / f"{page}.html"
+    for path in pages:
         if path.exists():
             text = path.read_text(encoding="utf-8")
             path.write_text(_TABLE_CAPTION.sub(number, text), encoding="utf-8")
@@ -618,14 +627,15 @@ def _drop_duplicate_thebe_config(html: Path) -> None:
             page.write_text(text, encoding="utf-8")
 
 
-def build_book(out: Path) -> Path:
-    """Build ``out/html`` with Sphinx warnings as errors; a failed build leaves no ``out/html``.
+def build_book(out: Path, pdf: bool = False) -> Path:
+    """Build ``out/html`` with Sphinx warnings as errors; a failed build leaves no ``out/html`` (``pdf``: the
+    Downloads page links the PDF that :func:`cbec.book.pdf.build_pdf` prints next).
 
     Sphinx's build folder ``out/jb`` is kept between runs so that only changed pages are read again;
     it is deleted after a failed build, because Sphinx would not repeat the warnings of pages it does
     not re-read."""
     out = out.resolve()
-    src, changed = stage_book(out)
+    src, changed = stage_book(out, pdf)
     jb_out = out / "jb"
     html = out / "html"
     if changed == 0 and (html / "index.html").exists() and (jb_out / "_build" / "html").exists():
@@ -657,7 +667,7 @@ def build_book(out: Path) -> Path:
         shutil.rmtree(jb_out, ignore_errors=True)
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.copytree(jb_out / "_build" / "html", html)
-    _number_tables(html, src / "_toc.yml")
+    number_tables([html / f"{p}.html" for p in toc_files(src / "_toc.yml")])
     _title_the_redirect(html / "index.html", src / "_config.yml")
     _drop_duplicate_thebe_config(html)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")

@@ -5,20 +5,21 @@ from __future__ import annotations
 from cbec.study.chapters.base import ChapterResult, RunConfig, level_text, load_study
 from cbec.study.claims import estimate_claims, load_claims
 
-#: The verdict stands next to the claim's id, so it is visible on any screen; the statement comes last.
+#: A referee reads the claim first, then the verdict; the numbers behind it follow (the statement column keeps
+#: a readable width, so the verdict stays on the first screen at 1280 px).
 TESTED_COLUMNS = [
     "claim_id",
+    "statement",
     "verdict",
     "verdict_alt",
     "article_value",
+    "unit",
     "estimate",
     "ci_low",
     "ci_high",
     "band_low",
     "band_high",
     "p_holm",
-    "unit",
-    "statement",
 ]
 
 
