@@ -195,3 +195,17 @@ def test_cache_key_parts_are_framed(tmp_path):
             (folder / name).write_text(text, encoding="utf-8")
         keys.append(cache.chapter_key(nb, RunConfig(interviews_dir=str(folder), processed_dir=str(processed))))
     assert keys[0] != keys[1]
+
+
+def test_a_changed_style_sheet_reaches_a_book_sphinx_does_not_rewrite(tmp_path):
+    """Sphinx copies static files only when it writes a page; the build copies the book's own again."""
+    from cbec.book.pipeline import _refresh_static
+
+    static, built = tmp_path / "static", tmp_path / "html" / "_static"
+    static.mkdir()
+    built.mkdir(parents=True)
+    (static / "cbec.css").write_text("a { color: red }", encoding="utf-8")
+    (built / "cbec.css").write_text("a { color: blue }", encoding="utf-8")
+    assert _refresh_static(static, built) == 1
+    assert (built / "cbec.css").read_text(encoding="utf-8") == "a { color: red }"
+    assert _refresh_static(static, built) == 0

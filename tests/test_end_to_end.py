@@ -91,6 +91,19 @@ def test_full_pipeline_builds_every_chapter(sample_book):
     captions = sum((html / f"{f}.html").read_text(encoding="utf-8").count("<caption") for f in files)
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == captions >= 30, numbers
 
+    # Lighter pages: no page loads the icon script; MathJax only where there is an equation; the search index
+    # only on the search page; figures stored as palette PNGs.
+    for page in (p for p in html.rglob("*.html") if "_static" not in p.parts):
+        text = page.read_text(encoding="utf-8")
+        assert "fontawesome.js" not in text, page
+        assert ("tex-chtml.js" in text) == ('class="math' in text), page
+        assert ("searchindex.js" in text) == (page.name == "search.html"), page
+    from PIL import Image
+
+    for png in (html / "_images").glob("*.png"):
+        with Image.open(png) as im:
+            assert im.mode == "P", png
+
     # Data never becomes code: no payload runs on any page; each is shown as text where its field is shown.
     for page in html.rglob("*.html"):
         assert_inert(page.read_text(encoding="utf-8"))
@@ -293,6 +306,7 @@ def test_book_in_a_real_browser(sample_book):
                 problems += _broken_links(
                     html, rel, page.eval_on_selector_all("main a[href]", "els => els.map(e => e.getAttribute('href'))")
                 )
+            problems += _reader_checks(browser, base, pages, sample_book["root"] / "out" / "page_weight.json")
             for name, rel in (("front", "book/index.html"), ("coupling", "notebooks/03_coupling.html")):
                 for width in (1280, 390):
                     page.set_viewport_size({"width": width, "height": 900})
@@ -305,6 +319,61 @@ def test_book_in_a_real_browser(sample_book):
         server.server_close()
     assert not problems, "\n".join(problems[:40])
     assert len(list(shots.glob("*.png"))) == 4
+
+
+# Dark mode: WCAG contrast of every table cell and caption against the colour behind it. 390 px: no cell whose
+# text spills out of it, no short label (a factor name) broken over lines.
+READER_JS = """() => {
+  const lum = c => { const m = c.match(/[\\d.]+/g).map(Number);
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(m[0]) + 0.7152 * f(m[1]) + 0.0722 * f(m[2]); };
+  const behind = el => { for (; el; el = el.parentElement) { const c = getComputedStyle(el).backgroundColor;
+    const m = c.match(/[\\d.]+/g); if (m && (m.length < 4 || +m[3] > 0.5)) return c; } return 'rgb(255,255,255)'; };
+  const out = {theme: document.documentElement.dataset.theme, lowContrast: [], spill: [], broken: []};
+  for (const el of document.querySelectorAll('main table td, main table th, main table caption')) {
+    const a = lum(getComputedStyle(el).color), b = lum(behind(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) out.lowContrast.push(el.textContent.trim().slice(0, 30) + ' ' + ratio.toFixed(2));
+  }
+  for (const td of document.querySelectorAll('main table td, main table th')) {
+    const text = td.textContent.trim();
+    if (td.scrollWidth > td.clientWidth + 1) out.spill.push(text.slice(0, 30));
+    const range = document.createRange(); range.selectNodeContents(td);
+    const line = parseFloat(getComputedStyle(td).lineHeight) || 20;
+    if (text.length > 1 && text.length <= 12 && !/[\\s\\-–—\\/·（）()、，]/.test(text)
+        && range.getBoundingClientRect().height > 1.5 * line) out.broken.push(text);
+  }
+  return out;
+}"""
+
+
+def _reader_checks(browser, base: str, pages: list[str], weights_file: Path) -> list[str]:
+    """Every page in dark mode (the system preference, followed) and at 390 px, and what each page weighs: raw
+    bytes and gzip-compressed (as a web server sends them), written to ``weights_file``."""
+    import gzip
+
+    problems, weights = [], {}
+    dark = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    narrow = browser.new_context(viewport={"width": 390, "height": 900})
+    for rel in pages:
+        for ctx, kind in ((dark, "dark"), (narrow, "390px")):
+            page = ctx.new_page()
+            sizes: list[tuple[int, int]] = []
+            page.on("response", lambda r, got=sizes: r.ok and got.append((len(b := r.body()), len(gzip.compress(b)))))
+            page.goto(f"{base}/{rel}", wait_until="load")
+            audit = page.evaluate(READER_JS)
+            if kind == "dark":
+                weights[rel] = {"bytes": sum(a for a, _ in sizes), "gzip": sum(z for _, z in sizes)}
+                problems += [f"{rel}: theme {audit['theme']} in dark mode"] * (audit["theme"] != "dark")
+                problems += [f"{rel}: dark mode contrast: {x}" for x in audit["lowContrast"][:3]]
+            else:
+                problems += [f"{rel}: 390 px: {k}: {x}" for k in ("spill", "broken") for x in audit[k][:3]]
+            page.close()
+    dark.close()
+    narrow.close()
+    weights_file.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
+    problems += [f"{rel}: {w['gzip']:,} bytes as served (gzip) > 1 MB" for rel, w in weights.items() if w["gzip"] > 1e6]
+    return problems
 
 
 def _broken_links(html: Path, rel: str, hrefs: list[str]) -> list[str]:
