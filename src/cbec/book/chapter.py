@@ -222,7 +222,7 @@ class ShownChapter:
         if self.result.absent and name not in self.result.figures:
             return None
         spec = self.result.figures[name]
-        f = getattr(figures, spec.draw)(*spec.args, **spec.kwargs)
+        f = figures.legible(getattr(figures, spec.draw)(*spec.args, **spec.kwargs))
         plt.close(f)
         return f
 

@@ -8,12 +8,16 @@ no font is ever fetched at build time.
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.text import Text
 
 from cbec.io.instrument import Instrument
 from cbec.io.safe_text import visible_controls
@@ -62,10 +66,46 @@ def literal(text: object) -> str:
     return visible_controls(str(text)).replace("$", r"\$")
 
 
+#: The book's narrowest reading: a 390-px phone screen, whose text column is 358 px wide; every figure is scaled
+#: to it, and no text may come out smaller than MIN_TEXT_PX there (measured in the browser test's screenshots).
+PHONE_COLUMN_PX = 358
+MIN_TEXT_PX = 7.0
+
+
+def smallest_text_px(fig: plt.Figure, column_px: int = PHONE_COLUMN_PX) -> float:
+    """The height in screen pixels of the figure's smallest text when the figure is shown ``column_px`` wide:
+    font size in points × (column width / figure width in points), whatever the dpi."""
+    fig.canvas.draw()  # tick labels exist only once drawn
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes) * column_px / (72 * fig.get_figwidth()) if sizes else float("inf")
+
+
+def legible(fig: plt.Figure, min_px: float = MIN_TEXT_PX, column_px: int = PHONE_COLUMN_PX) -> plt.Figure:
+    """Raise every text of ``fig`` (titles, labels, tick labels, legends, annotations) to the size that shows
+    ``min_px`` high on a phone, then lay the figure out again. One rule for every figure, so no figure function
+    has to know the width it will be read at."""
+    floor = min_px * 72 * fig.get_figwidth() / column_px
+    fig.canvas.draw()
+    for ax in fig.axes:  # through the tick parameters too, so ticks made at a later draw get the size
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            sizes = [t.get_fontsize() for t in axis.get_ticklabels(which="both")]
+            if sizes and min(sizes) < floor:
+                ax.tick_params(axis=name, which="both", labelsize=floor)
+    for t in fig.findobj(Text):
+        if t.get_fontsize() < floor:
+            t.set_fontsize(floor)
+    if fig.get_layout_engine() is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tight_layout warns when an axes cannot shrink; it still helps
+            fig.tight_layout()
+    return fig
+
+
 def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:
+    """Write a figure the book includes as a file (legible on a phone, like every figure of the chapters)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    legible(fig).savefig(path, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return path
 
@@ -128,14 +168,24 @@ def intake_flow(report: dict) -> plt.Figure:
 
 
 def item_missingness(missing_share: pd.Series) -> plt.Figure:
-    """Share of missing answers per item among analysed rows (before imputation)."""
-    s = missing_share.sort_index(key=lambda idx: [(i[:2], i) for i in idx])
-    fig, ax = plt.subplots(figsize=(11, 3.2))
-    colours = [FACTOR_COLOURS.get(i[:2], "0.5") for i in s.index]
-    ax.bar(range(len(s)), 100 * s.to_numpy(), color=colours)
-    ax.set_xticks(range(len(s)), s.index, rotation=90, fontsize=7)
-    ax.set_ylabel("missing (%)")
-    ax.set_title("Item non-response among analysed rows (filled within factor before scoring)")
+    """Share of missing answers per item among analysed rows (before imputation): one bar per item, items down
+    the page grouped by factor (so the labels stay legible on a phone), coloured by factor with a legend."""
+
+    def block(item: str) -> str:  # the item id's letters: MI11 -> MI, PERF2 -> PERF, a study's A3 -> A
+        return re.match(r"[^\W\d_]*", str(item)).group(0) or str(item)
+
+    s = missing_share.sort_index(key=lambda idx: [(block(i), i) for i in idx])
+    fig, ax = plt.subplots(figsize=(6, 0.17 * len(s) + 1.4))
+    y = np.arange(len(s))[::-1]
+    colours = [FACTOR_COLOURS.get(block(i), "0.5") for i in s.index]
+    ax.barh(y, 100 * s.to_numpy(), color=colours, height=0.75)
+    ax.set_yticks(y, s.index, fontsize=8.5)
+    ax.set_ylim(-0.6, len(s) - 0.4)
+    ax.set_xlabel("missing (%)")
+    groups = list(dict.fromkeys(block(i) for i in s.index))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=FACTOR_COLOURS.get(g, "0.5")) for g in groups]
+    ax.legend(handles, groups, loc="lower right", fontsize=8.5, frameon=True, title="factor", title_fontsize=8.5)
+    ax.set_title("Item non-response among analysed rows\n(filled within factor before scoring)", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -146,14 +196,14 @@ def loadings_plot(loadings: pd.DataFrame, level: str = "95%") -> plt.Figure:
     ``loadings`` has ``factor, item, std_loading, ci_low, ci_high`` and optionally ``truth``.
     """
     d = loadings.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7, 0.19 * len(d) + 1.2))
+    fig, ax = plt.subplots(figsize=(6.5, 0.19 * len(d) + 1.2))
     y = np.arange(len(d))[::-1]
     colours = [FACTOR_COLOURS.get(f, "0.4") for f in d["factor"]]
     ax.hlines(y, d["ci_low"], d["ci_high"], color=colours, lw=2)
     ax.scatter(d["std_loading"], y, color=colours, s=18, zorder=3, label=f"estimate ({level} CI)")
     if "truth" in d and d["truth"].notna().any():
         ax.scatter(d["truth"], y, marker="x", color="black", s=18, zorder=4, label="planted (simulation)")
-    ax.set_yticks(y, d["item"], fontsize=7)
+    ax.set_yticks(y, d["item"], fontsize=9)
     ax.axvline(0.7, color="0.6", ls=":", lw=1)
     ax.set_xlabel("standardised loading")
     ax.set_xlim(0, 1)
@@ -234,8 +284,9 @@ def rank_sets_plot(ranks: pd.DataFrame, coverage: float = 0.95) -> plt.Figure:
     ax.scatter(g["rank"], y, color="black", zorder=3, s=18)
     ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"], strict=False)], fontsize=9)
     ax.set_xlim(0.3, len(g) + 0.7)
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))  # ranks are whole numbers (no 2.5)
     ax.set_xlabel(f"rank (1 = strongest); bars: {coverage:.0%} simultaneous rank confidence sets")
-    ax.set_title("How sure is the ranking of the 21 couplings?")
+    ax.set_title(f"How sure is the ranking of the {len(g)} couplings?")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -311,14 +362,17 @@ def power_curves(curve: pd.DataFrame, target: float = 0.8) -> plt.Figure:
 
 
 def predicted_by_group(pred: pd.DataFrame, measure: str, label: str) -> plt.Figure:
-    """Predicted performance against a profile measure, one line per size group."""
+    """Predicted performance against a profile measure, one line per size group, with its pointwise interval
+    band when ``pred`` has ``ci_low``/``ci_high``."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for g, d in pred.groupby("group"):
-        ax.plot(d[measure], d["predicted"], lw=2, label="SMEs" if g == "sme" else "large firms")
+        (line,) = ax.plot(d[measure], d["predicted"], lw=2, label="SMEs" if g == "sme" else "large firms")
+        if {"ci_low", "ci_high"} <= set(d.columns):
+            ax.fill_between(d[measure], d["ci_low"], d["ci_high"], color=line.get_color(), alpha=0.18, lw=0)
     ax.set_xlabel(f"{label} (standardised)")
     ax.set_ylabel("predicted performance (SD units)")
     ax.legend()
-    ax.set_title(f"Performance and {label}, by firm size")
+    ax.set_title(f"Performance and {label}, by firm size", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -333,7 +387,7 @@ def group_difference_forest(table: pd.DataFrame, title: str, alpha: float = 0.05
     ax.hlines(y, g["ci_low"], g["ci_high"], color=np.where(sig, "#d55e00", "0.6"), lw=2)
     ax.scatter(g["difference"], y, color=np.where(sig, "#d55e00", "0.6"), s=14, zorder=3)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [f"{a} x {b}" for a, b in zip(g["factor_a"], g["factor_b"], strict=False)], fontsize=8)
+    ax.set_yticks(y, [f"{a} × {b}" for a, b in zip(g["factor_a"], g["factor_b"], strict=False)], fontsize=8)
     ax.set_xlabel(f"difference in coupling ({1 - alpha:.0%} CI); orange: Holm-significant")
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
@@ -345,7 +399,7 @@ def case_comparison(scores: pd.DataFrame) -> plt.Figure:
     piv = scores.pivot(index="factor", columns="firm_id", values="score")
     piv = piv.reindex([c for c in FACTOR_COLOURS if c in piv.index] + [c for c in piv.index if c not in FACTOR_COLOURS])
     labels = {fid: name for fid, name in zip(scores["firm_id"], scores["firm"], strict=False)}
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(6, 4))
     x = np.arange(len(piv))
     w = 0.38
     for k, col in enumerate(piv.columns):
@@ -353,9 +407,10 @@ def case_comparison(scores: pd.DataFrame) -> plt.Figure:
         ax.bar(x + (k - 0.5) * w, piv[col], width=w, label=name)
     ax.set_xticks(x, piv.index)
     ax.set_ylim(1, 7.4)
-    ax.set_ylabel("rubric score (1-7), coded from the article")
-    ax.legend()
-    ax.set_title("The two case firms on the seven factors (coded, not measured)")
+    ax.set_ylabel("rubric score (1–7)")
+    # Above the axes: the bars reach the top of the scale, so a legend inside covered them.
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(piv.columns), frameon=False)
+    ax.set_title("The two case firms (coded from the article)", pad=28)
     ax.spines[["top", "right"]].set_visible(False)
     return fig
 
@@ -411,6 +466,10 @@ def scale_curve(rows: pd.DataFrame, exponent: float) -> plt.Figure:
     ax[1].set(xlabel="firms", ylabel="GB", title="Peak memory (target 4 GB dashed)")
     for a in ax:
         a.grid(True, which="both", lw=0.3)
+        # Plain numbers at 1, 2, 5 × 10^k on the log axes (0.5, 1, 2), not 6×10⁻¹.
+        a.yaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        a.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        a.yaxis.set_minor_formatter(mticker.NullFormatter())
     fig.tight_layout()
     return fig
 

@@ -174,17 +174,30 @@ def balance_focus_by_size(
 
 
 def predicted_by_size(
-    profile: pd.DataFrame, y: pd.Series, sme: pd.Series, measure: str, grid: np.ndarray | None = None
+    profile: pd.DataFrame,
+    y: pd.Series,
+    sme: pd.Series,
+    measure: str,
+    grid: np.ndarray | None = None,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     """Predicted performance against a profile measure (in SD units) for large firms and SMEs, level at its
-    mean: the data behind the size-paths figure."""
-    res = fit_ols(y, _profile_design(profile, measure, sme), cov_type="nonrobust")
-    b = res.params
+    mean, with pointwise intervals at ``level`` (HC3, as the chapter's slope tests): the data behind the
+    size-paths figure."""
+    from scipy.stats import norm
+
+    res = fit_ols(y, _profile_design(profile, measure, sme), cov_type="HC3")
+    b, cov = res.params, res.cov_params()
+    z = norm.ppf(0.5 + level / 2)
     grid = np.linspace(-2, 2, 41) if grid is None else grid
     rows = []
     for label, s in (("large", 0.0), ("sme", 1.0)):
-        pred = b["const"] + b[measure] * grid + b["sme"] * s + b[f"{measure}_x_sme"] * grid * s
-        rows += [{"group": label, measure: v, "predicted": p} for v, p in zip(grid, pred, strict=False)]
+        for v in grid:
+            c = pd.Series(0.0, index=b.index)
+            c[["const", measure, "sme", f"{measure}_x_sme"]] = [1.0, v, s, v * s]
+            pred, se = float(c @ b), float(np.sqrt(c @ cov @ c))
+            lo, hi = pred - z * se, pred + z * se
+            rows.append({"group": label, measure: v, "predicted": pred, "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)
 
 

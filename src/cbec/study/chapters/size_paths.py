@@ -56,18 +56,20 @@ def size_paths_chapter(cfg: RunConfig) -> ChapterResult:
     r.figure(
         "spread",
         "predicted_by_group",
-        groups.predicted_by_size(profile, a.y, sme, "spread"),
+        groups.predicted_by_size(profile, a.y, sme, "spread", level=1 - cfg.alpha),
         "spread",
         "spread of the seven factors",
-        alt="Predicted performance against the spread of the seven factors, one line for large firms, one for SMEs.",
+        alt="Predicted performance against the spread of the seven factors, one line with its interval band for large "
+        "firms, one for SMEs.",
     )
     r.figure(
         "focus",
         "predicted_by_group",
-        groups.predicted_by_size(profile, a.y, sme, "focus"),
+        groups.predicted_by_size(profile, a.y, sme, "focus", level=1 - cfg.alpha),
         "focus",
         "focus on the top two factors",
-        alt="Predicted performance against focus on the top two factors, one line per size group.",
+        alt="Predicted performance against focus on the top two factors, one line with its interval band per size "
+        "group.",
     )
     diffs = []
     present = [name for name, (col, _, _) in groups.GROUPINGS.items() if col in clean.columns]
