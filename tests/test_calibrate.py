@@ -151,7 +151,7 @@ def test_appendix_is_generated_from_the_record(small_record):
     assert page.startswith("(appendix-calibration)=")
     assert "| shipped | 400 | MI × SC |" in page
     assert "figures/calibration.png" in page and "6 simulated surveys" in page
-    assert "| shipped | 400 | true |" in page and "| null_method | 400 | neither |" in page  # C03's truth per world
+    assert "| shipped | 400 | true |" in page and "| null method | 400 | neither |" in page  # C03's truth per world
     assert "make calibrate" in calibration_page(None)
 
 

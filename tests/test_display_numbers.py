@@ -21,3 +21,22 @@ from cbec.book.chapter import _cell_format
 def test_each_column_gets_one_style(col, values, shown):
     fmt = _cell_format(col, pd.Series(values, dtype=float))
     assert [fmt(v) for v in values] == shown
+
+
+def test_codes_in_code_columns_read_as_words_and_sentences_stay_as_written():
+    from cbec.book.chapter import styled
+    from cbec.study.chapters.base import Table
+
+    frame = pd.DataFrame(
+        {
+            "method": ["coordination_D_revised", "brand_new_method"],
+            "main_market": ["eu_na", "sea"],
+            "statement": ["keep_this as written", "x_y"],
+        }
+    )
+    html = styled(Table(frame, "t"), levels={"eu_na": "Europe / North America"}).to_html()
+    assert "coordination degree D, revised" in html and "brand new method" in html
+    assert "Europe / North America" in html and ">sea<" in html
+    assert "keep_this as written" in html and "x_y" in html  # not a code column
+    fit = pd.DataFrame({"seven_factor": [1.05]}, index=pd.Index(["chi2_df"], name="index"))
+    assert "χ²/df" in styled(Table(fit, "fit", index=True)).to_html()

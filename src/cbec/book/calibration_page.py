@@ -21,6 +21,11 @@ SCENARIO_WORDS = {
 }
 
 
+def _world(name: str) -> str:
+    """A scenario's name in the tables ("hidden coupling"); its code (`hidden_coupling`) is in the list above them."""
+    return name.replace("_", " ")
+
+
 def _pct(x: float) -> str:
     return "—" if pd.isna(x) else f"{100 * x:.0f}%"
 
@@ -46,7 +51,8 @@ def _latent_table(rows: pd.DataFrame) -> list[str]:
     ]
     for r in lat.itertuples():
         out.append(
-            f"| {r.scenario} | {r.n:,} | {r.pair.replace('x', ' × ')} | {r.planted:.3f} | {r.pseudo_true:.3f} | "
+            f"| {_world(r.scenario)} | {r.n:,} | {r.pair.replace('x', ' × ')} | {r.planted:.3f} | "
+            f"{r.pseudo_true:.3f} | "
             f"{r.mean:.3f} | {_signed(r.bias_planted_pct)} | {_signed(r.bias_pseudo_pct)} | {_pct(r.coverage)} | "
             f"{_pct(r.coverage_pseudo)} | {r.sd_over_se:.2f} | {_pct(r.share)} |"
         )
@@ -64,7 +70,7 @@ def _detection_table(rows: pd.DataFrame) -> list[str]:
     ]
     for r in wide.itertuples():
         out.append(
-            f"| {r.scenario} | {r.n:,} | {r.pair.replace('x', ' × ')} | {_pct(r.observed_joint)} | "
+            f"| {_world(r.scenario)} | {r.n:,} | {r.pair.replace('x', ' × ')} | {_pct(r.observed_joint)} | "
             f"{_pct(r.latent_2spa)} | {_pct(getattr(r, 'largest_iut', float('nan')))} | "
             f"{_pct(getattr(r, 'latent_rank_verdict', float('nan')))} |"
         )
@@ -87,7 +93,7 @@ def _c03_table(rows: pd.DataFrame, pseudo: dict) -> list[str]:
     ]
     for r in c03.itertuples():
         out.append(
-            f"| {r.scenario} | {r.n:,} | {c03_truth(pseudo[r.scenario])} | {_pct(r.share_matches)} | "
+            f"| {_world(r.scenario)} | {r.n:,} | {c03_truth(pseudo[r.scenario])} | {_pct(r.share_matches)} | "
             f"{_pct(r.share_differs)} | {_pct(r.share_inconclusive)} |"
         )
     return [*out, ""]
@@ -105,7 +111,7 @@ def _false_positive_table(rows: pd.DataFrame, pseudo: dict) -> list[str]:
         planted = set(rows[(rows["scenario"] == scen) & rows["rule"].eq("latent_2spa")]["pair"])
         biggest = max((abs(v) for p, v in pseudo[scen].items() if p not in planted), default=0.0)
         out.append(
-            f"| {scen} | {n:,} | {biggest:.3f} | {_pct(obs.loc[(scen, n), 'share'])} | {_pct(r['share'])} | "
+            f"| {_world(scen)} | {n:,} | {biggest:.3f} | {_pct(obs.loc[(scen, n), 'share'])} | {_pct(r['share'])} | "
             f"{_pct(r['coverage'])} | {_pct(r['coverage_pseudo'])} |"
         )
     return out
@@ -169,7 +175,7 @@ def _introduction(record: dict, rows: pd.DataFrame) -> list[str]:
         "",
         "The worlds:",
         "",
-        *[f"- **{s}** — {SCENARIO_WORDS.get(s, s)}." for s in m["scenarios"]],
+        *[f"- **{_world(s)}** (`{s}`) — {SCENARIO_WORDS.get(s, s)}." for s in m["scenarios"]],
         "",
         "**Two truths.** The planted coupling is the coefficient written into the simulator. The book's joint "
         "model is a second-order polynomial; where a world plants more than that — the size paths, a balance "

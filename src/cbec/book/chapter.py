@@ -8,6 +8,7 @@ display cells call: ``ch.show("pairs")``, ``ch.fig("heatmap")``, ``ch.note("trut
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,90 @@ LABELS = {
 }
 
 
+#: Columns of result tables that hold codes (a method, a model term, a statistic, a reason, a grouping, a level of
+#: a questionnaire field), shown with the reader's label from VALUE_LABELS or the questionnaire's level labels.
+CODE_COLUMNS = {
+    "method",
+    "rule",
+    "term",
+    "measure",
+    "index",
+    "grouping",
+    "kind",
+    "reason",
+    "reasons",
+    "planted_problem",
+    "problem",
+    "scenario",
+    "size_class",
+    "main_market",
+    "business_model",
+    "stage",
+}
+
+#: Reader labels of the codes in CODE_COLUMNS: one table for the whole book (the column labels are in LABELS).
+VALUE_LABELS = {
+    # coupling measures and model terms
+    "interaction_joint": "product term (joint model)",
+    "interaction_pair": "product term (pair model)",
+    "coordination_D": "coordination degree D",
+    "coordination_D_revised": "coordination degree D, revised",
+    "coupling_C": "coupling degree C",
+    "rsa_a4": "response surface a4",
+    "latent_2spa": "constructs (2S-PA)",
+    "scale": "the answer scale's range",
+    "minmax": "min–max of the sample",
+    "minmax_0.01_0.99": "min–max of the 1st–99th percentiles",
+    # fit statistics
+    "chi2_df": "χ²/df",
+    "cfi": "CFI",
+    "tli": "TLI",
+    "rmsea": "RMSEA",
+    "srmr": "SRMR",
+    # size paths
+    "spread": "spread of the seven factors",
+    "focus": "focus on the top two",
+    "system_D": "seven-factor D",
+    "slope_large": "slope, large firms",
+    "slope_sme": "slope, SMEs",
+    "difference_sme_minus_large": "difference, SMEs − large firms",
+    "stage_fit": "stage fit",
+    # groupings and their levels
+    "size": "firm size",
+    "business_model": "business model",
+    "market": "main market",
+    "large": "large firms",
+    "sme": "SMEs",
+    # claims register
+    "effect_claim": "effect claim",
+    "firm_fact": "firm fact",
+    "market_statistic": "market statistic",
+    # validation reasons and planted problems
+    "attention_fail": "failed the attention check",
+    "duplicate_answers": "same answers as another row",
+    "duplicate_id": "repeated respondent id",
+    "heavy_missing": "many answers missing",
+    "too_many_missing": "too many answers missing",
+    "missing_required": "a required answer missing",
+    "unknown_option": "an answer not among the options",
+    "speeder": "answered implausibly fast",
+    "straightliner": "same answer throughout",
+}
+
+
+def _code_labels(values: pd.Series, levels: dict[str, str]) -> pd.Series:
+    """Codes as readers' words: the questionnaire's level labels first, then the book's label table, else the
+    code with spaces for underscores; anything that is not a code (a sentence, a number) is left as it is."""
+
+    def one(v):
+        if not isinstance(v, str) or " " in v:
+            return v
+        return levels.get(v) or VALUE_LABELS.get(v) or LABELS.get(v) or (v.replace("_", " ") if "_" in v else v)
+
+    # A row can carry several codes ("speeder;attention_fail"): each is labelled.
+    return values.map(lambda v: "; ".join(one(x) for x in v.split(";")) if isinstance(v, str) and ";" in v else one(v))
+
+
 #: Columns that hold p-values (not probabilities such as p_first, the share of draws ranked first).
 P_COLUMNS = {
     "p",
@@ -155,11 +240,21 @@ def _float_format(values: pd.Series, sep: str = ","):
     return fmt
 
 
-def styled(table: Table, level: str = "95%") -> Styler:
-    """A table for readers: labels for columns, one number style, p-values as in the prose, "—" for missing,
-    numbers right-aligned. Text from data is escaped by the renderer :func:`cbec.book.safe_display.install`
-    registers. ``level`` is the run's interval level, named in the interval columns' labels."""
+def styled(table: Table, level: str = "95%", levels: dict[str, str] | None = None) -> Styler:
+    """A table for readers: labels for columns, codes and levels, one number style, p-values as in the prose,
+    "—" for missing, numbers right-aligned. Text from data is escaped by the renderer
+    :func:`cbec.book.safe_display.install` registers. ``level`` is the run's interval level, named in the
+    interval columns' labels; ``levels`` maps the questionnaire's level codes to their labels (``eu_na`` ->
+    "Europe / North America")."""
     frame = _numbers_as_numbers(table.frame if table.columns is None else table.frame[table.columns])
+    codes = [c for c in frame.columns if str(c) in CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[c])]
+    if codes:
+        frame = frame.copy()
+        for c in codes:
+            frame[c] = _code_labels(frame[c], levels or {})
+    if table.index and not pd.api.types.is_numeric_dtype(frame.index):  # row labels: codes, field names as words
+        frame = frame.copy()
+        frame.index = pd.Index(_code_labels(frame.index.to_series(), levels or {}), name=frame.index.name)
     formats = {c: _cell_format(str(c), frame[c]) for c in frame.columns}
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     prose = [c for c in frame.columns if c not in numeric and frame[c].astype(str).str.len().max() > PROSE_CHARS]
@@ -211,7 +306,15 @@ class ShownChapter:
     def show(self, name: str) -> Styler:
         from cbec.study.chapters.base import level_text
 
-        return styled(self.result.tables[name], level_text(self.cfg.alpha))
+        return styled(self.result.tables[name], level_text(self.cfg.alpha), self.level_labels)
+
+    @cached_property
+    def level_labels(self) -> dict[str, str]:
+        """The questionnaire's level codes and their English labels (a run's own questionnaire, if it has one)."""
+        from cbec.io.instrument import load_instrument
+
+        inst = load_instrument(getattr(self.cfg, "instrument_path", None) or None)
+        return {str(lv["value"]): str(lv.get("en") or lv["value"]) for f in inst.fields for lv in f.levels}
 
     def fig(self, name: str):
         """Draw a recorded figure (closed at once, so it is shown here and nowhere else)."""

@@ -363,7 +363,7 @@ def targets_missed(record: dict) -> list[str]:
     alpha, reps = record["meta"]["alpha"], record["meta"]["reps"]
     out = []
     for r in record["rows"]:
-        where = f"{r['scenario']}, {r['n']:,} firms"
+        where = f"{r['scenario'].replace('_', ' ')}, {r['n']:,} firms"
         if r["rule"] == "latent_2spa":
             pair = r["pair"].replace("x", " × ")
             if abs(r["mean"] - r["pseudo_true"]) > max(0.1 * abs(r["pseudo_true"]), 2 * r["mc_se"]):
