@@ -144,6 +144,19 @@ def test_full_pipeline_builds_every_chapter(sample_book):
         assert (html / "book" / link).resolve().exists(), link
     findings = assert_inert((html / "book" / "findings.html").read_text(encoding="utf-8"))
     assert "MI × SC is the strongest coupling" in findings and "planted" in findings
+    # Findings as a referee reads them: a numbered table, the planted truth of every effect the simulator plants,
+    # units, and a sentence for every "differs".
+    findings = (html / "book" / "findings.html").read_text(encoding="utf-8")
+    assert 'caption-number">Table 1. ' in findings and ">unit<" in findings
+    for planted in (
+        "balance gain, δ = 0.50",
+        "focus gain, δ = 0.50",
+        "main effects 0.20/0.20",
+        "(construct&#x27;s thirds)",
+    ):
+        assert planted in findings or planted.replace("&#x27;", "'") in findings, planted
+    for cid in re.findall(r">(C\d+\w*) [^<]*</td>\s*<td[^>]*>differs<", findings):
+        assert f"{cid} differs" in findings, cid
 
     # No identifying detail from the fixture transcripts reaches any built page.
     for page in html.rglob("*.html"):

@@ -27,7 +27,7 @@ from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
 from cbec.io.safe_text import md_text, to_csv_for_people, to_xlsx_for_people
 from cbec.io.validate import strict_json
 from cbec.resources import resource
-from cbec.study.chapters.base import RunConfig, format_p, level_text
+from cbec.study.chapters.base import RunConfig, Table, format_p, level_text
 
 #: Packages whose versions the provenance page records.
 PACKAGES = (
@@ -60,29 +60,46 @@ FINDINGS = (
     ("C54", "Good customer experience doubles repurchase"),
     ("C14", "Flexible supply chains: order cycles 60% shorter"),
 )
-#: What the simulator plants for the claims it encodes (read from ground_truth.json's config).
+#: What the simulator plants for the claims it encodes (read from ground_truth.json), on the claim's own scale
+#: where a closed form exists (the construct's thirds), else the planted parameter named as such.
 PLANTED = {
-    "C03": lambda t: f"γ = {t['couplings'].get('MI*SC', 0):.2f} (latent)",
+    "C03": lambda t: f"γ = {t['couplings'].get('MI*SC', 0):.2f} SD, the largest coupling (latent)",
+    "C80": lambda t: "main effects {MI}/{SC} > {MK}/{CX} > {TP}/{RC}/{TO} (latent)".format(
+        **{k: f"{v:.2f}" for k, v in t["main_effects"].items()}
+    ),
+    "C78a": lambda t: f"balance gain, δ = {t['config']['delta_balance_large']:.2f} per SD of spread",
+    "C78b": lambda t: f"focus gain, δ = {t['config']['delta_focus_sme']:.2f} per unit of lead",
+    "C79": lambda t: "none planted",
     "C25": lambda t: f"{-t['config']['margin_per_inventory_day']:.2f}",
     "C13": lambda t: f"{t['config']['margin_niche_premium']:.1f}",
-    "C79": lambda t: "none planted",
+    "C54": lambda t: f"{ratio_of_thirds(t['config']['repurchase_log_effect_cx']):.2f} (construct's thirds)",
     "C14": lambda t: f"{planted_cycle_reduction(t['config']['cycle_log_effect_sc']):.1f}% (construct's thirds)",
 }
 
 
-def planted_cycle_reduction(beta: float) -> float:
-    """% shorter mean order cycle of the top third of the latent supply-chain factor against the bottom third,
-    when the cycle is ``exp(beta * eta + noise)`` with standard normal ``eta``: with ``h`` the 2/3 quantile,
+def ratio_of_thirds(beta: float) -> float:
+    """Mean outcome of the top third of a latent factor over its bottom third when the outcome is
+    ``exp(beta * eta + noise)`` with standard normal ``eta`` and independent noise: with ``h`` the 2/3 quantile,
     ``E[exp(beta eta); eta > h] / E[exp(beta eta); eta < -h] = (1 - Phi(h - beta)) / Phi(-h - beta)`` (the
-    noise cancels). The shipped world's beta = -0.35 gives 53.5%.
+    noise cancels). The planted truth of the article's ratio claims on the construct's scale.
 
-    >>> round(planted_cycle_reduction(-0.35), 1), round(planted_cycle_reduction(-0.42), 1)
-    (53.5, 60.2)
+    >>> round(ratio_of_thirds(0.35), 2), round(ratio_of_thirds(0.0), 2)
+    (2.15, 1.0)
     """
     from scipy.stats import norm
 
     h = norm.ppf(2 / 3)
-    return float(100 * (1 - norm.sf(h - beta) / norm.cdf(-h - beta)))
+    return float(norm.sf(h - beta) / norm.cdf(-h - beta))
+
+
+def planted_cycle_reduction(beta: float) -> float:
+    """% shorter mean order cycle of the top third of the latent supply-chain factor against the bottom third
+    (:func:`ratio_of_thirds` with a negative ``beta``). The shipped world's beta = -0.35 gives 53.5%.
+
+    >>> round(planted_cycle_reduction(-0.35), 1), round(planted_cycle_reduction(-0.42), 1)
+    (53.5, 60.2)
+    """
+    return 100 * (1 - ratio_of_thirds(beta))
 
 
 def sha256(path: Path) -> str:
@@ -94,18 +111,18 @@ def sha256(path: Path) -> str:
 
 
 def findings_page(out: Path, cfg: RunConfig) -> str:
-    """Each central claim of the article, our estimate with its interval, the planted truth when the data are
-    simulated, and the verdict by the rule of the methods chapter."""
+    """Each central claim of the article, our estimate with its interval and unit, the planted truth when the
+    data are simulated, and the verdict by the rule of the methods chapter; a sentence for every *differs*."""
     tested = pd.read_csv(out / "results" / "claims_tested.csv", encoding="utf-8-sig").set_index("claim_id")
     truth = json.loads(Path(cfg.ground_truth_path).read_text(encoding="utf-8")) if cfg.simulated else None
+    level = level_text(cfg.alpha)
     lines = [
         "(findings)=",
         "# Findings at a glance",
         "",
-        f"The article's central claims, each with our estimate and {level_text(cfg.alpha)} interval and the verdict "
-        "reached by the "
-        "rule stated in {ref}`methods` (*matches* · *differs* · *inconclusive*). All numbers come from this "
-        "run's result tables.",
+        f"The article's central claims, each with our estimate, its {level} interval and unit, and the verdict "
+        "reached by the rule stated in {ref}`methods` (*matches* · *differs* · *inconclusive*). All numbers "
+        "come from this run's result tables.",
         "",
     ]
     if truth is not None:
@@ -117,22 +134,12 @@ def findings_page(out: Path, cfg: RunConfig) -> str:
             ":::",
             "",
         ]
-    head = f"| claim | our estimate ({level_text(cfg.alpha)} CI) | " + ("planted | " if truth else "") + "verdict |"
-    lines += [head, "|---|---|" + ("---|" if truth else "") + "---|"]
-    for cid, label in FINDINGS:
-        if cid not in tested.index:
-            continue
-        r = tested.loc[cid]
-        est = "—" if pd.isna(r["estimate"]) else f"{r['estimate']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
-        if cid == "C03" and pd.notna(r.get("rank_low")):
-            est += f"; rank set {int(r['rank_low'])}–{int(r['rank_high'])}"
-        if pd.notna(r.get("p_iut", np.nan)):
-            est += f"; exceeds every rival: p {format_p(r['p_iut'])}"
-        if pd.notna(r.get("p_holm")):
-            est += f"; Holm p {format_p(r['p_holm'])}"
-        planted = (PLANTED[cid](truth) if cid in PLANTED else "—") if truth else None
-        cells = [md_text(label), md_text(est)] + ([md_text(planted)] if truth else []) + [f"**{r['verdict']}**"]
-        lines.append("| " + " | ".join(cells) + " |")
+    rows = [_finding_row(cid, label, tested.loc[cid], truth) for cid, label in FINDINGS if cid in tested.index]
+    table = pd.DataFrame(rows, columns=["claim", "verdict", "estimate", "unit", "planted"])
+    columns = ["claim", "verdict", "estimate", "unit", *(["planted"] if truth else [])]
+    caption = f"The article's central claims: our estimate ({level} interval), unit, planted truth and verdict"
+    lines += ["", _html_table(Table(table, caption, columns=columns), level), ""]
+    lines += _differs_sentences(tested)
     lines += [
         "",
         "Details, and every other claim, in {doc}`../notebooks/05_claims`; the couplings in "
@@ -140,6 +147,52 @@ def findings_page(out: Path, cfg: RunConfig) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _finding_row(cid: str, label: str, r: pd.Series, truth: dict | None) -> dict:
+    est = "—" if pd.isna(r["estimate"]) else f"{r['estimate']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
+    if cid == "C03" and pd.notna(r.get("rank_low")):
+        est += f"; rank set {int(r['rank_low'])}–{int(r['rank_high'])}"
+    if pd.notna(r.get("p_iut", np.nan)):
+        est += f"; exceeds every rival: p {format_p(r['p_iut'])}"
+    if pd.notna(r.get("p_holm")):
+        est += f"; Holm p {format_p(r['p_holm'])}"
+    planted = (PLANTED[cid](truth) if cid in PLANTED else "—") if truth else ""
+    unit = "" if pd.isna(r.get("unit")) else str(r["unit"])
+    return {"claim": f"{cid} {label}", "estimate": est, "unit": unit, "planted": planted, "verdict": r["verdict"]}
+
+
+def _differs_sentences(tested: pd.DataFrame) -> list[str]:
+    """Why each *differs* (under the claim's reading or the other one) differs, in the rule's own terms."""
+    out = []
+    for cid, r in tested.iterrows():
+        for col, reading in (("verdict", ""), ("verdict_alt", " under the other reading of its wording")):
+            if r.get(col) != "differs":
+                continue
+            if pd.notna(r.get("band_low")) and col == "verdict":
+                why = (
+                    f"its interval [{r['ci_low']:.3f}, {r['ci_high']:.3f}] lies wholly outside the band "
+                    f"[{r['band_low']:g}, {r['band_high']:g}] the rule accepts as the article's figure"
+                )
+            elif pd.notna(r.get("p_reverse")):
+                why = f"another pair is significantly larger (p {format_p(r['p_reverse'])})"
+            elif col == "verdict_alt":
+                why = "the estimate lies outside the band that reading implies"
+            else:
+                why = "the estimate is significantly of the opposite sign"
+            out.append(f"- **{cid} differs**{reading}: {why}.")
+    return ["**Why a claim differs.**", "", *out] if out else []
+
+
+def _html_table(table: Table, level: str) -> str:
+    """A result table of a generated page, in the same display layer (labels, escaping, numbering) as the
+    chapters' tables."""
+    from cbec.book.chapter import styled
+    from cbec.book.safe_display import render_styler
+
+    # One HTML block for MyST (a blank line would end it), styled like a chapter's output.
+    html = re.sub(r"\n\s*\n", "\n", render_styler(styled(table, level)))
+    return '<div class="cell_output">\n' + html + "\n</div>"
 
 
 def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
