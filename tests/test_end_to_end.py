@@ -62,6 +62,10 @@ def test_full_pipeline_builds_every_chapter(sample_book):
     section = re.search(r'<section id="what-this-run-found">(.*?)</section>', index, flags=re.S)
     found = re.sub(r"<[^>]+>", " ", section.group(1))
     assert len(re.findall(r"\b\d+\.\d{3}\b", found)) >= 3 and "intersection–union test" in found
+    guide = re.search(r'<section id="how-this-book-tests-the-claims">(.*?)</section>', index, flags=re.S).group(1)
+    for f in files[1:]:  # the reading guide: every page of the table of contents, each with its line
+        name = re.escape(f.split("/")[-1])
+        assert re.search(rf'{name}\.html"[^>]*>(?:(?!</a>).)*</a> [a-z]', guide, flags=re.S), f
     for f in files:
         page = html / f"{f}.html"
         assert page.exists(), f

@@ -447,6 +447,38 @@ def result_table(results: Path, name: str) -> pd.DataFrame | None:
     return pd.read_csv(p, encoding="utf-8-sig") if p.exists() else None
 
 
+#: One line on each page of the article's book, for the front page's reading guide (the list itself is the
+#: table of contents of this run, so a page the run does not build is not listed and a new page is).
+PAGE_LINES = {
+    "book/findings": "gives every central claim, our estimate and the verdict in one table — start there.",
+    "book/methods": "explains the design: questionnaire, measurement model, coupling models, inference.",
+    "notebooks/00_simulated_data": "documents the generating model and its ground truth.",
+    "notebooks/01_data_quality": "follows every submitted row to the analysis or to the quarantine.",
+    "notebooks/02_measurement": "checks that the seven scales are reliable and distinct.",
+    "notebooks/03_coupling": "tests all 21 factor pairs and asks how many firms a study needs.",
+    "notebooks/04_size_paths": "tests balance versus focus by firm size, group differences and stage advice.",
+    "notebooks/05_claims": "sets the article's reported effects against estimates from the survey.",
+    "notebooks/06_cases": "profiles the two case firms, coded from the article.",
+    "notebooks/07_interviews": "codes interview transcripts and sets them beside the survey.",
+    "notebooks/08_pls": "sets PLS-SEM, as SmartPLS and seminr users run it, beside regression and the constructs.",
+    "book/appendix_questionnaire": "is the questionnaire, in English and Chinese.",
+    "book/appendix_data_dictionary": "lists every column the pipeline reads.",
+    "book/appendix_rerun": "shows how to build this book for your own survey.",
+    "book/appendix_performance": "measures the pipeline's speed and memory.",
+    "book/appendix_calibration": "measures how often each verdict rule is right, in every simulated world.",
+    "book/downloads": "offers every result table and the data as analysed.",
+    "book/provenance": "records the code, inputs, settings and versions behind this run, with how to cite it.",
+}
+
+
+def reading_guide(toc: Path) -> str:
+    """The front page's list of pages, in the order of this run's table of contents, each with its line."""
+    from cbec.book.pipeline import toc_files
+
+    pages = toc_files(toc)[1:]
+    return "\n".join(f"- {{doc}}`/{p}` {PAGE_LINES.get(p, '')}".rstrip() for p in pages) + "\n"
+
+
 def abstract(out: Path, cfg: RunConfig) -> str:
     """The front page's summary of what this run found, three to five sentences read from its result tables
     (nothing typed by hand: another run, another summary)."""

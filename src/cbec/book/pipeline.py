@@ -438,6 +438,7 @@ def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec, pdf: bool = Fal
     if cfg.book == "article":
         (book / "rerun_facts.md").write_text(generated.rerun_facts(out), encoding="utf-8")
         (book / "abstract.md").write_text(generated.abstract(out, cfg), encoding="utf-8")
+        (book / "reading_guide.md").write_text(generated.reading_guide(src / "_toc.yml"), encoding="utf-8")
         _performance_appendix(out, book)
         _calibration_appendix(out, book)
 
