@@ -366,6 +366,9 @@ def citation(repo: Path | None) -> dict:
     cff = repo / "CITATION.cff" if repo else None
     if cff and cff.is_file():
         doc = yaml.safe_load(cff.read_text(encoding="utf-8"))
+        from cbec.book.pipeline import repository_url
+
+        doc["repository-code"] = doc.get("repository-code") or repository_url() or None
         return {k: doc.get(k) for k in ("title", "version", "date-released", "license", "repository-code")} | {
             "authors": [a.get("name") or f"{a.get('family-names')}, {a.get('given-names')}" for a in doc["authors"]]
         }

@@ -372,11 +372,31 @@ def _study_title(spec) -> str:
     return spec.title if spec is not None else "A study book built with cbec"
 
 
+def repository_url(conf: dict | None = None) -> str:
+    """The project's public address from ``_config.yml`` (``repository.url``; empty when none is known)."""
+    import yaml
+
+    if conf is None:
+        conf = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return str((conf.get("repository") or {}).get("url") or "").strip()
+
+
 def _write_config(cfg: RunConfig, dst: Path, spec) -> None:
     """The book's Sphinx configuration: the repository's, titled with the study's own title in a study book."""
     import yaml
 
     conf = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    url = repository_url(conf)
+    conf["html"]["use_repository_button"] = bool(url)
+    # Pages name the code's address through one substitution ({{ repository }}), never by hand.
+    conf["parse"]["myst_enable_extensions"] = [*conf["parse"]["myst_enable_extensions"], "substitution"]
+    conf["parse"]["myst_substitutions"] = {
+        "repository": f"the project's repository, <{url}>" if url else "this book's source tree"
+    }
+    if url:
+        conf["repository"] = {**(conf.get("repository") or {}), "url": url, "path_to_book": ""}
+    else:
+        conf.pop("repository", None)  # an empty address would give every page a dead source link
     if cfg.book == "study":
         conf["title"] = _study_title(spec)
         conf["author"] = "the study's authors (built with cbec)"
