@@ -81,3 +81,21 @@ def test_readers_see_outputs_not_code(nb):
         if c["cell_type"] == "code":
             tags = c["metadata"].get("tags", [])
             assert "remove-input" in tags or "remove-cell" in tags, (nb.name, "".join(c["source"]))
+
+
+def test_notebooks_are_committed_without_outputs(tmp_path):
+    """The check pre-commit runs (scripts/check_notebooks_clean.py), on every shipped notebook, and on one that
+    has an output, which it must refuse."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "clean", Path(__file__).parents[1] / "scripts" / "check_notebooks_clean.py"
+    )
+    clean = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(clean)
+    assert clean.main([str(p) for p in sorted(NOTEBOOKS.glob("*.ipynb"))]) == 0
+    nb = json.loads(next(NOTEBOOKS.glob("*.ipynb")).read_text(encoding="utf-8"))
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    (tmp_path / "x.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    assert clean.main([str(tmp_path / "x.ipynb")]) == 1
