@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -87,7 +87,7 @@ def with_settings(cls):
     return decorate
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"cbec: error: {message}", err=True)
     raise typer.Exit(code=2)
 
@@ -211,6 +211,7 @@ def run(
         if "pdf" in paths:
             typer.echo(f"pdf: {paths['pdf']}")
         return
+    assert survey is not None  # exactly one of --study and --survey, checked above
     settings = RunSettings(
         survey=survey,
         out=out,

@@ -76,7 +76,7 @@ def smallest_text_px(fig: plt.Figure, column_px: int = PHONE_COLUMN_PX) -> float
     """The height in screen pixels of the figure's smallest text when the figure is shown ``column_px`` wide:
     font size in points × (column width / figure width in points), whatever the dpi."""
     fig.canvas.draw()  # tick labels exist only once drawn
-    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    sizes = [float(t.get_fontsize()) for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
     return min(sizes) * column_px / (72 * fig.get_figwidth()) if sizes else float("inf")
 
 
@@ -88,11 +88,11 @@ def legible(fig: plt.Figure, min_px: float = MIN_TEXT_PX, column_px: int = PHONE
     fig.canvas.draw()
     for ax in fig.axes:  # through the tick parameters too, so ticks made at a later draw get the size
         for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
-            sizes = [t.get_fontsize() for t in axis.get_ticklabels(which="both")]
+            sizes = [float(t.get_fontsize()) for t in axis.get_ticklabels(which="both")]
             if sizes and min(sizes) < floor:
-                ax.tick_params(axis=name, which="both", labelsize=floor)
+                ax.tick_params(axis=name, which="both", labelsize=floor)  # type: ignore[arg-type]
     for t in fig.findobj(Text):
-        if t.get_fontsize() < floor:
+        if float(t.get_fontsize()) < floor:
             t.set_fontsize(floor)
     if fig.get_layout_engine() is None:
         with warnings.catch_warnings():
@@ -172,7 +172,8 @@ def item_missingness(missing_share: pd.Series) -> plt.Figure:
     the page grouped by factor (so the labels stay legible on a phone), coloured by factor with a legend."""
 
     def block(item: str) -> str:  # the item id's letters: MI11 -> MI, PERF2 -> PERF, a study's A3 -> A
-        return re.match(r"[^\W\d_]*", str(item)).group(0) or str(item)
+        m = re.match(r"[^\W\d_]*", str(item))
+        return (m.group(0) if m else "") or str(item)
 
     s = missing_share.sort_index(key=lambda idx: [(block(i), i) for i in idx])
     fig, ax = plt.subplots(figsize=(6, 0.17 * len(s) + 1.4))

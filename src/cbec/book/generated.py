@@ -554,9 +554,9 @@ def rerun_facts(out: Path) -> str:
         secs = {name: c["seconds"] for name, c in chapters.items()}
         lines.append(
             f"- **Run time**: executing the chapters of this book took {sum(secs.values()) / 60:.1f} minutes of "
-            f"computing (longest: {max(secs, key=secs.get)}, {max(secs.values()):.0f} s), run two at a time on "
-            "a two-core machine; validation and the book build add a few seconds. A re-run re-executes only the "
-            "chapters whose notebook, settings or input files changed."
+            f"computing (longest: {max(secs, key=lambda k: secs[k])}, {max(secs.values()):.0f} s), run two at a "
+            "time on a two-core machine; validation and the book build add a few seconds. A re-run re-executes "
+            "only the chapters whose notebook, settings or input files changed."
         )
     power = out / "results" / "coupling_power.csv"
     if power.exists():

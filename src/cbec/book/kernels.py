@@ -20,8 +20,9 @@ import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -69,8 +70,8 @@ def fresh_namespace() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # restoring a deprecated key is not news
         mpl.rcParams.update(_BASELINE["rc"])
-    warnings.filters[:] = _BASELINE["filters"]
-    warnings._filters_mutated()  # the filters' cache, as warnings.resetwarnings() does
+    warnings.filters[:] = _BASELINE["filters"]  # type: ignore[index]
+    warnings._filters_mutated()  # type: ignore[attr-defined]  # the filters' cache, as warnings.resetwarnings() does
     os.chdir(_BASELINE["cwd"])
     _study.cache_clear()  # a chapter that changed the cached study data in place must not hand it on
 
@@ -88,7 +89,8 @@ class _Kernel:
 
         ip = str(Path(tempfile.gettempdir()) / f"cbec-kernel-{uuid.uuid4().hex[:12]}")
         self.km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=ip)
-        self.cwd, self.env, self.kc = cwd, dict(env), None
+        self.cwd, self.env = cwd, dict(env)
+        self.kc: Any = None  # the kernel client, once started
 
     async def start(self, modules: Iterable[str]) -> None:
         # No history database: a chapter's input is its notebook, and two kernels need not share one SQLite file.
@@ -172,7 +174,7 @@ class KernelPool:
         return round(time.perf_counter() - t0, 1)
 
 
-async def _drain(pool: KernelPool, jobs: list[tuple], done: Callable[[str, float], None]) -> None:
+async def _drain(pool: KernelPool, jobs: Sequence[tuple], done: Callable[[str, float], None]) -> None:
     queue: asyncio.Queue = asyncio.Queue()
     for job in jobs:
         queue.put_nowait(job)
@@ -200,7 +202,7 @@ def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
 
 
 def execute_all(
-    jobs: list[tuple[str, Path, Path, Mapping]],
+    jobs: Sequence[tuple[str, Path, Path, Mapping]],
     size: int,
     cwd: Path,
     modules: Iterable[str] = (),

@@ -33,7 +33,8 @@ PDF_NAME = "cbec-book.pdf"
 #: links resolve (Sphinx writes it under the root document's folder but links from the build root).
 PRINT_PAGE = "whole-book.html"
 #: A4 with 18 mm side margins: the text block is 174 mm, which Chromium lays out at 96 px per inch.
-PAGE = {"format": "A4", "margin": {"top": "16mm", "bottom": "18mm", "left": "18mm", "right": "18mm"}}
+PAGE_FORMAT = "A4"
+PAGE_MARGIN = {"top": "16mm", "bottom": "18mm", "left": "18mm", "right": "18mm"}
 TEXT_WIDTH_PX = round(174 / 25.4 * 96)
 #: Below this shrink factor a table's text would be under ~4.5 pt; it is then reported as not fitting.
 MIN_ZOOM = 0.6
@@ -129,7 +130,8 @@ def print_page(page: Path, pdf: Path, title: str) -> dict:
             layout = view.evaluate(_FIT_JS, MIN_ZOOM)
             view.pdf(
                 path=str(pdf),
-                **PAGE,
+                format=PAGE_FORMAT,
+                margin=PAGE_MARGIN,  # type: ignore[arg-type]  # playwright's TypedDict of the same keys
                 print_background=True,
                 display_header_footer=True,
                 header_template="<span></span>",

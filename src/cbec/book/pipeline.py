@@ -683,7 +683,8 @@ def _palette_png(png: Path) -> None:
     from PIL import Image
 
     with Image.open(png) as im:
-        if im.mode in ("RGBA", "LA") and im.getchannel("A").getextrema()[0] < 255:
+        lowest_alpha = im.getchannel("A").getextrema()[0] if im.mode in ("RGBA", "LA") else 255
+        if isinstance(lowest_alpha, (int, float)) and lowest_alpha < 255:
             return
         palette = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
     buf = io.BytesIO()

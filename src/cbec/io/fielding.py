@@ -76,7 +76,7 @@ def wjx_import_text(inst: Instrument, lang: str = "zh") -> str:
     scale = [lab[lang] for lab in inst.raw["likert"]["labels"]]
     title = inst.raw.get("title") or inst.raw.get("name") or ""
     title = title.get(lang, title.get("en", "")) if isinstance(title, dict) else str(title)
-    lines = [_clean(title), "", words["scale"], ""]
+    lines = [_clean(str(title or "")), "", words["scale"], ""]
     n = 0
     for f in inst.fields:
         if (

@@ -366,7 +366,7 @@ def _expand_multi_selects(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFr
         if col not in df.columns:
             continue
         fields = [o["field"] for o in ms["options"]]
-        values = {fid: [] for fid in fields}
+        values: dict[str, list] = {fid: [] for fid in fields}
         other_text: list = []
         other_field = next((o["field"] for o in ms["options"] if _is_other(o["en"]) or _is_other(o["zh"])), None)
         for i, cell in enumerate(df[col].astype("string")):
@@ -385,7 +385,7 @@ def _expand_multi_selects(df: pd.DataFrame, inst: Instrument) -> tuple[pd.DataFr
                     written.append(m.group(2).strip())
                 if part.isdigit() and 1 <= int(part) <= len(fields):
                     chosen.add(fields[int(part) - 1])
-                elif (hit := _match_text(part, index)) in fields:
+                elif (hit := _match_text(part, index)) is not None and hit in fields:
                     chosen.add(hit)
                 elif _is_other(part):  # "其他〖…〗": an answer outside the list, kept with its text
                     chosen.update([other_field] if other_field else [])

@@ -32,7 +32,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from cbec.io.ingest import SOURCE_ROW, SurveyInputError, read_survey
-from cbec.io.instrument import Field, Instrument, load_instrument
+from cbec.io.instrument import Field, Instrument, InstrumentError, load_instrument
 from cbec.io.safe_text import to_csv_for_people
 from cbec.io.typed_numbers import PLAIN_NUMBER, ParsedNumber, parse_typed_number
 
@@ -239,8 +239,8 @@ def _unknown_cells(
             hint=f"allowed: {allowed}. Check the mapping of this column; if the export uses other wordings, "
             "add them under likert.aliases (or the field's levels) in the instrument file",
         )
-    for i in np.flatnonzero(unknown):
-        log.reject(int(i), f"unknown_option:{col}", f"{col}: {text.iloc[codes[i]]!r}")
+    for i in map(int, np.flatnonzero(unknown)):
+        log.reject(i, f"unknown_option:{col}", f"{col}: {text.iloc[codes[i]]!r}")
 
 
 def _coerce_likert(
@@ -274,7 +274,8 @@ def _coerce_number(out: pd.DataFrame, f: Field, markers: dict[str, str], log: Co
     # Python's float (as the parser uses), not pandas' faster reader, which differs in the last digit
     values[plain] = np.array([float(t) for t in text[plain]], dtype=float)
     parsed: dict[int, ParsedNumber | None] = {
-        k: parse_typed_number(text.iloc[k], f.unit) for k in np.flatnonzero(~plain & text.notna().to_numpy(bool))
+        k: parse_typed_number(text.iloc[k], f.unit)
+        for k in map(int, np.flatnonzero(~plain & text.notna().to_numpy(bool)))
     }
     for k, p in parsed.items():
         values[k] = p.value if p is not None else np.nan
@@ -288,6 +289,7 @@ def _coerce_number(out: pd.DataFrame, f: Field, markers: dict[str, str], log: Co
             log.reject(int(i), f"invalid:{f.id}", f"{f.id}: {cell!r} is not a number in {f.unit or 'plain digits'}")
             continue
         p = parsed[k]
+        assert p is not None  # a repaired cell was parsed
         log.repairs.append(
             {
                 "row": int(rows.iloc[i]),
@@ -450,9 +452,12 @@ def recode_reverse(df: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
     """A copy with every reverse-worded item recoded as ``min + max - answer`` (``points + 1 - answer`` on a
     Likert scale; items absent are skipped)."""
     out = df.copy()
+    lo, hi = inst.scale_min, inst.scale_max
+    if inst.reverse_items and (lo is None or hi is None):  # load_instrument refuses this; a hand-made one may not
+        raise InstrumentError(f"{inst.path}: reverse-worded items need the scale's min and max")
     for c in inst.reverse_items:
         if c in out.columns:
-            out[c] = inst.scale_min + inst.scale_max - out[c]
+            out[c] = lo + hi - out[c]  # type: ignore[operator]
     return out
 
 
@@ -536,8 +541,8 @@ def _row_reasons(
     flags = quality_flags(df, inst, t)
     rules = reason_rules(asdict(t))
     for name in flags.columns:
-        for i in np.flatnonzero(flags[name].to_numpy()):
-            reasons[int(i)].append(name)
+        for i in map(int, np.flatnonzero(flags[name].to_numpy())):
+            reasons[i].append(name)
             log.details.setdefault(int(i), []).append(f"{name}: {rules[name]}")
     return reasons
 
@@ -639,7 +644,7 @@ def validate_frame(
     reasons = _row_reasons(raw, df, log, inst, t)
     rejected = np.array([bool(reasons[i]) for i in range(len(df))])
     quarantine = raw.loc[rejected].copy()
-    quarantine.insert(1, "reasons", [";".join(reasons[i]) for i in np.flatnonzero(rejected)])
+    quarantine.insert(1, "reasons", [";".join(reasons[int(i)]) for i in np.flatnonzero(rejected)])
     quarantine.insert(2, "reason_details", [" | ".join(log.details.get(int(i), [])) for i in np.flatnonzero(rejected)])
     clean, n_imputed = _clean_rows(df, rejected, inst)
     report = _report(source, raw, df, (len(clean), len(quarantine)), reasons, rejected, n_imputed, log, inst, t)

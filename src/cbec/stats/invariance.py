@@ -232,7 +232,7 @@ def fit_multigroup_cfa(
     moments = [_moments(data[data[group] == lab], items) for lab in labels]
     model = _Model(blocks, len(labels), level, free_intercepts, method_signs)
     x0 = _start(model, moments)
-    bounds = [(None, None)] * len(model.names)
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * len(model.names)
     if method_signs is not None:  # a variance cannot be negative; at 0 the method factor has vanished
         for g in range(len(labels)):
             bounds[model.phi[g, -1, -1]] = (0.0, None)

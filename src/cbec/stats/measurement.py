@@ -294,7 +294,7 @@ def fit_table(fits: dict[str, pd.Series]) -> pd.DataFrame:
     """Fit indices of several models side by side, with the cut-off and whether each model meets it."""
     rows = []
     for idx, (op, cut) in FIT_CUTOFFS.items():
-        row = {"index": idx, "cut_off": f"{op} {cut}"}
+        row: dict[str, object] = {"index": idx, "cut_off": f"{op} {cut}"}
         for name, f in fits.items():
             v = f[idx]
             row[name] = v

@@ -862,10 +862,11 @@ def pls_predict(
     endo = [c for j, c in enumerate(spec.constructs) if spec.paths[:, j].any()]
     endo_items = [i for c in endo for i in blocks[c]]
     rng = np.random.default_rng(seed)
-    sums = None
+    sums: list | None = None
     for _ in range(reps):
         preds = _cv_predictions(d, blocks, paths, spec, endo, rng.permutation(len(d)), folds, scheme)
         sums = preds if sums is None else [a + b for a, b in zip(sums, preds, strict=True)]
+    assert sums is not None  # reps >= 1
     pred_pls, pred_lm, pred_mean = (x / reps for x in sums)
     actual = d[endo_items]
     e_pls, e_lm, e_mean = actual - pred_pls, actual - pred_lm, actual - pred_mean
@@ -887,7 +888,8 @@ def _cv_predictions(d: pd.DataFrame, blocks, paths, spec: _Spec, endo: list[str]
     endo_items = [i for c in endo for i in blocks[c]]
     x = d[spec.items].to_numpy()
     col = {it: n for n, it in enumerate(spec.items)}
-    endo_pos, exo_pos = [col[i] for i in endo_items], [col[i] for i in exo_items]
+    endo_pos = np.array([col[i] for i in endo_items], dtype=int)
+    exo_pos = np.array([col[i] for i in exo_items], dtype=int)
     pred_pls, pred_lm, pred_mean = (np.empty((len(d), len(endo_items))) for _ in range(3))
     for f in range(folds):
         test = np.sort(order[f::folds])

@@ -231,9 +231,10 @@ def ordered_comparisons(
             if a == b:
                 continue
             se = float(np.sqrt(cov.loc[a, a] + cov.loc[b, b] - 2 * cov.loc[a, b]))
-            z = float(estimates[a] - estimates[b]) / se
-            rows.append((f"{a} > {b}", z, float(norm.sf(z)), float(norm.cdf(z))))
-    names, z, p_for, p_against = (list(c) for c in zip(*rows, strict=True))
+            diff = float(estimates[a] - estimates[b]) / se
+            rows.append((f"{a} > {b}", diff, float(norm.sf(diff)), float(norm.cdf(diff))))
+    names = [r[0] for r in rows]
+    z, p_for, p_against = ([float(r[k]) for r in rows] for k in (1, 2, 3))
     order = np.argsort(p_against)
     m = len(p_against)
     holm = np.maximum.accumulate([min(1.0, (m - k) * p_against[i]) for k, i in enumerate(order)])

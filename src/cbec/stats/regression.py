@@ -175,12 +175,12 @@ def bootstrap_ols_many(y: pd.Series, designs: dict[str, pd.DataFrame], weights: 
     iu = np.triu_indices(len(union))
     upper = weights @ (full[:, iu[0]] * full[:, iu[1]])
     xty_all = weights @ (full * ya[:, None])
-    slot = {pair: k for k, pair in enumerate(zip(iu[0], iu[1], strict=True))}
+    slot = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(iu[0], iu[1], strict=True))}
     out = {}
     for name, d in framed.items():
         idx = [union.index(c) for c in d.columns]
         p = len(idx)
-        pos = np.array([[slot[(min(i, j), max(i, j))] for j in idx] for i in idx])
+        pos = np.array([[slot[(int(min(i, j)), int(max(i, j)))] for j in idx] for i in idx])
         xtx = upper[:, pos.ravel()].reshape(len(weights), p, p)
         beta = _solve_draws(xtx, xty_all[:, idx], full[:, idx], ya, weights)
         out[name] = pd.DataFrame(beta, columns=d.columns)

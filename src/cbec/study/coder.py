@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,7 +132,7 @@ class KeywordCoder:
         for sd, t in self.codebook.terms.items():
             found = [term for term in (*t["zh"], *t["en"]) if self._matches(term.lower(), toks, low)]
             if low is not None:
-                found += [rx for rx in t["regex"] if re.search(rx, doc.text)]
+                found += [rx for rx in t["regex"] if re.search(rx, doc.text or "")]
             if found:
                 out[sd] = list(dict.fromkeys(found))
         return out
@@ -176,8 +177,8 @@ class LearnedCoder:
     """Multinomial logistic regression on TF-IDF features of a document's tokens (scikit-learn)."""
 
     C: float = 4.0
-    model: object = None
-    vectorizer: object = None
+    model: Any = None  # a fitted sklearn LogisticRegression
+    vectorizer: Any = None  # a fitted sklearn TfidfVectorizer
 
     def fit(self, docs: Sequence[Doc], labels: Sequence[str], weights: Sequence[float] | None = None) -> LearnedCoder:
         from sklearn.feature_extraction.text import TfidfVectorizer

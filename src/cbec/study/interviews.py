@@ -190,7 +190,7 @@ def read_transcripts(folder: str | Path) -> Corpus:
                 skipped.append({"file": p.name, "reason": "cannot decode as UTF-8 or GB18030"})
                 continue
         meta, body, problem = _split_front_matter(text)
-        if problem:
+        if problem or meta is None:
             skipped.append({"file": p.name, "reason": problem})
             continue
         missing = [k for k in REQUIRED_META if not str(meta.get(k, "")).strip()]

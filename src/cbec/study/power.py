@@ -211,7 +211,8 @@ def power_curve(
     if client is None:
         rows = [power_cell(*c, instrument=inst) for c in cells]
     else:
-        futures = client.map(lambda c: power_cell(*c, instrument=inst), cells, pure=False)
+        # mypy cannot see that each cell fills the six positional parameters only
+        futures = client.map(lambda c: power_cell(*c, instrument=inst), cells, pure=False)  # type: ignore[misc]
         rows = client.gather(futures)
     return pd.DataFrame(rows)
 

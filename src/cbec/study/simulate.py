@@ -296,7 +296,7 @@ def _draw_items(
             reverse = inst.items[item_id].reverse
             if reverse:
                 lam = lam * cfg.reverse_loading_ratio
-            shift = cfg.threshold_shift.get(code, 0.0)
+            shift: float | np.ndarray = cfg.threshold_shift.get(code, 0.0)
             if cfg.item_threshold_sd > 0:
                 shift = shift + rng.normal(0.0, cfg.item_threshold_sd, size=reps + (1,))
             loadings[item_id] = lam
@@ -522,7 +522,7 @@ def simulate_survey(
     if inst.marker_id:
         world.items[inst.marker_id] = _draw_marker(cfg, world)
     df = _survey_frame(rng, world, _objective_outcomes(rng, world, cfg, codes), cfg, inst)
-    truth_dirt: dict[str, list[str]] = {}
+    truth_dirt: dict[str, object] = {}
     if cfg.dirt:
         df, truth_dirt = _add_dirt(df, cfg, inst, rng)
     return df, _truth(cfg, world, codes, truth_dirt, len(df))
@@ -550,7 +550,7 @@ def _truth(cfg: SimulationConfig, world: LatentWorld, codes: list[str], dirt: di
         "couplings_per_sd_performance": {
             f"{a}*{b}": round(g / float(world.perf_sd), 6) for a, b, g in _pairs_from_config(cfg.couplings, codes)
         },
-        "strongest_coupling": max(cfg.couplings, key=cfg.couplings.get) if cfg.couplings else None,
+        "strongest_coupling": max(cfg.couplings, key=lambda k: cfg.couplings[k]) if cfg.couplings else None,
         "method_factor": {"loading": cfg.method_loading, "reverse_loading_ratio": cfg.reverse_loading_ratio},
         "noninvariant_items": dict(cfg.noninvariant_items),
         "size_paths": {
@@ -564,7 +564,7 @@ def _truth(cfg: SimulationConfig, world: LatentWorld, codes: list[str], dirt: di
 
 def _add_dirt(
     df: pd.DataFrame, cfg: SimulationConfig, inst: Instrument, rng: np.random.Generator
-) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+) -> tuple[pd.DataFrame, dict[str, object]]:
     """Plant the problems a real export has, each kind on its own respondents.
 
     The random draws are made in the order the shipped data set was drawn in (one straight-line value
@@ -595,7 +595,7 @@ def _add_dirt(
     df, duplicates = _plant_duplicates(df, clean_rows, cfg, rng)
 
     ids = df["respondent_id"]
-    truth = {kind: sorted(ids.iloc[rows].tolist()) for kind, rows in picked.items()}
+    truth: dict[str, object] = {kind: sorted(ids.iloc[rows].tolist()) for kind, rows in picked.items()}
     truth["duplicates"] = duplicates
     truth["item_missing_cells"] = int(mask.sum())
     if inst.marker_id:

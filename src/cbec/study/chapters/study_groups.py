@@ -53,7 +53,7 @@ def _grouping(r: ChapterResult, st, g, cfg: RunConfig) -> str:
     labels = construct_labels(inst)
     rows = []
     for c in z.columns:
-        row = {"construct": labels[c]}
+        row: dict[str, object] = {"construct": labels[c]}
         for lv in usable:
             m = (grp == lv).to_numpy()
             row[f"slope: {g.label(lv)}"] = float(fit_ols(y[m], z[m]).params[c])
