@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SIM    := data/simulated/survey_simulated.csv
 OUT    ?= _build
 
-.PHONY: book pdf test check lint typecheck lock venv simulate bench calibrate clean system-deps
+.PHONY: book pdf test check check-pythons lint typecheck lock venv simulate bench calibrate clean system-deps
 
 venv: $(STAMP)
 
@@ -82,6 +82,17 @@ test: $(STAMP) $(SYSTEM_STAMP) lint typecheck
 # The fast part, for the edit-test loop: no slow-marked test.
 check: $(STAMP) lint
 	$(THREADS) $(PY) -m pytest -n 2 --dist loadgroup -m "not slow" -q tests src/cbec/io src/cbec/stats src/cbec/study
+
+# The fast suite on Python 3.12 and 3.13 (CI runs it after `make test`), each in a virtual environment of its own
+# from the same universal lock; a Python the machine lacks is named and skipped.
+OTHER_PYTHONS := 3.12 3.13
+check-pythons:
+	@for v in $(OTHER_PYTHONS); do \
+	  py=$$(for c in python$$v $$HOME/.pyenv/versions/$$v*/bin/python$$v /usr/bin/python$$v; do \
+	    $$c -V >/dev/null 2>&1 && { echo $$c; break; }; done); \
+	  if [ -z "$$py" ]; then echo "note: Python $$v not found; skipped"; continue; fi; \
+	  echo "fast suite on $$($$py -V)"; $(MAKE) --no-print-directory check PYTHON=$$py VENV=.venv-$$v || exit 1; \
+	done
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py

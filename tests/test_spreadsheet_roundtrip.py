@@ -67,7 +67,9 @@ def test_the_harness_sees_formulas_in_naive_files(tmp_path):
     naive = pd.DataFrame({"text": FORMULAS})
     naive.to_csv(tmp_path / "naive.csv", index=False)
     found = formula_cells([tmp_path / "naive.csv"], tmp_path / "lo")[str(tmp_path / "naive.csv")]
-    assert len(found) >= 3, found  # =1+1, -4+4, +HYPERLINK(...) at the least
+    # =1+1 and a HYPERLINK at the least (whether "ok\r=3+3" becomes a formula depends on how the Python
+    # version's csv module quotes a bare CR: it does on 3.11, not on 3.13; -4+4 stays text in Calc)
+    assert "of:=1+1" in found and any("HYPERLINK" in c for c in found), found
 
 
 def test_safe_writers_give_a_spreadsheet_no_formula(tmp_path):
