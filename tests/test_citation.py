@@ -47,7 +47,7 @@ def test_the_repository_address_is_one_setting_that_reaches_every_place(tmp_path
     from cbec.book import pipeline
     from cbec.study.chapters.base import RunConfig
 
-    conf = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    conf = yaml.safe_load((ROOT / "src" / "cbec" / "site" / "_config.yml").read_text(encoding="utf-8"))
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert (cff.get("repository-code") or "") == pipeline.repository_url(conf)
 

@@ -15,7 +15,7 @@ from hostile import PAYLOADS
 from interview_fixtures import SECRETS, write_fixture_transcripts
 from test_hostile_input import assert_inert
 
-from cbec.book.pipeline import REPO_ROOT, RunSettings, run
+from cbec.book.pipeline import REPO_ROOT, SITE, RunSettings, run
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import validate_frame
 from cbec.study.simulate import SimulationConfig, simulate_survey, write_simulation
@@ -54,7 +54,7 @@ def test_full_pipeline_builds_every_chapter(sample_book):
     paths, hostile_ids, tmp_path = sample_book["paths"], sample_book["hostile_ids"], sample_book["root"]
     assert '"format": "spss"' in (paths["processed"] / "report.json").read_text(encoding="utf-8")
     html = paths["html"]
-    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    toc = yaml.safe_load((SITE / "_toc.yml").read_text(encoding="utf-8"))
     files = [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
     assert (html / "index.html").exists()
     index = (html / f"{toc['root']}.html").read_text(encoding="utf-8")

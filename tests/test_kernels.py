@@ -82,7 +82,7 @@ def test_reused_kernel_sees_none_of_the_previous_notebook(tmp_path):
 def test_chapter_on_reused_kernel_gives_the_fresh_kernels_results(tmp_path, tidy_csv):
     nbdir = tmp_path / "nbs"
     nbdir.mkdir()
-    shutil.copy(REPO / "notebooks" / "05_claims.ipynb", nbdir)
+    shutil.copy(REPO / "src" / "cbec" / "site" / "notebooks" / "05_claims.ipynb", nbdir)
     _nb(nbdir / "00_pollute.ipynb", POLLUTE)
     out = tmp_path / "out"
     settings = RunSettings(survey=tidy_csv, out=out, notebooks=("05_claims",), notebook_dir=nbdir, build=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "cbec"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "src" / "cbec" / "site" / "notebooks"
 #: Lower layers first; a module may import its own layer and those below it.
 LAYERS = ["resources", "io", "stats", "study", "book"]
 

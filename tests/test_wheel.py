@@ -1,4 +1,4 @@
-"""An installed cbec (a wheel, not this source tree) finds its data and validates a survey."""
+"""An installed cbec (a wheel, not this source tree) finds its data, validates a survey and builds the whole book."""
 
 import subprocess
 import sys
@@ -77,3 +77,29 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path, small_survey)
     )
     assert res.returncode == 0, res.stderr
     assert (work / "processed" / "report.json").exists() and "clean" in res.stdout
+    # The whole book from the wheel: notebooks, pages, tables of contents and configuration are package data.
+    res = subprocess.run(
+        [
+            str(py),
+            "-m",
+            "cbec",
+            "run",
+            "--survey",
+            str(csv),
+            "--out",
+            str(work / "book"),
+            "--n-boot",
+            "99",
+            "--power-reps",
+            "10",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    index = (work / "book" / "html" / "book" / "index.html").read_text(encoding="utf-8")
+    assert "What this run found" in index
+    assert (work / "book" / "html" / "notebooks" / "08_pls.html").exists()
+    prov = (work / "book" / "html" / "book" / "provenance.html").read_text(encoding="utf-8")
+    assert "the installed package cbec" in prov  # the installed package, not this checkout, built it

@@ -288,6 +288,10 @@ def downloads_page(
     return "\n".join(lines) + "\n"
 
 
+#: What provenance records as the code when the book was built by an installed package, not a checkout.
+NOT_A_CHECKOUT = "not a git checkout"
+
+
 def _git_state(repo: Path) -> str:
     try:
         commit = subprocess.run(
@@ -297,7 +301,7 @@ def _git_state(repo: Path) -> str:
             ["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True, check=True
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "not a git checkout"
+        return NOT_A_CHECKOUT
     return commit + (" with uncommitted changes" if dirty else "")
 
 
@@ -408,13 +412,21 @@ def _published_config(out: Path) -> dict:
     return {k: (Path(v).name if k in paths and v else v) for k, v in cfg.items() if k != "dask_scheduler"}
 
 
+def _code_words(prov: dict) -> str:
+    """Which code made the book: a checkout's commit, or the installed package's version (no git state exists)."""
+    if prov["code"] == NOT_A_CHECKOUT:
+        from cbec import __version__
+
+        return f"the installed package cbec {__version__} (not a git checkout)"
+    return f"code at `{md_text(prov['code'])}`"
+
+
 def provenance_page(prov: dict) -> str:
     lines = [
         "(provenance)=",
         "# Provenance",
         "",
-        f"The results in this book were computed on {prov['results_utc']} UTC from code at "
-        f"`{md_text(prov['code'])}`, with Python "
+        f"The results in this book were computed on {prov['results_utc']} UTC from {_code_words(prov)}, with Python "
         f"{prov['python']} on {md_text(prov['platform'])}. The same inputs, settings and versions rebuild it.",
         "",
         "## Inputs",

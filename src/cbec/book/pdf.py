@@ -22,7 +22,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 __all__ = ["PDF_NAME", "build_pdf", "single_page"]
@@ -87,10 +86,10 @@ class PdfError(RuntimeError):
 def single_page(src: Path, dest: Path) -> Path:
     """Build the book source ``src`` (as staged by :func:`cbec.book.pipeline.stage_book`) into one HTML page
     under ``dest`` with Sphinx warnings as errors; return the page's path."""
-    from cbec.book.pipeline import number_tables, toc_files
+    from cbec.book.pipeline import JUPYTER_BOOK, number_tables, toc_files
 
     cmd = [
-        str(Path(sys.executable).parent / "jupyter-book"),
+        *JUPYTER_BOOK,
         "build",
         str(src),
         "--path-output",

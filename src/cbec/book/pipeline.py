@@ -37,11 +37,18 @@ from cbec.io.instrument import load_instrument
 from cbec.io.validate import QualityThresholds, validate_survey
 from cbec.study.chapters.base import AnalysisSettings, RunConfig, study_spec
 
-#: The source tree: the book's pages, notebooks and configuration live there, not in the installed package.
+#: The book's sources — chapter notebooks, handwritten pages, the two tables of contents, the Sphinx configuration and
+#: the bibliography — ship inside the package (cbec/site), so an installed cbec builds the book anywhere; a checkout
+#: is only the developer's view of the same files.
+SITE = Path(__file__).resolve().parents[1] / "site"
+NOTEBOOK_DIR = SITE / "notebooks"
+BOOK_DIR = SITE / "book"
+#: Jupyter Book's command line through this interpreter: an installed package need not have put the
+#: ``jupyter-book`` script beside it (a venv that reaches its dependencies by a .pth file has none).
+JUPYTER_BOOK = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())"]
+#: A source checkout's root, where there is one: its git state and CITATION.cff for provenance, the benchmark
+#: results. An installed package has none of them, and the pages say so.
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SHIPPED_INTERVIEWS = REPO_ROOT / "data" / "interviews"
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-BOOK_DIR = REPO_ROOT / "book"
 
 
 class PipelineError(RuntimeError):
@@ -80,7 +87,7 @@ class RunSettings(AnalysisSettings):
 
 
 #: The tables of contents of the two books: the source article's replication, and a researcher's own study.
-TOCS = {"article": REPO_ROOT / "_toc.yml", "study": REPO_ROOT / "_toc_study.yml"}
+TOCS = {"article": SITE / "_toc.yml", "study": SITE / "_toc_study.yml"}
 
 
 def book_kind(settings: RunSettings) -> str:
@@ -340,7 +347,7 @@ def _assemble(out: Path, src: Path, pdf: bool = False) -> None:
 
     (src / "notebooks").mkdir(parents=True)
     cfg = RunConfig.load(out / "run_config.json")
-    shutil.copy2(REPO_ROOT / "references.bib", src / "references.bib")
+    shutil.copy2(SITE / "references.bib", src / "references.bib")
     spec = study_spec(cfg) if cfg.book == "study" else None
     _write_config(cfg, src / "_config.yml", spec)
     toc = write_toc(cfg.book, materials(cfg), src / "_toc.yml")
@@ -377,7 +384,7 @@ def repository_url(conf: dict | None = None) -> str:
     import yaml
 
     if conf is None:
-        conf = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+        conf = yaml.safe_load((SITE / "_config.yml").read_text(encoding="utf-8"))
     return str((conf.get("repository") or {}).get("url") or "").strip()
 
 
@@ -385,7 +392,7 @@ def _write_config(cfg: RunConfig, dst: Path, spec) -> None:
     """The book's Sphinx configuration: the repository's, titled with the study's own title in a study book."""
     import yaml
 
-    conf = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+    conf = yaml.safe_load((SITE / "_config.yml").read_text(encoding="utf-8"))
     url = repository_url(conf)
     conf["html"]["use_repository_button"] = bool(url)
     # Pages name the code's address through one substitution ({{ repository }}), never by hand.
@@ -725,7 +732,7 @@ def build_book(out: Path, pdf: bool = False) -> Path:
     if html.exists():
         shutil.rmtree(html)
     cmd = [
-        str(Path(sys.executable).parent / "jupyter-book"),
+        *JUPYTER_BOOK,
         "build",
         str(src),
         "--path-output",
