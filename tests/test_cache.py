@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cbec.book import cache
-from cbec.book.pipeline import NOTEBOOK_DIR, RunSettings, run
+from cbec.book.pipeline import NOTEBOOK_DIR, REPO_ROOT, RunSettings, run
 
 CHAPTERS = ("01_data_quality", "05_claims", "06_cases")
 
@@ -116,7 +116,7 @@ def test_each_chapter_declares_exactly_the_settings_it_reads(tmp_path, small_sur
     from cbec.study.chapters import CHAPTERS
     from cbec.study.chapters.base import RecordingConfig, RunConfig
 
-    root = NOTEBOOK_DIR.parent
+    root = REPO_ROOT
     df, truth = small_survey
     validate_frame(df, load_instrument()).write(tmp_path / "a" / "processed")
     gt = tmp_path / "truth.json"

@@ -49,6 +49,8 @@ JUPYTER_BOOK = [sys.executable, "-c", "import sys; from jupyter_book.cli.main im
 #: A source checkout's root, where there is one: its git state and CITATION.cff for provenance, the benchmark
 #: results. An installed package has none of them, and the pages say so.
 REPO_ROOT = Path(__file__).resolve().parents[3]
+#: The illustrative interview transcripts of the shipped article study (a checkout's data/interviews).
+SHIPPED_INTERVIEWS = REPO_ROOT / "data" / "interviews"
 
 
 class PipelineError(RuntimeError):
