@@ -95,6 +95,19 @@ def test_full_pipeline_builds_every_chapter(sample_book):
     captions = sum((html / f"{f}.html").read_text(encoding="utf-8").count("<caption") for f in files)
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == captions >= 30, numbers
 
+    # A long table is folded under its caption (with its row count); short ones are not.
+    from cbec.book.chapter import LONG_TABLE_ROWS
+
+    for page in (html / "notebooks").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r'<details class="cbec-long">(.*?)</details>', text, flags=re.S):
+            rows = int(re.search(r"— ([\d,]+) rows", block).group(1).replace(",", ""))
+            assert rows > LONG_TABLE_ROWS and block.count("<tr") == rows + 1, (page.name, rows)
+        outside = re.sub(r'<details class="cbec-long">.*?</details>', "", text, flags=re.S)
+        for body in re.findall(r"<tbody>(.*?)</tbody>", outside, flags=re.S):
+            assert body.count("<tr") <= LONG_TABLE_ROWS, page.name
+    assert 'class="cbec-long"' in (html / "notebooks" / "03_coupling.html").read_text(encoding="utf-8")
+
     # Lighter pages: no page loads the icon script; MathJax only where there is an equation; the search index
     # only on the search page; figures stored as palette PNGs.
     for page in (p for p in html.rglob("*.html") if "_static" not in p.parts):

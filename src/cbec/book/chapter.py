@@ -297,16 +297,31 @@ def _numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Result tables longer than this are folded on the page (ShownChapter.show).
+LONG_TABLE_ROWS = 30
+
+
 class ShownChapter:
     """A chapter's results as the notebook's display cells use them."""
 
     def __init__(self, result: ChapterResult, cfg: RunConfig):
         self.result, self.cfg = result, cfg
 
-    def show(self, name: str) -> Styler:
+    def show(self, name: str):
+        """A result table for readers; one longer than LONG_TABLE_ROWS is folded under its caption (a click
+        opens it; the PDF prints it open), so a page's argument is not lost below a hundred rows."""
         from cbec.study.chapters.base import level_text
 
-        return styled(self.result.tables[name], level_text(self.cfg.alpha), self.level_labels)
+        table = self.result.tables[name]
+        st = styled(table, level_text(self.cfg.alpha), self.level_labels)
+        if len(table.frame) <= LONG_TABLE_ROWS:
+            return st
+        from IPython.display import HTML
+
+        from cbec.book.safe_display import html_text, render_styler
+
+        summary = f"{html_text(table.caption)} — {len(table.frame):,} rows (click to show)"
+        return HTML(f'<details class="cbec-long"><summary>{summary}</summary>{render_styler(st)}</details>')
 
     @cached_property
     def level_labels(self) -> dict[str, str]:
@@ -352,7 +367,9 @@ class ShownChapter:
         made = (
             f"\n\n*Every table and figure on this page is made by the chapter function "
             f"`cbec.study.chapters.{name}_chapter`, called once by this page's notebook (download it from the "
-            f"top bar); its tables are also in the run's `results/{name}_*.csv`.*"
+            f"top bar: it runs wherever `cbec` is installed — `pip install .` in the book's source tree — with "
+            f"`run_config` set to a run's `run_config.json`); its tables are also in the run's "
+            f"`results/{name}_*.csv`.*"
         )
         return Markdown(data_notice(self.cfg.origin, self.cfg.book) + made)
 

@@ -52,6 +52,7 @@ CHROMIUM_ARGS = [
 # Shrink each table still wider than its column after the print style sheet wrapped its text; return what was
 # done so the report (and the test) can say which tables were shrunk and whether any still overflows.
 _FIT_JS = """(minZoom) => {
+  for (const d of document.querySelectorAll('details')) d.open = true;  // folded long tables print open
   const out = {tables: 0, shrunk: [], overflow: []};
   const article = document.querySelector('article') || document.body;
   const col = article.getBoundingClientRect().width;
