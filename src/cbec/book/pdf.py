@@ -87,7 +87,8 @@ class PdfError(RuntimeError):
 def single_page(src: Path, dest: Path) -> Path:
     """Build the book source ``src`` (as staged by :func:`cbec.book.pipeline.stage_book`) into one HTML page
     under ``dest`` with Sphinx warnings as errors; return the page's path."""
-    from cbec.book.pipeline import JUPYTER_BOOK, number_tables, toc_files
+    from cbec.book.built_html import number_tables
+    from cbec.book.pipeline import JUPYTER_BOOK, toc_files
 
     cmd = [
         *JUPYTER_BOOK,
