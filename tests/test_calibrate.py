@@ -114,10 +114,12 @@ def test_record_has_every_rule_for_every_cell(small_record):
         "largest_iut",
         "latent_rank_verdict",
         "c03_verdict",
+        "group_any_difference",
     }
     # nothing planted in null_method: only the false-positive rules apply
     null_rules = set(rows.loc[rows["scenario"] == "null_method", "rule"])
-    assert null_rules == {"latent_any_unplanted", "observed_any_unplanted", "c03_verdict"}
+    assert null_rules == {"latent_any_unplanted", "observed_any_unplanted", "c03_verdict", "group_any_difference"}
+    assert rows.loc[rows["rule"] == "group_any_difference", "share"].between(0, 1).all()
     c03 = rows[(rows["rule"] == "c03_verdict") & (rows["scenario"] == "shipped")].iloc[0]
     iut = rows[(rows["rule"] == "largest_iut") & (rows["scenario"] == "shipped")].iloc[0]
     assert c03["share_matches"] == iut["share"]  # the same intersection-union test, two ways
@@ -138,10 +140,12 @@ def test_targets_missed_names_the_cells_that_miss():
              "bias_pseudo_pct": -2.5, "coverage_pseudo": 0.80},
             {**base, "pair": None, "rule": "observed_any_unplanted", "share": 0.05},
             {**base, "pair": None, "rule": "latent_any_unplanted", "share": 0.12},
+            {**base, "pair": None, "rule": "group_any_difference", "share": 0.15},
+            {**base, "scenario": "v", "pair": None, "rule": "group_any_difference", "share": 0.06},
         ],
     }  # fmt: skip
     missed = cal.targets_missed(rec)
-    assert len(missed) == 3
+    assert len(missed) == 4 and "some group difference in coupling is significant in 15%" in missed[3]
     assert "A × B averages 0.160" in missed[0] and "C × D cover its value in 80%" in missed[1]
     assert "(constructs) in 12%" in missed[2]
 
@@ -153,6 +157,7 @@ def test_appendix_is_generated_from_the_record(small_record):
     assert "figures/calibration.png" in page and "6 simulated surveys" in page
     assert "| shipped | 400 | true |" in page and "| null method | 400 | neither |" in page  # C03's truth per world
     assert "make calibrate" in calibration_page(None)
+    assert "## Group differences in coupling" in page and "| null method | 400 |" in page
 
 
 def test_rule_figures_quote_the_book_world(small_record):
@@ -196,3 +201,22 @@ def test_claims_chapter_quotes_c03s_operating_characteristics():
     true = next(r for r in rec["rows"] if r["rule"] == "c03_verdict" and r["scenario"] == "shipped" and r["n"] == 600)
     sentence = c03_calibration_sentence()
     assert f"'matches' in {100 * true['share_matches']:.0f}% of samples" in sentence and "appendix E" in sentence
+
+
+def test_size_chapter_quotes_its_group_rule_from_the_record(monkeypatch):
+    from cbec.study.chapters import size_paths
+
+    rec = {
+        "meta": {"sample_sizes": [600, 2000], "reps": 200},
+        "rows": [
+            {"scenario": "shipped", "n": 600, "rule": "group_any_difference", "share": 0.09},
+            {"scenario": "null_method", "n": 600, "rule": "group_any_difference", "share": 0.04},
+            {"scenario": "shipped", "n": 2000, "rule": "group_any_difference", "share": 0.5},
+        ],
+    }
+    monkeypatch.setattr(cal, "load_calibration", lambda: rec)
+    sentence = size_paths.group_calibration_sentence()
+    assert "4–9% of samples" in sentence and "9% in the book's own world" in sentence and "2 worlds" in sentence
+    assert "At 2,000 firms it reaches 50% (the shipped world)" in sentence
+    monkeypatch.setattr(cal, "load_calibration", lambda: None)
+    assert size_paths.group_calibration_sentence() == cal.NO_RECORD

@@ -26,6 +26,11 @@ The rules measured (one row each per scenario, sample size and pair):
   Holm-significant: the family-wise false-positive rate, nominally at most alpha.
 * ``largest_iut`` — the pre-specified strongest pair established above every other pair by the
   intersection–union test of the verdict rule (:func:`cbec.study.power.largest_by_iut`).
+* ``group_any_difference`` — the size chapter's rule for group differences in coupling (3 groupings × 21 pairs,
+  :func:`cbec.study.groups.group_coupling_difference`, Holm across the 63): the share of samples in which some
+  difference is significant. No world plants a coupling that differs between groups, so it is a family-wise
+  false-positive rate — but worlds with size paths plant effects of the factor profile that differ by firm size,
+  which a product term can absorb.
 
 Pseudo-true values. The joint model is a second-order polynomial; where a world plants more than that (the
 shipped world's size paths: a balance penalty and a focus gain, which are not polynomials), the model's
@@ -112,6 +117,23 @@ def _latent_rows(world, inst: Instrument, alpha: float) -> list[pd.DataFrame]:
     return out
 
 
+def _group_difference_found(world, inst: Instrument, alpha: float) -> list[bool]:
+    """For each sample of a batch: is any of the size chapter's group differences in coupling Holm-significant?"""
+    from cbec.study import groups
+
+    found = []
+    for r in range(world.eta.shape[0]):
+        d = recode_reverse(world_frame(world, r, inst), inst)
+        a = models.prepare(d, inst)
+        p = [
+            groups.group_coupling_difference(a.scores, a.y, a.controls, groups.group_dummy(d, name))["p_value"]
+            for name, (col, _, _) in groups.GROUPINGS.items()
+            if col in d.columns
+        ]
+        found.append(bool((models.holm(np.concatenate(p)) < alpha).any()))
+    return found
+
+
 def calibration_cell(
     scenario: str,
     n: int,
@@ -126,7 +148,7 @@ def calibration_cell(
     :func:`pseudo_true_couplings`) adds the bias against it and the intervals' coverage of it."""
     inst = instrument or load_instrument()
     cfg = scenario_config(scenario, n=n, dirt=False)
-    latent, holm_obs, iut, c03 = [], [], [], []
+    latent, holm_obs, iut, c03, group_found = [], [], [], [], []
     planted = {k.replace("*", "x"): g for k, g in cfg.couplings.items()}
     strongest = max(planted, key=lambda k: planted[k]) if planted else None
     for block, start in enumerate(range(0, reps, BLOCK_REPS)):
@@ -137,6 +159,7 @@ def calibration_cell(
         if strongest:
             iut.append(largest_by_iut(res, strongest, alpha))
         latent += _latent_rows(world, inst, alpha)
+        group_found += _group_difference_found(world, inst, alpha)
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
     rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)
@@ -145,6 +168,7 @@ def calibration_cell(
         {**base, "rule": "c03_verdict", "pair": C03_PAIR}
         | {f"share_{v}": float((verdicts == v).mean()) for v in ("matches", "differs", "inconclusive")}
     )
+    rows.append({**base, "rule": "group_any_difference", "pair": None, "share": float(np.mean(group_found))})
     if strongest:
         rows.append({**base, "rule": "largest_iut", "pair": strongest, "share": float(np.concatenate(iut).mean())})
         rows.append({**base, **_established(latent, strongest)})
@@ -382,6 +406,8 @@ def targets_missed(record: dict) -> list[str]:
         elif r["rule"].endswith("any_unplanted") and r["share"] > alpha + _mc(alpha, reps):
             model = "constructs" if r["rule"].startswith("latent") else "scores"
             out.append(f"{where}: some unplanted pair is significant ({model}) in {100 * r['share']:.0f}%.")
+        elif r["rule"] == "group_any_difference" and r["share"] > alpha + _mc(alpha, reps):
+            out.append(f"{where}: some group difference in coupling is significant in {100 * r['share']:.0f}%.")
     return out
 
 
@@ -410,4 +436,5 @@ def rule_figures(record: dict | None, scenario: str = "shipped", n: int | None =
         "iut_found": by_rule[("largest_iut", top["pair"])]["share"],
         "observed_false": by_rule[("observed_any_unplanted", None)]["share"],
         "latent_false": by_rule[("latent_any_unplanted", None)]["share"],
+        "group_false": by_rule.get(("group_any_difference", None), {}).get("share"),
     }
