@@ -15,6 +15,7 @@ from hostile import PAYLOADS
 from interview_fixtures import SECRETS, write_fixture_transcripts
 from test_hostile_input import assert_inert
 
+from cbec.book.pdf import CHROMIUM, CHROMIUM_ARGS  # the PDF printer's browser and flags, one place
 from cbec.book.pipeline import REPO_ROOT, SITE, RunSettings, run
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import validate_frame
@@ -231,16 +232,6 @@ def _write_hostile_transcript(folder):
     )
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: Table-cell texts that are leaks of a data frame's internals, not content for readers.
 RAW_CELLS = {"nan", "NaN", "None", "True", "False", "<NA>", "NaT"}
 

@@ -246,14 +246,11 @@ def styled(table: Table, level: str = "95%", levels: dict[str, str] | None = Non
     :func:`cbec.book.safe_display.install` registers. ``level`` is the run's interval level, named in the
     interval columns' labels; ``levels`` maps the questionnaire's level codes to their labels (``eu_na`` ->
     "Europe / North America")."""
-    frame = _numbers_as_numbers(table.frame if table.columns is None else table.frame[table.columns])
-    codes = [c for c in frame.columns if str(c) in CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[c])]
-    if codes:
-        frame = frame.copy()
-        for c in codes:
+    frame = _numbers_as_numbers(table.frame if table.columns is None else table.frame[table.columns])  # a copy
+    for c in frame.columns:
+        if str(c) in CODE_COLUMNS and not pd.api.types.is_numeric_dtype(frame[c]):
             frame[c] = _code_labels(frame[c], levels or {})
     if table.index and not pd.api.types.is_numeric_dtype(frame.index):  # row labels: codes, field names as words
-        frame = frame.copy()
         frame.index = pd.Index(_code_labels(frame.index.to_series(), levels or {}), name=frame.index.name)
     formats = {c: _cell_format(str(c), frame[c]) for c in frame.columns}
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
@@ -328,7 +325,7 @@ class ShownChapter:
         """The questionnaire's level codes and their English labels (a run's own questionnaire, if it has one)."""
         from cbec.io.instrument import load_instrument
 
-        inst = load_instrument(getattr(self.cfg, "instrument_path", None) or None)
+        inst = load_instrument(self.cfg.instrument_path or None)
         return {str(lv["value"]): str(lv.get("en") or lv["value"]) for f in inst.fields for lv in f.levels}
 
     def fig(self, name: str):
