@@ -457,3 +457,15 @@ def test_the_whole_book_prints_to_one_pdf(sample_book):
     assert fonts and all(" yes " in f[60:] for f in fonts), "\n".join(f for f in fonts if " yes " not in f[60:])
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.splitlines()) - 2 >= len(web_figures)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_an_unchanged_run_stages_an_unchanged_book(sample_book):
+    """Staging the book twice from the same results changes no file: every generated page is a function of the
+    results (a table id drawn at random made the warm re-run rebuild the whole book)."""
+    from cbec.book.pipeline import stage_book
+
+    out = (sample_book["root"] / "out").resolve()
+    stage_book(out)
+    assert stage_book(out)[1] == 0
