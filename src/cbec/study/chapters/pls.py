@@ -30,7 +30,7 @@ def pls_chapter(cfg: RunConfig) -> ChapterResult:
     pls = pls_sem(clean, blocks, structure)
     plsc = pls_sem(clean, blocks, structure, consistent=True)
     boot = pls_bootstrap(clean, blocks, structure, n_boot=max(cfg.n_boot, 999), seed=cfg.seed, level=1 - cfg.alpha)
-    boot = boot.set_index("source")
+    boot = boot.table.set_index("source")
     z = models.standardise(a.scores)
     reg = fit_ols(a.y, z)
     main = pd.DataFrame(
@@ -130,8 +130,9 @@ def _product_indicator_couplings(clean: pd.DataFrame, blocks, factors: list[str]
     rows, draws = {}, {}
     for p, q in models.pair_list(factors):
         name = f"{p}*{q}"
-        table, d = pls_bootstrap(clean, blocks, {"PERF": [*factors, name]}, n_boot=_pi_boot(cfg), seed=cfg.seed,
-                                 level=1 - cfg.alpha, interactions=((p, q),), return_draws=True, bca=False)  # fmt: skip
+        fit = pls_bootstrap(clean, blocks, {"PERF": [*factors, name]}, n_boot=_pi_boot(cfg), seed=cfg.seed,
+                            level=1 - cfg.alpha, interactions=((p, q),), bca=False)  # fmt: skip
+        table, d = fit.table, fit.draws
         rows[f"{p}x{q}"] = table.set_index("source").loc[name, ["estimate", "boot_se", "ci_low", "ci_high"]]
         draws[f"{p}x{q}"] = d[f"{name} -> PERF"].to_numpy()
     out = pd.DataFrame(rows).T.astype(float)

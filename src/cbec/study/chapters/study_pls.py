@@ -23,7 +23,7 @@ def study_pls_chapter(cfg: RunConfig) -> ChapterResult:
     paths = {inst.outcome_code: list(ms.factor_blocks(inst))}
     r = ChapterResult("study_pls")
     pls = pls_sem(clean, blocks, paths, scheme="path")
-    boot = pls_bootstrap(clean, blocks, paths, n_boot=cfg.n_boot, seed=cfg.seed, level=1 - cfg.alpha)
+    boot = pls_bootstrap(clean, blocks, paths, n_boot=cfg.n_boot, seed=cfg.seed, level=1 - cfg.alpha).table
     plsc = pls_sem(clean, blocks, paths, scheme="factorial", consistent=True)
     out = inst.outcome_code
     t = boot.assign(
