@@ -65,7 +65,8 @@ def test_group_difference_is_focal_minus_reference(inst):
     t = groups.group_coupling_difference(scores, y, X, groups.group_dummy(df, "business_model"), n_boot=50)
     assert len(t) == 21
     # The difference is the group-by-product coefficient of one pooled model: refitting that model by hand with
-    # statsmodels on the same design gives the same number (a dropped interaction or a swapped group would not).
+    # statsmodels on the same design (the full second-order model, squares and their group differences in) gives
+    # the same number (a dropped interaction, a dropped square or a swapped group would not).
     import statsmodels.formula.api as smf
 
     z = models.standardise(scores)
@@ -75,7 +76,7 @@ def test_group_difference_is_focal_minus_reference(inst):
         if (a, b) != ("MI", "SC"):
             d[f"{a}x{b}"] = z[a] * z[b]
     others = " + ".join(f"{a}x{b} + {a}x{b}:g" for a, b in models.pair_list(scores.columns) if (a, b) != ("MI", "SC"))
-    mains = " + ".join(f"{f} + {f}:g" for f in scores.columns)
+    mains = " + ".join(f"{f} + {f}:g + I({f}**2) + I({f}**2):g" for f in scores.columns)
     ctrl = X.drop(columns=[c for c in X.columns if c.startswith("business_model")])
     d = pd.concat([d, ctrl], axis=1)
     formula = f"y ~ {mains} + prod + prod:g + {others} + g + " + " + ".join(f"Q('{c}')" for c in ctrl.columns)

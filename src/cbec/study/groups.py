@@ -3,7 +3,7 @@
 The article claims that large firms gain from developing all seven factors in balance while SMEs gain
 from breaking through on a few, and it gives stage-by-stage advice. Each claim becomes a test here:
 
-* :func:`group_coupling_difference` — the joint coupling model fitted with every term interacted with a
+* :func:`group_coupling_difference` — the full second-order model fitted with every term interacted with a
   group dummy; the group x product coefficient of each pair is the difference in coupling between groups
   (HC3 Wald test, Holm across the 21 pairs), plus a case-resampling bootstrap of that difference.
 * :func:`balance_focus` — per-firm balance (spread of the seven indices, seven-factor D) and focus (lead of
@@ -39,9 +39,14 @@ def group_dummy(data: pd.DataFrame, grouping: str) -> pd.Series:
 
 
 def _joint_design(z: pd.DataFrame, g: pd.Series, controls: pd.DataFrame) -> pd.DataFrame:
+    # The squares, and their differences by group, are in for the reason they are in the book's joint model:
+    # without them a group difference in curvature shows as a group difference in coupling. Measured in the
+    # `realistic` world (no coupling differs by group), 5,000 firms, 30 samples: some difference Holm-significant
+    # in 33% of samples without the squares, 7% with them.
     pairs = models.pair_list(z.columns)
     prods = pd.concat([(z[a] * z[b]).rename(f"{a}x{b}") for a, b in pairs], axis=1)
-    base = pd.concat([z, prods], axis=1)
+    squares = pd.concat([(z[a] ** 2).rename(f"{a}_sq") for a in z.columns], axis=1)
+    base = pd.concat([z, prods, squares], axis=1)
     inter = base.mul(g, axis=0).add_suffix(f"_x_{g.name}")
     ctrl = controls.drop(columns=[c for c in controls.columns if c.startswith(GROUPINGS[g.name][0])], errors="ignore")
     return pd.concat([base, g, inter, ctrl], axis=1)
@@ -58,7 +63,8 @@ def group_coupling_difference(
 ) -> pd.DataFrame:
     """Difference in each pair's coupling between the focal group and the rest.
 
-    Fits ``y ~ Z + products + G + G x (Z + products) + controls`` with standardised factors ``Z`` (HC3). The
+    Fits ``y ~ Z + products + squares + G + G x (Z + products + squares) + controls`` — the book's full
+    second-order model with every term allowed to differ by group — with standardised factors ``Z`` (HC3). The
     coefficient of ``G x product`` is the focal group's coupling minus the reference group's; the group's own
     coupling estimates are reported beside it. ``n_boot`` > 0 adds percentile bootstrap intervals of the
     difference (case resampling of the whole model).
