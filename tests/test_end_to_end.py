@@ -79,6 +79,9 @@ def test_full_pipeline_builds_every_chapter(sample_book):
             # Survey chapters say the data are simulated; the case chapter says it is coded from the article.
             notice = "Coded from the article" if f.endswith("06_cases") else "Simulated data"
             assert notice in text, f"no '{notice}' notice on {f}"
+            # how the page was made comes after its results: a phone reader meets the findings first
+            assert text.count("How this page was made") == 1, f
+            assert text.rfind("How this page was made") > text.rfind("</table>"), f"how-made note before a table on {f}"
     # Chapters that draw figures must show them (the simulated-data and claims chapters are tables only).
     for f in files:
         if f.startswith("notebooks/") and not f.endswith(("00_simulated_data", "05_claims")):

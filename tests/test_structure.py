@@ -99,3 +99,11 @@ def test_notebooks_are_committed_without_outputs(tmp_path):
     code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
     (tmp_path / "x.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     assert clean.main([str(tmp_path / "x.ipynb")]) == 1
+
+
+@pytest.mark.parametrize("nb", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_how_the_page_was_made_is_its_last_cell(nb):
+    # the machinery after the results; the data banner (ch.notice) stays before them
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    assert "".join(cells[-1]["source"]).strip() == "ch.made()", nb.name
+    assert sum("ch.made()" in "".join(c["source"]) for c in cells) == 1, nb.name

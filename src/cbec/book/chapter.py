@@ -357,18 +357,24 @@ class ShownChapter:
         return HTML(quotes_html(self.result.tables[name].frame))
 
     def notice(self):
-        """The data banner, and which function made this page's tables and figures."""
+        """The data banner (simulated, real, or the article's own coding), shown before the page's first result."""
+        from IPython.display import Markdown
+
+        return Markdown(data_notice(self.cfg.origin, self.cfg.book))
+
+    def made(self):
+        """Which function made this page's tables and figures: the page's last cell, so that on a phone the
+        reader meets the results before the machinery."""
         from IPython.display import Markdown
 
         name = self.result.chapter
-        made = (
-            f"\n\n*Every table and figure on this page is made by the chapter function "
+        return Markdown(
+            f"**How this page was made.** *Every table and figure on this page is made by the chapter function "
             f"`cbec.study.chapters.{name}_chapter`, called once by this page's notebook (download it from the "
             f"top bar: it runs wherever `cbec` is installed — `pip install .` in the book's source tree — with "
             f"`run_config` set to a run's `run_config.json`); its tables are also in the run's "
             f"`results/{name}_*.csv`.*"
         )
-        return Markdown(data_notice(self.cfg.origin, self.cfg.book) + made)
 
     def __getitem__(self, name: str):
         return self.result.values[name]
