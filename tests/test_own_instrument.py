@@ -100,3 +100,16 @@ def test_five_factor_five_point_variant_builds_the_whole_book(tmp_path):
     claims = (html / "notebooks" / "05_claims.html").read_text(encoding="utf-8")
     assert "cannot test" in claims and "lacks the category_strategy question" in claims
     assert len(list(paths["results"].glob("coupling_*.csv"))) >= 8
+
+
+def test_a_file_without_the_questionnaires_items_names_that_questionnaires_ids(tmp_path):
+    # the message quotes the instrument in use (here the mobi study's), not the article's MI11 … TO32
+    from cbec.io.ingest import SurveyInputError, read_survey
+    from cbec.io.study import load_study_spec
+
+    mobi = load_study_spec(Path(__file__).parents[1] / "examples" / "mobi").instrument
+    path = tmp_path / "other.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(SurveyInputError, match="no column matches") as err:
+        read_survey(path, mobi)
+    assert "(IMAG1 … PERV2)" in str(err.value) and "MI11" not in str(err.value)

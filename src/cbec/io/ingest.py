@@ -441,6 +441,29 @@ def read_survey(
         The format used.
     """
     path = Path(path)
+    _check_file(path)
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise SurveyInputError(path, f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    user_map = mapping if isinstance(mapping, dict) else load_mapping(mapping)
+    df, header_rows, multi_problems, user_map = _read_format(path, fmt, instrument, user_map)
+    df = _renamed(df, user_map, path)
+    out = _contract_columns(df, instrument, path)
+    out.insert(0, SOURCE_ROW, range(header_rows + 1, header_rows + 1 + len(out)))
+    # What the validator must know about this export's conventions travels with the table — set here, by the
+    # loader, and only here: metadata a file brings along (pandas restores a parquet file's attrs) is dropped,
+    # so no input file can set its own missing codes or quarantine reasons.
+    out.attrs.clear()
+    out.attrs["missing_text"] = dict(WJX_MISSING_TEXT)
+    if fmt == "wjx":
+        out.attrs["missing_codes"] = dict(WJX_MISSING_CODES)
+        out.attrs["option_numbers"] = True
+        out.attrs["row_problems"] = multi_problems
+    return out, fmt
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a file that is missing, empty or larger than the limit, before reading a byte of it."""
     if not path.exists():
         raise SurveyInputError(path, "no such file", hint="check the path given to --survey")
     if path.stat().st_size == 0:
@@ -451,11 +474,11 @@ def read_survey(
             f"the file has {path.stat().st_size / 2**20:,.0f} MiB; the limit is {MAX_SURVEY_BYTES / 2**20:,.0f} MiB",
             hint="split the export, or raise cbec.ingest.MAX_SURVEY_BYTES from Python",
         )
-    fmt = fmt or detect_format(path)
-    if fmt not in FORMATS:
-        raise SurveyInputError(path, f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
-    user_map = mapping if isinstance(mapping, dict) else load_mapping(mapping)
 
+
+def _read_format(path: Path, fmt: str, instrument: Instrument, user_map: dict) -> tuple:
+    """The export read by its format's rules: (table, header rows above the first answer, multi-select problems,
+    the part of the user's mapping still to apply — a 问卷星 export applies it with its own column names)."""
     header_rows = 1
     multi_problems: list[dict] = []
     if fmt == "tidy":
@@ -478,7 +501,11 @@ def read_survey(
         df = df.rename(columns=_qualtrics_columns([str(c) for c in df.columns], texts, instrument))
     else:
         df = _read_stat_file(path, fmt)
+    return df, header_rows, multi_problems, user_map
 
+
+def _renamed(df: pd.DataFrame, user_map: dict, path: Path) -> pd.DataFrame:
+    """The user's mapping applied; every column name stripped and unique."""
     if user_map:
         missing = [k for k in user_map if k not in df.columns]
         if missing:
@@ -498,6 +525,11 @@ def read_survey(
             column=dupes[0],
             hint="each instrument id may appear once; check the mapping",
         )
+    return df
+
+
+def _contract_columns(df: pd.DataFrame, instrument: Instrument, path: Path) -> pd.DataFrame:
+    """The columns the questionnaire defines (and their fill-in texts and metadata); none at all is an error."""
     contract = set(instrument.columns)
     keep = [
         c
@@ -510,22 +542,12 @@ def read_survey(
     if not any(c in instrument.likert_ids for c in keep):
         raise SurveyInputError(
             path,
-            "no column matches the questionnaire's item ids (MI11 … TO32)",
-            hint="this does not look like a cbec survey export; pass --format or a "
+            f"no column matches the questionnaire's item ids ({instrument.factor_item_ids[0]} … "
+            f"{instrument.factor_item_ids[-1]})",
+            hint="this does not look like an export of this questionnaire; pass --format or a "
             "--mapping file that maps its columns to the item ids",
         )
-    out = df[keep].copy().reset_index(drop=True)
-    out.insert(0, SOURCE_ROW, range(header_rows + 1, header_rows + 1 + len(out)))
-    # What the validator must know about this export's conventions travels with the table — set here, by the
-    # loader, and only here: metadata a file brings along (pandas restores a parquet file's attrs) is dropped,
-    # so no input file can set its own missing codes or quarantine reasons.
-    out.attrs.clear()
-    out.attrs["missing_text"] = dict(WJX_MISSING_TEXT)
-    if fmt == "wjx":
-        out.attrs["missing_codes"] = dict(WJX_MISSING_CODES)
-        out.attrs["option_numbers"] = True
-        out.attrs["row_problems"] = multi_problems
-    return out, fmt
+    return df[keep].copy().reset_index(drop=True)
 
 
 def _read_stat_file(path: Path, fmt: str) -> pd.DataFrame:
