@@ -163,83 +163,16 @@ def read_transcripts(folder: str | Path) -> Corpus:
     skipped = []
     root = folder.resolve()
     for p in paths:
-        # Transcripts are untrusted files: a link out of the folder is not followed, a huge file not read, and
-        # only regular files are opened (a FIFO would hang the run, a directory named *.md abort it).
-        if not p.resolve().is_relative_to(root):
-            skipped.append({"file": p.name, "reason": "a link to a file outside the transcripts folder"})
+        read = _read_transcript(p, root)
+        if isinstance(read, str):
+            skipped.append({"file": p.name, "reason": read})
             continue
-        if not p.is_file():
-            skipped.append({"file": p.name, "reason": "not a regular file"})
-            continue
-        if p.stat().st_nlink > 1:
-            skipped.append({"file": p.name, "reason": "a hard link (it may be a file outside the folder)"})
-            continue
-        if p.stat().st_size > MAX_TRANSCRIPT_BYTES:
-            skipped.append({"file": p.name, "reason": f"larger than {MAX_TRANSCRIPT_BYTES // 2**20} MiB"})
-            continue
-        raw = p.read_bytes()
-        if not raw.strip():
-            skipped.append({"file": p.name, "reason": "empty file"})
-            continue
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")
-            except UnicodeDecodeError:
-                skipped.append({"file": p.name, "reason": "cannot decode as UTF-8 or GB18030"})
-                continue
-        meta, body, problem = _split_front_matter(text)
-        if problem or meta is None:
-            skipped.append({"file": p.name, "reason": problem})
-            continue
-        missing = [k for k in REQUIRED_META if not str(meta.get(k, "")).strip()]
-        if missing:
-            skipped.append({"file": p.name, "reason": f"front matter lacks {', '.join(missing)}"})
-            continue
-        for k in OPTIONAL_META:
-            meta[k] = str(meta.get(k) or "").strip()
-        if meta["size_class"] and meta["size_class"] not in SIZE_CLASSES:
-            skipped.append({"file": p.name, "reason": f"unknown size_class {meta['size_class']!r} (use large or sme)"})
-            continue
-        if not any(_TURN.match(line) for line in body.splitlines()):
-            skipped.append({"file": p.name, "reason": "no speaker turns (Q:/A:, 问:/答:, 采访者:/受访者:)"})
-            continue
-        names = [str(n) for n in meta.get("names") or []]
-        companies = [str(c) for c in meta.get("companies") or []]
-        pseudo.register(names, companies)
+        meta, body = read
+        pseudo.register(*_identities(meta))
         good.append((p, meta, body))
-
-    rows, files = [], []
-    for p, meta, body in good:
-        names = [str(n) for n in meta.get("names") or []]
-        companies = [str(c) for c in meta.get("companies") or []]
-        turns = _turns(body)
-        for turn, speaker, text in turns:
-            rows.append(
-                {
-                    "file": p.name,
-                    "firm": str(meta["firm"]),
-                    "size_class": str(meta["size_class"]),
-                    "main_market": str(meta["main_market"]),
-                    "language": str(meta["language"]),
-                    "turn": turn,
-                    "speaker": speaker,
-                    "text": pseudo.apply(text, names, companies),
-                }
-            )
-        files.append(
-            {
-                "file": p.name,
-                "firm": str(meta["firm"]),
-                "size_class": str(meta["size_class"]),
-                "main_market": str(meta["main_market"]),
-                "language": str(meta["language"]),
-                "role": str(meta.get("role", "")),
-                "date": str(meta.get("date", "")),
-                "turns": turns[-1][0] if turns else 0,
-            }
-        )
+    # every file's names are registered before any text is replaced, so a firm named in another file's
+    # front matter is caught too
+    rows, files = _corpus_rows(good, pseudo)
     seg = pd.DataFrame(
         rows, columns=["file", "firm", "size_class", "main_market", "language", "turn", "speaker", "text"]
     )
@@ -250,6 +183,67 @@ def read_transcripts(folder: str | Path) -> Corpus:
         skipped=pd.DataFrame(skipped, columns=["file", "reason"]),
         placeholders=dict(pseudo.mapping),
     )
+
+
+def _identities(meta: dict) -> tuple[list[str], list[str]]:
+    """The people's and companies' names a transcript's front matter lists for pseudonymisation."""
+    return [str(n) for n in meta.get("names") or []], [str(c) for c in meta.get("companies") or []]
+
+
+def _read_transcript(p: Path, root: Path) -> tuple[dict, str] | str:
+    """A transcript's front matter and body, or the reason it is skipped."""
+    # Transcripts are untrusted files: a link out of the folder is not followed, a huge file not read, and
+    # only regular files are opened (a FIFO would hang the run, a directory named *.md abort it).
+    if not p.resolve().is_relative_to(root):
+        return "a link to a file outside the transcripts folder"
+    if not p.is_file():
+        return "not a regular file"
+    if p.stat().st_nlink > 1:
+        return "a hard link (it may be a file outside the folder)"
+    if p.stat().st_size > MAX_TRANSCRIPT_BYTES:
+        return f"larger than {MAX_TRANSCRIPT_BYTES // 2**20} MiB"
+    raw = p.read_bytes()
+    if not raw.strip():
+        return "empty file"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return "cannot decode as UTF-8 or GB18030"
+    meta, body, problem = _split_front_matter(text)
+    if problem or meta is None:
+        return problem or "no front matter"
+    missing = [k for k in REQUIRED_META if not str(meta.get(k, "")).strip()]
+    if missing:
+        return f"front matter lacks {', '.join(missing)}"
+    for k in OPTIONAL_META:
+        meta[k] = str(meta.get(k) or "").strip()
+    if meta["size_class"] and meta["size_class"] not in SIZE_CLASSES:
+        return f"unknown size_class {meta['size_class']!r} (use large or sme)"
+    if not any(_TURN.match(line) for line in body.splitlines()):
+        return "no speaker turns (Q:/A:, 问:/答:, 采访者:/受访者:)"
+    return meta, body
+
+
+def _corpus_rows(good: list[tuple[Path, dict, str]], pseudo: Pseudonymiser) -> tuple[list[dict], list[dict]]:
+    """One row per answer turn (pseudonymised) and one per file."""
+    rows, files = [], []
+    for p, meta, body in good:
+        names, companies = _identities(meta)
+        about = {k: str(meta[k]) for k in ("firm", "size_class", "main_market", "language")}
+        turns = _turns(body)
+        for turn, speaker, text in turns:
+            rows.append(
+                {"file": p.name, **about, "turn": turn, "speaker": speaker,
+                 "text": pseudo.apply(text, names, companies)}
+            )  # fmt: skip
+        files.append(
+            {"file": p.name, **about, "role": str(meta.get("role", "")), "date": str(meta.get("date", "")),
+             "turns": turns[-1][0] if turns else 0}
+        )  # fmt: skip
+    return rows, files
 
 
 # --- coding ---------------------------------------------------------------------------------------
