@@ -432,7 +432,8 @@ def baseline_and_increment(
     increment of the couplings in the full second-order model, :func:`joint_design`).
 
     Returns the baseline coefficients and a model-comparison table with R², ΔR² (against the model each
-    row builds on) and the robust (HC3) Wald test of the added terms.
+    row builds on) and the robust (HC3) Wald test of the added terms, one row per ``step``: ``main_effects``,
+    ``level_sq``, ``system_D``, ``squares``, ``products``.
     """
     z = standardise(scores)
     base_x = pd.concat([z, controls], axis=1)
@@ -458,6 +459,7 @@ def baseline_and_increment(
     full_x = pd.concat([sq_x, inter], axis=1)
     rows = [
         {
+            "step": "main_effects",
             "model": "main effects + controls",
             "r2": base.rsquared,
             "added_terms": 0,
@@ -470,17 +472,18 @@ def baseline_and_increment(
     level_fit = fit_ols(y, level_x)
     sq_fit = fit_ols(y, sq_x)
     k = len(f)
-    for name, x, added, ref in (
-        ("+ curvature of the mean level (level²)", level_x, ["level_sq"], base),
-        (f"+ {k}-factor coordination D, given level and level²", d_x, ["system_D"], level_fit),
-        (f"+ the squares of the {k} factors (curvature of each)", sq_x, list(sq.columns), base),
-        (f"+ all {len(inter.columns)} pairwise interactions, given main effects and squares", full_x,
+    for step, name, x, added, ref in (
+        ("level_sq", "+ curvature of the mean level (level²)", level_x, ["level_sq"], base),
+        ("system_D", f"+ {k}-factor coordination D, given level and level²", d_x, ["system_D"], level_fit),
+        ("squares", f"+ the squares of the {k} factors (curvature of each)", sq_x, list(sq.columns), base),
+        ("products", f"+ all {len(inter.columns)} pairwise interactions, given main effects and squares", full_x,
          list(inter.columns), sq_fit),
     ):  # fmt: skip
         res = fit_ols(y, x)
         w = res.wald_test(", ".join(f"{t} = 0" for t in added), scalar=True)
         rows.append(
             {
+                "step": step,
                 "model": name,
                 "r2": res.rsquared,
                 "added_terms": len(added),

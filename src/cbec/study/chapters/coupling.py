@@ -146,45 +146,12 @@ def _latent_section(r: ChapterResult, ri: models.RankInference, st, cfg: RunConf
         **latent_options(inst),
     )
     t = lat["table"]
-    r.table(
-        "latent",
-        t[
-            [
-                "factor_a",
-                "factor_b",
-                "method",
-                "estimate",
-                "std_error",
-                "ci_low",
-                "ci_high",
-                "p_value",
-                "p_holm",
-                "rank",
-                "rank_low",
-                "rank_high",
-            ]
-        ],
-        "Couplings of the constructs (2S-PA, corrected for measurement error)",
-        save=True,
-    )
+    columns = ["factor_a", "factor_b", "method", "estimate", "std_error", "ci_low", "ci_high", "p_value", "p_holm",
+               "rank", "rank_low", "rank_high"]  # fmt: skip
+    r.table("latent", t[columns], "Couplings of the constructs (2S-PA, corrected for measurement error)", save=True)
     obs = ri.table.set_index(["factor_a", "factor_b"])
     side = t.set_index(["factor_a", "factor_b"])
-    both = (
-        pd.DataFrame(
-            {
-                "observed": obs["estimate"],
-                "observed_rank": obs["rank"],
-                "observed_rank_set": [f"{lo}–{hi}" for lo, hi in zip(obs["rank_low"], obs["rank_high"], strict=True)],
-                "latent": side["estimate"],
-                "latent_ci_low": side["ci_low"],
-                "latent_ci_high": side["ci_high"],
-                "latent_rank": side["rank"],
-                "latent_rank_set": [f"{lo}–{hi}" for lo, hi in zip(side["rank_low"], side["rank_high"], strict=True)],
-            }
-        )
-        .reset_index()
-        .sort_values("latent_rank")
-    )
+    both = _observed_beside_latent(obs, side)
     r.table(
         "observed_vs_latent",
         both,
@@ -207,6 +174,30 @@ def _latent_section(r: ChapterResult, ri: models.RankInference, st, cfg: RunConf
         c_shrink=float(shrink),
     )
     _calibration_quotes(r)
+
+
+def _observed_beside_latent(obs: pd.DataFrame, side: pd.DataFrame) -> pd.DataFrame:
+    """Each pair's observed-score and construct-level estimate, rank and rank set, by the latent rank."""
+
+    def rank_set(t: pd.DataFrame) -> list[str]:
+        return [f"{lo}–{hi}" for lo, hi in zip(t["rank_low"], t["rank_high"], strict=True)]
+
+    return (
+        pd.DataFrame(
+            {
+                "observed": obs["estimate"],
+                "observed_rank": obs["rank"],
+                "observed_rank_set": rank_set(obs),
+                "latent": side["estimate"],
+                "latent_ci_low": side["ci_low"],
+                "latent_ci_high": side["ci_high"],
+                "latent_rank": side["rank"],
+                "latent_rank_set": rank_set(side),
+            }
+        )
+        .reset_index()
+        .sort_values("latent_rank")
+    )
 
 
 def _off(pct: float) -> str:
@@ -366,42 +357,41 @@ def _methods_section(r: ChapterResult, pairs: pd.DataFrame, a, inst, cfg: RunCon
         c_nboot=cfg.n_boot,
         c_vif=pairs.loc[pairs["method"] == "interaction", "vif_max"].max(),
     )
+    _d_section(r, a, cfg)
+    _increment_section(r, a)
+
+
+def _d_section(r: ChapterResult, a, cfg: RunConfig) -> None:
+    """The revised D of each pair with and without the pair's two main effects."""
     side = models.coordination_unconditional(a.indices, a.scores, a.y, a.controls)
     r.table(
         "d_conditional_vs_unconditional",
         side,
         "Revised D of each pair without and with the pair's two main effects",
-        columns=[
-            "factor_a",
-            "factor_b",
-            "estimate_unconditional",
-            "p_holm_unconditional",
-            "rank_unconditional",
-            "estimate_conditional",
-            "p_holm_conditional",
-            "rank_conditional",
-        ],
-    )
+        columns=["factor_a", "factor_b", "estimate_unconditional", "p_holm_unconditional", "rank_unconditional",
+                 "estimate_conditional", "p_holm_conditional", "rank_conditional"],
+    )  # fmt: skip
     r.value(
         c_d_sig_uncond=int((side["p_holm_unconditional"] < cfg.alpha).sum()),
         c_d_sig_cond=int((side["p_holm_conditional"] < cfg.alpha).sum()),
     )
-    system = cpl.system_indices(a.indices)
-    inc = models.baseline_and_increment(a.scores, a.y, a.controls, system["D"])
+
+
+def _increment_section(r: ChapterResult, a) -> None:
+    """The main-effects baseline and what each addition to it explains, quoted by step name."""
+    inc = models.baseline_and_increment(a.scores, a.y, a.controls, cpl.system_indices(a.indices)["D"])
     r.table("baseline", inc["baseline"], "Main effects of the seven factors (standardised, HC3)")
     cmp = inc["comparison"]
-    r.table("increment", cmp, "What each addition to the main-effects model explains")
-    c = cmp.set_index("model")
+    r.table("increment", cmp, "What each addition to the main-effects model explains",
+            columns=[c for c in cmp.columns if c != "step"])  # fmt: skip
+    c = cmp.set_index("step")
     r.value(
-        c_r2_base=c["r2"].iloc[0],
-        c_dr2_level=c["delta_r2"].iloc[1],
-        c_p_level=format_p(c["p_value"].iloc[1]),
-        c_dr2_d=c["delta_r2"].iloc[2],
-        c_p_d=format_p(c["p_value"].iloc[2]),
-        c_dr2_sq=c["delta_r2"].iloc[3],
-        c_p_sq=format_p(c["p_value"].iloc[3]),
-        c_dr2_all=c["delta_r2"].iloc[4],
-        c_p_all=format_p(c["p_value"].iloc[4]),
+        c_r2_base=c.loc["main_effects", "r2"],
+        **{
+            f"c_{key}": fmt(c.loc[step, col])
+            for step, short in (("level_sq", "level"), ("system_D", "d"), ("squares", "sq"), ("products", "all"))
+            for key, col, fmt in ((f"dr2_{short}", "delta_r2", float), (f"p_{short}", "p_value", format_p))
+        },
     )
 
 
