@@ -624,13 +624,41 @@ def performance_page(bench: dict | None) -> str:
         "| target | rule | measured | met |",
         "|---|---|---:|:---:|",
     ]
-    for t in r["targets"]:
+    lines += _target_lines(r["targets"])
+    lines += _speed_lines(r["bootstrap"], r["power_study"])
+    lines += _pls_paragraph(r.get("pls", {}))
+    if "scale" in r:
+        lines += _scale_lines(r["scale"])
+    if "cbec_run" in r:
+        c = r["cbec_run"]
+        lines += [
+            f"**A run.** `cbec run` on the shipped survey took {c['cold_seconds']} s from an empty output folder "
+            f"and {c['warm_seconds']} s again with nothing changed (chapters restored from the cache, the book "
+            "left as built).",
+            "",
+            *_chapter_lines(c),
+        ]
+    if "dask" in r:
+        lines += _dask_lines(r["dask"])
+    if "calibration" in r:
+        lines += _calibration_lines(r["calibration"])
+    return "\n".join(lines)
+
+
+def _target_lines(targets: list[dict]) -> list[str]:
+    """The targets beside the measured figures, one table row each."""
+    lines = []
+    for t in targets:
         got = "—" if t["measured"] is None else f"{t['measured']:,} {t['unit']}".replace("ratio", "").strip()
         met = "—" if t["met"] is None else ("✓" if t["met"] else "✗")
         rule = t["rule"].replace("<=", "≤").replace(">=", "≥") + ("" if t["unit"] == "ratio" else f" {t['unit']}")
         lines.append(f"| {t['target']} | {rule} | {got} | {met} |")
-    b, p = r["bootstrap"], r["power_study"]
-    lines += [
+    return lines
+
+
+def _speed_lines(b: dict, p: dict) -> list[str]:
+    """The batched bootstrap and power study against their one-at-a-time alternatives."""
+    return [
         "",
         f"**Bootstrap.** The 21 pair models with 2,000 case resamples each take {b['batched_seconds']} s batched "
         f"(every resample's normal equations from one weighted product of shared cross-products) against "
@@ -643,58 +671,50 @@ def performance_page(bench: dict | None) -> str:
         "time; each grid cell has its own seed, so cells may run anywhere in any order.",
         "",
     ]
-    lines += _pls_paragraph(r.get("pls", {}))
-    if "scale" in r:
-        sc = r["scale"]
-        lines += [
-            "**Scale.** Reading, validating and scoring a survey and fitting the joint model and all 21 pair "
-            f"models grows with the number of firms with exponent {sc['growth_exponent']} (fitted on "
-            f"{', '.join(f'{n:,}' for n in sc['exponent_fitted_on'])} firms):",
-            "",
-            "| firms | clean | seconds | of which validation | peak memory (MB) |",
-            "|---:|---:|---:|---:|---:|",
-        ]
-        for row in sc["rows"]:
-            lines.append(
-                f"| {row['n']:,} | {row['rows_clean']:,} | {row['seconds']:.1f} | {row['validate_seconds']:.1f} | "
-                f"{row['peak_rss_mb']:,.0f} |"
-            )
-        lines += [
-            "",
-            "```{figure} figures/performance_scale.png",
-            ":name: fig-performance-scale",
-            ":alt: Two log-log panels: seconds and peak memory against the number of firms, from one "
-            "thousand to one million.",
-            "",
-            "Time and peak memory against firms, log–log (from `make bench`).",
-            "```",
-            "",
-        ]
-    if "cbec_run" in r:
-        c = r["cbec_run"]
-        lines += [
-            f"**A run.** `cbec run` on the shipped survey took {c['cold_seconds']} s from an empty output folder "
-            f"and {c['warm_seconds']} s again with nothing changed (chapters restored from the cache, the book "
-            "left as built).",
-            "",
-            *_chapter_lines(c),
-        ]
-    if "dask" in r:
-        d = r["dask"]
-        lines += [
-            f"**Dask.** The power grid on a local two-worker Dask cluster took {d['local_cluster_2_workers_seconds']}"
-            f" s (of which {d['cluster_start_seconds']} s to start the cluster) against {d['local_seconds']} s in "
-            f"one process, with {'identical' if d['identical'] else 'DIFFERENT'} results. On one machine the "
-            "batched computation is already faster than shipping it to workers; a cluster pays off when the "
-            "studies grow — a 20 × 20 power grid with 10,000 surveys per cell is 4 million surveys, about "
-            f"{4_000_000 / 1600 * d['local_seconds'] / 3600:.1f} hours in one process at this speed — and is "
-            "used with `cbec run --scheduler tcp://host:8786` (a running cluster) or `--workers N` (a local "
-            "one).",
-            "",
-        ]
-    if "calibration" in r:
-        lines += _calibration_lines(r["calibration"])
-    return "\n".join(lines)
+
+
+def _scale_lines(sc: dict) -> list[str]:
+    """Time and memory against the number of firms."""
+    lines = [
+        "**Scale.** Reading, validating and scoring a survey and fitting the joint model and all 21 pair "
+        f"models grows with the number of firms with exponent {sc['growth_exponent']} (fitted on "
+        f"{', '.join(f'{n:,}' for n in sc['exponent_fitted_on'])} firms):",
+        "",
+        "| firms | clean | seconds | of which validation | peak memory (MB) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for row in sc["rows"]:
+        lines.append(
+            f"| {row['n']:,} | {row['rows_clean']:,} | {row['seconds']:.1f} | {row['validate_seconds']:.1f} | "
+            f"{row['peak_rss_mb']:,.0f} |"
+        )
+    lines += [
+        "",
+        "```{figure} figures/performance_scale.png",
+        ":name: fig-performance-scale",
+        ":alt: Two log-log panels: seconds and peak memory against the number of firms, from one "
+        "thousand to one million.",
+        "",
+        "Time and peak memory against firms, log–log (from `make bench`).",
+        "```",
+        "",
+    ]
+    return lines
+
+
+def _dask_lines(d: dict) -> list[str]:
+    """The power grid on a local Dask cluster against one process, and when a cluster pays off."""
+    return [
+        f"**Dask.** The power grid on a local two-worker Dask cluster took {d['local_cluster_2_workers_seconds']}"
+        f" s (of which {d['cluster_start_seconds']} s to start the cluster) against {d['local_seconds']} s in "
+        f"one process, with {'identical' if d['identical'] else 'DIFFERENT'} results. On one machine the "
+        "batched computation is already faster than shipping it to workers; a cluster pays off when the "
+        "studies grow — a 20 × 20 power grid with 10,000 surveys per cell is 4 million surveys, about "
+        f"{4_000_000 / 1600 * d['local_seconds'] / 3600:.1f} hours in one process at this speed — and is "
+        "used with `cbec run --scheduler tcp://host:8786` (a running cluster) or `--workers N` (a local "
+        "one).",
+        "",
+    ]
 
 
 def _chapter_lines(c: dict) -> list[str]:
