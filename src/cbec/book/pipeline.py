@@ -520,24 +520,29 @@ def _configured_instrument(out: Path) -> str | None:
 
 
 def toc_files(toc: Path) -> list[str]:
-    """Every page of the table of contents, in reading order (``book/index``, ``notebooks/03_coupling``, ...)."""
-    import yaml
+    """Every page of the table of contents, in reading order (``book/index``, ``notebooks/03_coupling``, ...):
+    the file parsed (and checked) by the same ``sphinx_external_toc`` that Jupyter Book builds it with, then
+    walked depth first from the root."""
+    from sphinx_external_toc.api import FileItem
+    from sphinx_external_toc.parsing import parse_toc_yaml
 
-    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
-    files: list[str] = [data["root"]]
+    site = parse_toc_yaml(toc)
+    files: list[str] = []
 
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str):
-                files.append(node["file"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
+    def visit(name: str) -> None:
+        files.append(name)
+        for tree in site[name].subtrees:
+            for item in tree.items:
+                if isinstance(item, FileItem):
+                    visit(str(item))
 
-    walk(data.get("parts", data.get("chapters", [])))
+    visit(site.root.docname)
     return files
+
+
+def _toc_notebooks(toc: Path) -> list[str]:
+    """The chapter notebooks of a table of contents, in reading order (``03_coupling``, ...)."""
+    return [f.split("/", 1)[1] for f in toc_files(toc) if f.startswith("notebooks/")]
 
 
 #: Chapters of the study book that exist only when the study has their material.
@@ -577,27 +582,6 @@ def book_notebooks(book: str, present: set[str]) -> list[str]:
         for n in _toc_notebooks(TOCS[book])
         if book != "study" or OPTIONAL_STUDY_CHAPTERS.get(f"notebooks/{n}", "") in {"", *present}
     ]
-
-
-def _toc_notebooks(toc: Path) -> list[str]:
-    import yaml
-
-    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
-    files: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            f = node.get("file")
-            if isinstance(f, str) and f.startswith("notebooks/"):
-                files.append(f.split("/", 1)[1])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(data)
-    return files
 
 
 def build_book(out: Path, pdf: bool = False) -> Path:
