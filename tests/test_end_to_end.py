@@ -163,6 +163,12 @@ def test_full_pipeline_builds_every_chapter(sample_book):
     assert len(links) >= 20, links
     for link in links:
         assert (html / "book" / link).resolve().exists(), link
+    # every figure of the chapters is also offered as a vector drawing
+    svgs = [link for link in links if link.endswith(".svg")]
+    shown = sum(len(re.findall(r"<img[^>]+_images/", (html / f"{f}.html").read_text(encoding="utf-8")))
+                for f in files if f.startswith("notebooks/"))  # fmt: skip
+    assert len(svgs) == shown > 0, (len(svgs), shown)
+    assert all(b"<svg" in (html / "book" / s).resolve().read_bytes()[:400] for s in svgs)
     findings = assert_inert((html / "book" / "findings.html").read_text(encoding="utf-8"))
     assert "MI × SC is the strongest coupling" in findings and "planted" in findings
     # Findings as a referee reads them: a numbered table, the planted truth of every effect the simulator plants,

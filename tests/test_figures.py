@@ -1,6 +1,8 @@
 """Figures for reading: every figure the book shows is legible on a phone, legends stay off the data, log axes
 read as plain numbers, estimates carry their uncertainty."""
 
+import tempfile
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -20,7 +22,7 @@ ITEMS = [f"{f}{k}{j}" for f in ("MI", "SC", "MK", "TP", "RC", "CX", "TO") for k 
 def _shown(draw: str, *args, **kwargs):
     r = ChapterResult("x")
     r.figure("f", draw, *args, **kwargs)
-    return ShownChapter(r, RunConfig.__new__(RunConfig)).fig("f")
+    return ShownChapter(r, RunConfig(results_dir=tempfile.mkdtemp(prefix="cbec-fig-"))).fig("f")
 
 
 @pytest.mark.parametrize(
@@ -103,3 +105,16 @@ def test_size_paths_carry_pointwise_intervals_that_widen_away_from_the_data():
     assert ((wider["ci_high"] - wider["ci_low"]) > (pred["ci_high"] - pred["ci_low"])).all()
     fig = figures.predicted_by_group(pred, "spread", "spread")
     assert len(fig.axes[0].collections) == 2  # one band per group
+
+
+def test_a_shown_figure_leaves_its_vector_version_beside_the_tables(tmp_path):
+    # the high-resolution version of every figure: an SVG named like the chapter's tables, byte-identical when
+    # drawn again (no date, fixed ids), so a re-run changes no download
+    r = ChapterResult("x")
+    r.figure("f", "item_missingness", pd.Series([0.0, 0.01, 0.02], index=["MI11", "MI12", "SC11"]))
+    shown = ShownChapter(r, RunConfig(results_dir=str(tmp_path)))
+    shown.fig("f")
+    first = (tmp_path / "x_f.svg").read_bytes()
+    shown.fig("f")
+    assert (tmp_path / "x_f.svg").read_bytes() == first
+    assert b"<svg" in first[:400] and b"<dc:date>" not in first and b"<text" not in first  # text drawn as paths

@@ -143,13 +143,16 @@ def restore(cache: Path, notebook: str, key: str, executed: Path, results: Path,
             warn(f"  {notebook}: cache entry not served ({problem}); executing again")
         return None
     shutil.copy2(slot / "notebook.ipynb", executed)
-    for f in (slot / "results").glob("*.csv"):
-        shutil.copy2(f, results / f.name)
+    for pattern in RESULT_FILES:
+        for f in (slot / "results").glob(pattern):
+            shutil.copy2(f, results / f.name)
     meta = slot / "execution.json"
     return float(json.loads(meta.read_text(encoding="utf-8"))["seconds"]) if meta.exists() else 0.0
 
 
 MANIFEST = "manifest.json"
+#: What a chapter leaves beside its notebook: result tables and the vector versions of its figures.
+RESULT_FILES = ("*.csv", "*.svg")
 
 
 def _slot_files(slot: Path) -> list[Path]:
@@ -190,8 +193,9 @@ def store(cache: Path, notebook: str, key: str, executed: Path, results: Path, s
     (slot / "results").mkdir(parents=True)
     shutil.copy2(executed, slot / "notebook.ipynb")
     (slot / "execution.json").write_text(json.dumps({"seconds": seconds}) + "\n", encoding="utf-8")
-    for f in results.glob(f"{chapter_of(notebook)}_*.csv"):
-        shutil.copy2(f, slot / "results" / f.name)
+    for pattern in RESULT_FILES:
+        for f in results.glob(f"{chapter_of(notebook)}_{pattern}"):
+            shutil.copy2(f, slot / "results" / f.name)
     manifest = {p.relative_to(slot).as_posix(): file_sha256(p) for p in _slot_files(slot)}
     (slot / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 

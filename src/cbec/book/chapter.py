@@ -329,7 +329,8 @@ class ShownChapter:
         return {str(lv["value"]): str(lv.get("en") or lv["value"]) for f in inst.fields for lv in f.levels}
 
     def fig(self, name: str):
-        """Draw a recorded figure (closed at once, so it is shown here and nowhere else)."""
+        """Draw a recorded figure (closed at once, so it is shown here and nowhere else); its vector version
+        goes beside the result tables, for the downloads."""
         import matplotlib.pyplot as plt
 
         from cbec.book import figures
@@ -338,6 +339,7 @@ class ShownChapter:
             return None
         spec = self.result.figures[name]
         f = figures.legible(getattr(figures, spec.draw)(*spec.args, **spec.kwargs))
+        figures.save_svg(f, Path(self.cfg.results_dir) / self.result.file_name(name, ".svg"))
         plt.close(f)
         return f
 

@@ -110,6 +110,16 @@ def save(fig: plt.Figure, path: str | Path, dpi: int = 150) -> Path:
     return path
 
 
+def save_svg(fig: plt.Figure, path: str | Path) -> Path:
+    """The vector version of a figure the book shows, for print and slides at any size. Text is drawn as paths
+    (a reader's machine may lack the CJK font) and the file is reproducible: no date, fixed element ids."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context({"svg.hashsalt": "cbec", "svg.fonttype": "path"}):
+        fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    return path
+
+
 def seven_factor_system(inst: Instrument, highlight: tuple[str, str] = ("MI", "SC")) -> plt.Figure:
     """The seven factors on a ring, every pair linked; the article's headline pair drawn bold."""
     codes = inst.factor_codes

@@ -205,8 +205,8 @@ def downloads(out: Path, src: Path, cfg: RunConfig) -> dict[str, Path]:
     dl = src / "book" / "downloads"
     dl.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-    for csv in sorted((out / "results").glob("*.csv")):
-        files[csv.name] = Path(shutil.copy2(csv, dl / csv.name))
+    for result in sorted([*(out / "results").glob("*.csv"), *(out / "results").glob("*.svg")]):
+        files[result.name] = Path(shutil.copy2(result, dl / result.name))
     clean = pd.read_parquet(out / "processed" / "clean.parquet")
     files["survey_as_analysed.csv"] = to_csv_for_people(clean, dl / "survey_as_analysed.csv")
     files["quarantine.csv"] = Path(shutil.copy2(out / "processed" / "quarantine.csv", dl / "quarantine.csv"))
@@ -275,7 +275,8 @@ def downloads_page(
         "(downloads)=",
         "# Data and downloads",
         "",
-        "Every result table of this run as CSV (safe to open in a spreadsheet), the data as analysed, the "
+        "Every result table of this run as CSV (safe to open in a spreadsheet), every figure as SVG (a vector "
+        "drawing, sharp at any size, for print and slides), the data as analysed, the "
         f"questionnaire{', ' + what if what else ''}"
         f"{'and the ground truth of the simulation' if 'ground_truth.json' in files else ''}. "
         "`cbec_results.zip` holds all of them "

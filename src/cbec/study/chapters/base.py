@@ -224,6 +224,6 @@ class ChapterResult:
                 v = v.item()
             self.values[k] = v
 
-    def file_name(self, name: str) -> str:
-        """The one rule for result file names."""
-        return f"{self.chapter}_{name}.csv"
+    def file_name(self, name: str, suffix: str = ".csv") -> str:
+        """The one rule for result file names (tables ``.csv``, the vector version of a figure ``.svg``)."""
+        return f"{self.chapter}_{name}{suffix}"
