@@ -3,6 +3,8 @@ the construct-level model it measures: normal scores for rating-scale answers an
 
 Seeds here (7100-7199, 7300-7399) are used by no other test and were not used while the steps were chosen."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,12 +116,20 @@ def test_record_has_every_rule_for_every_cell(small_record):
         "largest_iut",
         "latent_rank_verdict",
         "c03_verdict",
-        "group_any_difference",
+        "group_false_difference",
+        "group_size_detected",
     }
     # nothing planted in null_method: only the false-positive rules apply
     null_rules = set(rows.loc[rows["scenario"] == "null_method", "rule"])
-    assert null_rules == {"latent_any_unplanted", "observed_any_unplanted", "c03_verdict", "group_any_difference"}
-    assert rows.loc[rows["rule"] == "group_any_difference", "share"].between(0, 1).all()
+    assert null_rules == {
+        "latent_any_unplanted", "observed_any_unplanted", "c03_verdict", "group_false_difference",
+        "group_size_detected",
+    }  # fmt: skip
+    assert rows.loc[rows["rule"].str.startswith("group_"), "share"].between(0, 1).all()
+    # size paths in both worlds: the false-positive rule counts only the groupings left equal
+    assert set(rows.loc[rows["rule"] == "group_false_difference", "groupings"]) == {"business_model, market"}
+    gaps = small_record["pseudo_true_group_gaps"]["shipped"]
+    assert gaps["size"] > 0.03 > gaps["market"]  # the size paths show as size differences in coupling
     c03 = rows[(rows["rule"] == "c03_verdict") & (rows["scenario"] == "shipped")].iloc[0]
     iut = rows[(rows["rule"] == "largest_iut") & (rows["scenario"] == "shipped")].iloc[0]
     assert c03["share_matches"] == iut["share"]  # the same intersection-union test, two ways
@@ -140,12 +150,14 @@ def test_targets_missed_names_the_cells_that_miss():
              "bias_pseudo_pct": -2.5, "coverage_pseudo": 0.80},
             {**base, "pair": None, "rule": "observed_any_unplanted", "share": 0.05},
             {**base, "pair": None, "rule": "latent_any_unplanted", "share": 0.12},
-            {**base, "pair": None, "rule": "group_any_difference", "share": 0.15},
-            {**base, "scenario": "v", "pair": None, "rule": "group_any_difference", "share": 0.06},
+            {**base, "pair": None, "rule": "group_false_difference", "share": 0.15, "groupings": "market"},
+            {**base, "scenario": "v", "pair": None, "rule": "group_false_difference", "share": 0.06,
+             "groupings": "market"},
+            {**base, "pair": None, "rule": "group_size_detected", "share": 0.9},
         ],
     }  # fmt: skip
     missed = cal.targets_missed(rec)
-    assert len(missed) == 4 and "some group difference in coupling is significant in 15%" in missed[3]
+    assert len(missed) == 4 and "significant where none is planted (market) in 15%" in missed[3]
     assert "A × B averages 0.160" in missed[0] and "C × D cover its value in 80%" in missed[1]
     assert "(constructs) in 12%" in missed[2]
 
@@ -158,6 +170,8 @@ def test_appendix_is_generated_from_the_record(small_record):
     assert "| shipped | 400 | true |" in page and "| null method | 400 | neither |" in page  # C03's truth per world
     assert "make calibrate" in calibration_page(None)
     assert "## Group differences in coupling" in page and "| null method | 400 |" in page
+    gap = small_record["pseudo_true_group_gaps"]["shipped"]["size"]
+    assert re.search(rf"\| shipped \| 400 \| business model, market \| [0-9.]+ \| \d+% \| {gap:.3f} \| \d+% \|", page)
 
 
 def test_rule_figures_quote_the_book_world(small_record):
@@ -208,15 +222,19 @@ def test_size_chapter_quotes_its_group_rule_from_the_record(monkeypatch):
 
     rec = {
         "meta": {"sample_sizes": [600, 2000], "reps": 200},
+        "pseudo_true_group_gaps": {"shipped": {"size": 0.0487, "market": 0.006}},
         "rows": [
-            {"scenario": "shipped", "n": 600, "rule": "group_any_difference", "share": 0.09},
-            {"scenario": "null_method", "n": 600, "rule": "group_any_difference", "share": 0.04},
-            {"scenario": "shipped", "n": 2000, "rule": "group_any_difference", "share": 0.5},
+            {"scenario": "shipped", "n": 600, "rule": "group_false_difference", "share": 0.09},
+            {"scenario": "null_method", "n": 600, "rule": "group_false_difference", "share": 0.04},
+            {"scenario": "shipped", "n": 2000, "rule": "group_false_difference", "share": 0.5},
+            {"scenario": "shipped", "n": 600, "rule": "group_size_detected", "share": 0.02},
+            {"scenario": "shipped", "n": 2000, "rule": "group_size_detected", "share": 0.3},
         ],
     }
     monkeypatch.setattr(cal, "load_calibration", lambda: rec)
     sentence = size_paths.group_calibration_sentence()
-    assert "4–9% of samples" in sentence and "9% in the book's own world" in sentence and "2 worlds" in sentence
-    assert "At 2,000 firms it reaches 50% (the shipped world)" in sentence
+    assert "some difference is significant in 4–9% of samples" in sentence and "2 worlds" in sentence
+    assert "(50% at 2,000 firms in the shipped world)" in sentence
+    assert "by up to 0.049 SD" in sentence and "found in 2% of samples at 600 firms and 30% at 2,000" in sentence
     monkeypatch.setattr(cal, "load_calibration", lambda: None)
     assert size_paths.group_calibration_sentence() == cal.NO_RECORD

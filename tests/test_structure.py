@@ -107,3 +107,44 @@ def test_how_the_page_was_made_is_its_last_cell(nb):
     cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
     assert "".join(cells[-1]["source"]).strip() == "ch.made()", nb.name
     assert sum("ch.made()" in "".join(c["source"]) for c in cells) == 1, nb.name
+
+
+#: The guide's "no function over ~60 lines": counted without the docstring, which is where the reasons go.
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_body_over_sixty_lines():
+    long = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            body = node.body
+            has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant)
+            start = body[1].lineno if has_doc and len(body) > 1 else body[0].lineno
+            if node.end_lineno - start + 1 > MAX_FUNCTION_LINES:
+                long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({node.end_lineno - start + 1})")
+    assert not long, long
+
+
+def test_table_of_contents_is_read_depth_first_by_the_builders_parser(tmp_path):
+    # one reader for every use (chapters to run, table numbers, the reading guide, the PDF): sections come right
+    # after their chapter, and a malformed file is refused as Jupyter Book would refuse it
+    from sphinx_external_toc.parsing import MalformedError
+
+    from cbec.book.pipeline import _toc_notebooks, toc_files
+
+    toc = tmp_path / "_toc.yml"
+    toc.write_text(
+        "format: jb-book\nroot: book/index\nparts:\n"
+        "  - caption: A\n    chapters:\n"
+        "      - file: notebooks/01_a\n        sections:\n          - file: notebooks/01b_section\n"
+        "      - file: book/middle\n"
+        "  - caption: B\n    chapters:\n      - file: notebooks/02_b\n",
+        encoding="utf-8",
+    )
+    assert toc_files(toc) == ["book/index", "notebooks/01_a", "notebooks/01b_section", "book/middle", "notebooks/02_b"]
+    assert _toc_notebooks(toc) == ["01_a", "01b_section", "02_b"]
+    toc.write_text("format: jb-book\nroot: book/index\nparts:\n  - chapters:\n      - fil: x\n", encoding="utf-8")
+    with pytest.raises(MalformedError):
+        toc_files(toc)
