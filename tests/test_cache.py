@@ -3,6 +3,7 @@ chapter and only it."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -209,3 +210,17 @@ def test_a_changed_style_sheet_reaches_a_book_sphinx_does_not_rewrite(tmp_path):
     assert _refresh_static(static, built) == 1
     assert (built / "cbec.css").read_text(encoding="utf-8") == "a { color: red }"
     assert _refresh_static(static, built) == 0
+
+
+def test_every_data_file_a_chapter_reads_is_in_the_package_digest():
+    # the calibration record (quoted by the coupling and size chapters) and the coder's dictionary were left out
+    # when the digest took only .py, .yaml and .csv files: a new record was served a stale chapter
+    import cbec
+    from cbec.book.cache import digested_files
+
+    root = Path(cbec.__file__).parent
+    covered = {p.relative_to(root).as_posix() for p in digested_files(root)}
+    for name in ("resources/calibration.json", "resources/realtext_dictionary.txt", "resources/claims.csv",
+                 "resources/instrument.yaml", "study/chapters/coupling.py"):  # fmt: skip
+        assert name in covered, name
+    assert not any(n.startswith("site/") or n.endswith(".pyc") for n in covered)

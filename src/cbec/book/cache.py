@@ -81,14 +81,24 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def digested_files(root: Path) -> list[Path]:
+    """What the package digest covers: every file of the package — code, the questionnaire, the claims register,
+    the calibration record, the coder's dictionary — except compiled bytecode and the book's own pages
+    (``site/``: a chapter's notebook is keyed by itself, and prose does not change a result)."""
+    return sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        and p.relative_to(root).parts[0] != "site"
+    )  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def package_digest() -> str:
-    """SHA-256 of the installed cbec package: every source and data file under it."""
+    """SHA-256 of the installed cbec package (see :func:`digested_files`)."""
     root = Path(cbec.__file__).parent
     h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".yaml", ".csv"):
-            h.update(f"{p.relative_to(root).as_posix()}\0{file_sha256(p)}\n".encode())
+    for p in digested_files(root):
+        h.update(f"{p.relative_to(root).as_posix()}\0{file_sha256(p)}\n".encode())
     return h.hexdigest()
 
 
