@@ -443,6 +443,11 @@ def test_the_whole_book_prints_to_one_pdf(sample_book):
     assert f'href="../{PDF_NAME}"' in downloads
     assert report["overflow"] == [] and report["brokenImages"] == []
     assert all(zoom >= 0.6 for _, zoom in report["shrunk"])
+    # a table too wide for the portrait text block turns to a landscape page of its own, where it prints whole
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True, text=True).stdout
+    sizes = re.findall(r"size:\s+([\d.]+) x ([\d.]+) pts", info)
+    wide_pages = sum(float(w) > float(h) for w, h in sizes)
+    assert report["landscape"] and wide_pages >= 1, (report["landscape"], wide_pages)
 
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = text.split("\f")

@@ -11,8 +11,9 @@ with the CJK fonts the figures already use and no TeX installation.
 Steps: (1) Sphinx's ``singlehtml`` builder writes every page of the run's table of contents into one page
 (figure numbers from Sphinx, bibliography included); (2) the result tables are numbered as in the web book;
 (3) Playwright drives Debian's Chromium (the browser the book's browser test uses) to lay the page out as print
-at the A4 text width, shrink any table still wider than the text block to fit (recorded in the report), and
-print it with page numbers and an outline. The PDF and a report of what was checked (pages, tables fitted,
+at the A4 text width, put any table still wider than the text block on a landscape page of its own (shrunk
+only if it is wider than that page's text block too; both recorded in the report), and print it with page
+numbers and an outline. The PDF and a report of what was checked (pages, tables fitted,
 figures) are written beside the book.
 """
 
@@ -35,6 +36,15 @@ PRINT_PAGE = "whole-book.html"
 PAGE_FORMAT = "A4"
 PAGE_MARGIN = {"top": "16mm", "bottom": "18mm", "left": "18mm", "right": "18mm"}
 TEXT_WIDTH_PX = round(174 / 25.4 * 96)
+#: A table too wide for that block goes on a landscape page of its own, whose text block is 261 mm.
+LANDSCAPE_WIDTH_PX = round(261 / 25.4 * 96)
+#: The page rules, from the settings above: portrait A4, and a named landscape page for wide tables (Chromium
+#: lays the element out at the landscape page's width; Playwright keeps the CSS page sizes when told to).
+PAGE_CSS = (
+    "@page {{ size: A4; margin: {top} {right} {bottom} {left}; }}\n"
+    "@page cbec-wide {{ size: A4 landscape; }}\n"
+    ".cbec-landscape {{ page: cbec-wide; }}\n"
+).format(**PAGE_MARGIN)
 #: Below this shrink factor a table's text would be under ~4.5 pt; it is then reported as not fitting.
 MIN_ZOOM = 0.6
 
@@ -49,11 +59,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Shrink each table still wider than its column after the print style sheet wrapped its text; return what was
-# done so the report (and the test) can say which tables were shrunk and whether any still overflows.
-_FIT_JS = """(minZoom) => {
+# Each table still wider than its column after the print style sheet wrapped its text goes on a landscape page,
+# laid out at that page's width (and shrunk only if it is wider still); return what was done so the report (and
+# the test) can say which tables turned, which were shrunk and by how much, and whether any is still cut.
+_FIT_JS = """([minZoom, wideCol]) => {
   for (const d of document.querySelectorAll('details')) d.open = true;  // folded long tables print open
-  const out = {tables: 0, shrunk: [], overflow: []};
+  const out = {tables: 0, landscape: [], shrunk: [], overflow: []};
   const article = document.querySelector('article') || document.body;
   const col = article.getBoundingClientRect().width;
   for (const t of article.querySelectorAll('table')) {
@@ -61,11 +72,15 @@ _FIT_JS = """(minZoom) => {
     const need = Math.max(t.scrollWidth, t.getBoundingClientRect().width);
     const name = ((t.caption || {}).textContent || t.outerHTML.slice(0, 60)).trim().slice(0, 70);
     if (need <= col + 1) continue;
-    const zoom = Math.max(minZoom, Math.floor((col / need) * 100) / 100);
-    t.style.zoom = zoom;
-    out.shrunk.push([name, zoom]);
-    // Cut either way: past the text block's edge, or hidden inside the table's own scroll box.
-    if (t.getBoundingClientRect().right > article.getBoundingClientRect().right + 1
+    const box = t.closest('div.cell_output') || t.parentElement;
+    box.classList.add('cbec-landscape');
+    box.style.width = wideCol + 'px';  // its width on the landscape page, so that what is measured is what prints
+    const wide = Math.max(t.scrollWidth, t.getBoundingClientRect().width);
+    const zoom = wide <= wideCol + 1 ? 1 : Math.max(minZoom, Math.floor((wideCol / wide) * 100) / 100);
+    if (zoom < 1) { t.style.zoom = zoom; out.shrunk.push([name, zoom]); }
+    out.landscape.push(name);
+    // Cut either way: past the page's text block, or hidden inside the table's own scroll box.
+    if (t.getBoundingClientRect().right > box.getBoundingClientRect().right + 1
         || t.scrollWidth > t.clientWidth + 1) out.overflow.push(name);
   }
   out.figures = article.querySelectorAll('figure img, img').length;
@@ -128,10 +143,12 @@ def print_page(page: Path, pdf: Path, title: str) -> dict:
             # MathJax typesets after load; printing before it finishes leaves raw TeX in the PDF.
             view.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
             view.emulate_media(media="print", color_scheme="light")
-            layout = view.evaluate(_FIT_JS, MIN_ZOOM)
+            view.add_style_tag(content=PAGE_CSS)
+            layout = view.evaluate(_FIT_JS, [MIN_ZOOM, LANDSCAPE_WIDTH_PX])
             view.pdf(
                 path=str(pdf),
                 format=PAGE_FORMAT,
+                prefer_css_page_size=True,
                 margin=PAGE_MARGIN,  # type: ignore[arg-type]  # playwright's TypedDict of the same keys
                 print_background=True,
                 display_header_footer=True,
