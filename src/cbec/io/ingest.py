@@ -547,7 +547,7 @@ def _contract_columns(df: pd.DataFrame, instrument: Instrument, path: Path) -> p
             hint="this does not look like an export of this questionnaire; pass --format or a "
             "--mapping file that maps its columns to the item ids",
         )
-    return df[keep].copy().reset_index(drop=True)
+    return df[keep].reset_index(drop=True)  # copy-on-write: no second copy of a large table
 
 
 def _read_stat_file(path: Path, fmt: str) -> pd.DataFrame:
