@@ -188,3 +188,15 @@ def test_a_blank_performance_block_is_quarantined_not_left_missing(small_survey,
     assert target not in set(res.clean["respondent_id"])
     assert "too_many_missing" in res.quarantine.set_index("respondent_id").loc[target, "reasons"]
     assert not res.clean[inst.performance_item_ids].isna().any().any()
+
+
+def test_duplicate_key_combines_column_hashes_as_pandas_does():
+    # the screens hash the answers column by column (no keyed copy of a large table); the combination must stay
+    # pandas' own, so the key equals hash_pandas_object of the answer frame
+    from cbec.io.validate import _combine_hashes
+
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(rng.integers(1, 8, size=(500, 12)).astype(float))
+    cols = [pd.util.hash_array(frame[c].to_numpy()) for c in frame.columns]
+    expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    np.testing.assert_array_equal(_combine_hashes(cols), expected)

@@ -480,10 +480,15 @@ def _duplicate_flags(df: pd.DataFrame, answers: np.ndarray, eligible: np.ndarray
 
 
 def _combine_hashes(hashes: list[np.ndarray]) -> np.ndarray:
-    """pandas' own combination of column hashes (``pandas.core.util.hashing.combine_hash_arrays``)."""
-    from pandas.core.util.hashing import combine_hash_arrays
-
-    return combine_hash_arrays(iter(hashes), len(hashes))
+    """One 64-bit key per row from its columns' hashes, combined the way pandas combines them for a frame
+    (``combine_hash_arrays`` in ``pandas/core/util/hashing.py``, a private function, so written out here)."""
+    out = np.full_like(hashes[0], 0x345678)
+    mult = np.uint64(1000003)
+    for i, h in enumerate(hashes):
+        out ^= h
+        out *= mult
+        mult += np.uint64(82520 + 2 * (len(hashes) - i))
+    return out + np.uint64(97531)
 
 
 def recode_reverse(df: pd.DataFrame, inst: Instrument) -> pd.DataFrame:
