@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cbec.study.calibrate import c03_truth, targets_missed
+from cbec.study.calibration_record import c03_truth, targets_missed
 
 __all__ = ["calibration_page"]
 

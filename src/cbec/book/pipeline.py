@@ -427,17 +427,19 @@ def _publishable(nb) -> None:
 
 def _system_figure(out: Path, src: Path, inst) -> None:
     """The article's framework figure on its front page (cached on the instrument and the drawing code)."""
-    from cbec.book import figures
-
     (src / "book" / "figures").mkdir(exist_ok=True)
-    figure_key = (
-        Path(inst.path).read_bytes() + Path(figures.__file__).read_bytes() + metadata.version("matplotlib").encode()
-    )
+    figure_key = Path(inst.path).read_bytes() + _drawing_code() + metadata.version("matplotlib").encode()
+
+    def draw(p: Path) -> None:
+        from cbec.book import figures
+
+        figures.save(figures.seven_factor_system(inst), p)
+
     derived_file(
         out / "cache",
         "seven_factor_system.png",
         figure_key,
-        lambda p: figures.save(figures.seven_factor_system(inst), p),
+        draw,
         src / "book" / "figures" / "seven_factor_system.png",
     )
 
@@ -479,14 +481,18 @@ def _performance_appendix(out: Path, book: Path) -> None:
     bench = json.loads(bench_file.read_text(encoding="utf-8")) if bench_file.exists() else None
     (book / "appendix_performance.md").write_text(generated.performance_page(bench), encoding="utf-8")
     if bench and "scale" in bench["results"]:
-        from cbec.book import figures
-
         sc = bench["results"]["scale"]
+
+        def draw(p: Path) -> None:
+            from cbec.book import figures
+
+            figures.save(figures.scale_curve(pd.DataFrame(sc["rows"]), sc["growth_exponent"]), p)
+
         derived_file(
             out / "cache",
             "performance_scale.png",
-            bench_file.read_bytes() + Path(figures.__file__).read_bytes(),
-            lambda p: figures.save(figures.scale_curve(pd.DataFrame(sc["rows"]), sc["growth_exponent"]), p),
+            bench_file.read_bytes() + _drawing_code(),
+            draw,
             book / "figures" / "performance_scale.png",
         )
 
@@ -495,22 +501,34 @@ def _calibration_appendix(out: Path, book: Path) -> None:
     """The operating-characteristics appendix and its figure, from the committed calibration record."""
     from cbec.book.calibration_page import calibration_page
     from cbec.resources import resource
-    from cbec.study.calibrate import RESULTS_NAME, load_calibration
+    from cbec.study.calibration_record import RESULTS_NAME, load_calibration
 
     record = load_calibration()
     (book / "appendix_calibration.md").write_text(calibration_page(record), encoding="utf-8")
     if record:
-        from cbec.book import figures
+
+        def draw(p: Path) -> None:
+            from cbec.book import figures
+
+            figures.save(figures.calibration_panels(pd.DataFrame(record["rows"]), record["meta"]["alpha"]), p)
 
         derived_file(
             out / "cache",
             "calibration.png",
-            resource(RESULTS_NAME).read_bytes() + Path(figures.__file__).read_bytes(),
-            lambda p: figures.save(
-                figures.calibration_panels(pd.DataFrame(record["rows"]), record["meta"]["alpha"]), p
-            ),
+            resource(RESULTS_NAME).read_bytes() + _drawing_code(),
+            draw,
             book / "figures" / "calibration.png",
         )
+
+
+def _drawing_code() -> bytes:
+    """The figure module's source, for the keys of the figures the pipeline draws itself: read without importing
+    it (matplotlib takes most of a second to import, and a warm run draws nothing)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("cbec.book.figures")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).read_bytes()
 
 
 def _configured_instrument(out: Path) -> str | None:

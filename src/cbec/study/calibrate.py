@@ -63,11 +63,25 @@ from cbec.io.validate import recode_reverse
 from cbec.stats import measurement as ms
 from cbec.stats import models
 from cbec.stats.latent import latent_interaction_model
+from cbec.study.calibration_record import (
+    C03_PAIR,
+    NO_RECORD,
+    RESULTS_NAME,
+    c03_truth,
+    load_calibration,
+    rule_figures,
+    targets_missed,
+)
 from cbec.study.chapters.base import latent_options
 from cbec.study.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
 from cbec.study.simulate import SCENARIOS, draw_latent_world, scenario_config
 
+# The record's readers live in cbec.study.calibration_record (light to import); named here too, as before.
 __all__ = [
+    "C03_PAIR",
+    "NO_RECORD",
+    "RESULTS_NAME",
+    "c03_truth",
     "calibrate",
     "calibration_cell",
     "load_calibration",
@@ -77,11 +91,6 @@ __all__ = [
     "targets_missed",
 ]
 
-#: What a chapter says where it would quote the record and none ships (one wording for every chapter).
-NO_RECORD = "No calibration record ships with this installation (make calibrate writes it)."
-
-#: Where ``make calibrate`` writes and the book reads (a package resource).
-RESULTS_NAME = "calibration.json"
 
 #: The book's sample size and two larger ones.
 SAMPLE_SIZES = (600, 2000, 5000)
@@ -218,19 +227,6 @@ def calibration_cell(
     return rows
 
 
-#: The pair of the article's claim C03 (claims register, estimator ``coupling_rank_mi_sc``).
-C03_PAIR = "MIxSC"
-
-
-def c03_truth(pseudo: dict) -> str:
-    """Whether a world makes C03 true, by the model's values: MI × SC above every other pair by at least 0.01
-    SD ("true"), some pair above it by that much ("false"), or neither (a tie, or nothing planted)."""
-    rest = max(v for p, v in pseudo.items() if p != C03_PAIR)
-    if pseudo[C03_PAIR] > rest + 0.01:
-        return "true"
-    return "false" if rest > pseudo[C03_PAIR] + 0.01 else "neither"
-
-
 def _c03_verdicts(res: dict, alpha: float) -> list[str]:
     """C03's verdict in every sample of a batch, by the claims chapter's own test."""
     from cbec.stats.ranks import ordered_comparisons
@@ -302,16 +298,6 @@ def _summarise_observed(sig: pd.DataFrame, planted: dict, base: dict) -> list[di
         {**base, "rule": "observed_any_unplanted", "pair": None, "share": float(sig[others].any(axis=1).mean())}
     )
     return rows
-
-
-def load_calibration() -> dict | None:
-    """The committed operating characteristics, or ``None`` when ``make calibrate`` has not written them."""
-    from cbec.resources import resource
-
-    try:
-        return json.loads(resource(RESULTS_NAME).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
 
 
 def calibrate(
@@ -418,71 +404,3 @@ def run_calibration(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     return seconds
-
-
-def _mc(p: float, reps: int) -> float:
-    return 2 * float(np.sqrt(p * (1 - p) / reps))
-
-
-def targets_missed(record: dict) -> list[str]:
-    """The cells that miss the targets of the methods chapter by more than two Monte Carlo standard errors, as
-    sentences: a construct-level estimate more than 10% off the model's value, intervals covering it in fewer
-    than 90% of samples, unplanted pairs significant in more than alpha of samples, C03 given the wrong verdict
-    in more than alpha of samples (a "matches" where it is not true, a "differs" where it is)."""
-    alpha, reps = record["meta"]["alpha"], record["meta"]["reps"]
-    out = []
-    for r in record["rows"]:
-        where = f"{r['scenario'].replace('_', ' ')}, {r['n']:,} firms"
-        if r["rule"] == "latent_2spa":
-            pair = r["pair"].replace("x", " × ")
-            if abs(r["mean"] - r["pseudo_true"]) > max(0.1 * abs(r["pseudo_true"]), 2 * r["mc_se"]):
-                out.append(
-                    f"{where}: the construct-level {pair} averages {r['mean']:.3f} against the model's value "
-                    f"{r['pseudo_true']:.3f} ({r['bias_pseudo_pct']:+.0f}%; planted {r['planted']:.3f})."
-                )
-            if r["coverage_pseudo"] < 0.90 - _mc(0.90, reps):
-                out.append(f"{where}: intervals for {pair} cover its value in {100 * r['coverage_pseudo']:.0f}%.")
-        elif r["rule"] == "c03_verdict":
-            truth = c03_truth(record["pseudo_true"][r["scenario"]])
-            wrong = r["share_differs"] if truth == "true" else r["share_matches"]
-            if wrong > alpha + _mc(alpha, reps):
-                said = "differs" if truth == "true" else "matches"
-                out.append(f"{where}: C03, {truth} in this world, is judged '{said}' in {100 * wrong:.0f}%.")
-        elif r["rule"].endswith("any_unplanted") and r["share"] > alpha + _mc(alpha, reps):
-            model = "constructs" if r["rule"].startswith("latent") else "scores"
-            out.append(f"{where}: some unplanted pair is significant ({model}) in {100 * r['share']:.0f}%.")
-        elif r["rule"] == "group_false_difference" and r["share"] > alpha + _mc(alpha, reps):
-            out.append(
-                f"{where}: some group difference in coupling is significant where none is planted "
-                f"({r['groupings']}) in {100 * r['share']:.0f}%."
-            )
-    return out
-
-
-def rule_figures(record: dict | None, scenario: str = "shipped", n: int | None = None) -> dict | None:
-    """The figures a chapter quotes for its own rules, from one world at one size (the book's first size by
-    default): detection and false-positive shares and the construct-level estimator's bias and coverage for
-    the strongest planted pair. ``None`` without a record or that cell."""
-    if not record:
-        return None
-    n = n or record["meta"]["sample_sizes"][0]
-    rows = [r for r in record["rows"] if r["scenario"] == scenario and r["n"] == n]
-    lat = sorted((r for r in rows if r["rule"] == "latent_2spa"), key=lambda r: -r["planted"])
-    if not lat:
-        return None
-    top = lat[0]
-    by_rule = {(r["rule"], r.get("pair")): r for r in rows}
-    return {
-        "n": n,
-        "reps": record["meta"]["reps"],
-        "pair": top["pair"],
-        "planted": top["planted"],
-        "latent_bias_pct": top["bias_pseudo_pct"],
-        "latent_coverage": top["coverage_pseudo"],
-        "observed_found": by_rule[("observed_joint", top["pair"])]["share"],
-        "latent_found": top["share"],
-        "iut_found": by_rule[("largest_iut", top["pair"])]["share"],
-        "observed_false": by_rule[("observed_any_unplanted", None)]["share"],
-        "latent_false": by_rule[("latent_any_unplanted", None)]["share"],
-        "group_false": by_rule.get(("group_false_difference", None), {}).get("share"),
-    }
