@@ -117,12 +117,20 @@ def pseudo_true_couplings(scenario: str, n: int = PSEUDO_TRUE_N, seed: int = 7, 
     return pd.Series(beta[len(codes) : len(codes) + len(pairs)], index=[f"{a}x{b}" for a, b in pairs])
 
 
-def _latent_rows(world, inst: Instrument, alpha: float) -> list[pd.DataFrame]:
-    """The latent joint model of every sample in a batch, one table each."""
+def _samples(world, inst: Instrument) -> list[tuple[pd.DataFrame, models.AnalysisData]]:
+    """Every sample of a batch as the chapters read it (reverse items recoded) and its prepared scores: made once,
+    read by every rule that needs them."""
     out = []
     for r in range(world.eta.shape[0]):
         d = recode_reverse(world_frame(world, r, inst), inst)
-        a = models.prepare(d, inst)
+        out.append((d, models.prepare(d, inst)))
+    return out
+
+
+def _latent_rows(world, samples, inst: Instrument, alpha: float) -> list[pd.DataFrame]:
+    """The latent joint model of every sample in a batch, one table each."""
+    out = []
+    for r, (d, a) in enumerate(samples):
         t = latent_interaction_model(
             d, ms.factor_blocks(inst), inst.performance_item_ids, a.controls, level=1 - alpha, **latent_options(inst)
         )["table"].set_index("term")
@@ -142,15 +150,13 @@ def equal_groupings(cfg) -> list[str]:
     return [g for g in groups.GROUPINGS if g != "size" or not size_paths_planted(cfg)]
 
 
-def _group_differences_found(world, inst: Instrument, alpha: float, equal: list[str]) -> list[tuple[bool, bool]]:
+def _group_differences_found(samples, alpha: float, equal: list[str]) -> list[tuple[bool, bool]]:
     """For each sample of a batch, with Holm across all 63 differences as the size chapter runs it: (is some
     difference significant in a grouping the world leaves equal, is some size difference significant)."""
     from cbec.study import groups
 
     found = []
-    for r in range(world.eta.shape[0]):
-        d = recode_reverse(world_frame(world, r, inst), inst)
-        a = models.prepare(d, inst)
+    for d, a in samples:
         names = [name for name, (col, _, _) in groups.GROUPINGS.items() if col in d.columns]
         p = [
             groups.group_coupling_difference(a.scores, a.y, a.controls, groups.group_dummy(d, name))["p_value"]
@@ -204,8 +210,9 @@ def calibration_cell(
         c03 += _c03_verdicts(res, alpha)
         if strongest:
             iut.append(largest_by_iut(res, strongest, alpha))
-        latent += _latent_rows(world, inst, alpha)
-        group_found += _group_differences_found(world, inst, alpha, equal)
+        samples = _samples(world, inst)
+        latent += _latent_rows(world, samples, inst, alpha)
+        group_found += _group_differences_found(samples, alpha, equal)
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
     rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)

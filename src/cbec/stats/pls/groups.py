@@ -23,6 +23,17 @@ def _fit_groups(x, member, iu, spec, scheme):
     return w, sd, r
 
 
+def _permutations(g1: np.ndarray, n_perm: int, seed: int) -> np.ndarray:
+    """``n_perm`` random reassignments of the group labels (n_perm x firms), the same for MICOM and the MGA."""
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(g1) for _ in range(n_perm)])
+
+
+def _chunks(perms: np.ndarray, size: int = 250) -> list[np.ndarray]:
+    """Permutations in chunks: each chunk's groups are estimated together (memory grows with the chunk)."""
+    return [perms[i : i + size] for i in range(0, len(perms), size)]
+
+
 def _two_groups(data: pd.DataFrame, blocks, paths, modes, group: pd.Series, what: str):
     """The model spec, the rows used, their items, the two group labels and a 0/1 indicator of the first."""
     spec = _spec(blocks, paths, modes)
@@ -80,9 +91,8 @@ def micom(
         return num / np.sqrt(d1 * d2)
 
     c = c_stat(g1[None])[0]
-    rng = np.random.default_rng(seed)
-    perms = np.stack([rng.permutation(g1) for _ in range(n_perm)])
-    c_perm = np.concatenate([c_stat(perms[i : i + 250]) for i in range(0, n_perm, 250)])
+    perms = _permutations(g1, n_perm, seed)
+    c_perm = np.concatenate([c_stat(chunk) for chunk in _chunks(perms)])
     c_q = np.quantile(c_perm, alpha, axis=0)
     pooled = pls_sem(data.loc[keep], blocks, paths, modes, scheme=scheme)
     scores = pooled.scores.to_numpy()
@@ -155,9 +165,7 @@ def pls_mga(
         return est[:b], est[b:]
 
     e1, e2 = diffs(g1[None])
-    rng = np.random.default_rng(seed)
-    perms = np.stack([rng.permutation(g1) for _ in range(n_perm)])
-    d_perm = np.concatenate([np.subtract(*diffs(perms[i : i + 250])) for i in range(0, n_perm, 250)])
+    d_perm = np.concatenate([np.subtract(*diffs(chunk)) for chunk in _chunks(_permutations(g1, n_perm, seed))])
     d = (e1 - e2)[0]
     p = (np.abs(d_perm) >= np.abs(d)).mean(axis=0)
     return pd.DataFrame(
