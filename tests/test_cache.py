@@ -200,7 +200,7 @@ def test_cache_key_parts_are_framed(tmp_path):
 
 def test_a_changed_style_sheet_reaches_a_book_sphinx_does_not_rewrite(tmp_path):
     """Sphinx copies static files only when it writes a page; the build copies the book's own again."""
-    from cbec.book.built_html import refresh_static as _refresh_static
+    from cbec.book.sphinx_html import refresh_static as _refresh_static
 
     static, built = tmp_path / "static", tmp_path / "html" / "_static"
     static.mkdir()

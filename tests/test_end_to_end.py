@@ -119,6 +119,7 @@ def test_full_pipeline_builds_every_chapter(sample_book):
         assert "fontawesome.js" not in text, page
         assert ("tex-chtml.js" in text) == ('class="math' in text), page
         assert ("searchindex.js" in text) == (page.name == "search.html"), page
+        assert text.count("const THEBE_JS_URL") <= 1, page  # a second copy throws in the reader's console
     from PIL import Image
 
     for png in (html / "_images").glob("*.png"):

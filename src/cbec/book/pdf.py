@@ -102,7 +102,6 @@ class PdfError(RuntimeError):
 def single_page(src: Path, dest: Path) -> Path:
     """Build the book source ``src`` (as staged by :func:`cbec.book.pipeline.stage_book`) into one HTML page
     under ``dest`` with Sphinx warnings as errors; return the page's path."""
-    from cbec.book.built_html import number_tables
     from cbec.book.pipeline import JUPYTER_BOOK, toc_files
 
     cmd = [
@@ -125,7 +124,6 @@ def single_page(src: Path, dest: Path) -> Path:
     root_doc = toc_files(src / "_toc.yml")[0]
     page = built / PRINT_PAGE
     shutil.copy2(built / f"{root_doc}.html", page)
-    number_tables([page])
     return page
 
 

@@ -15,6 +15,8 @@ the error; the book is then not built, so no half-built book is ever reported as
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -30,7 +32,7 @@ import nbformat
 import pandas as pd
 import papermill as pm
 
-from cbec.book import built_html, kernels
+from cbec.book import kernels
 from cbec.book.cache import derived_file
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import QualityThresholds, validate_survey
@@ -354,8 +356,9 @@ def _assemble(out: Path, src: Path, pdf: bool = False) -> None:
     toc = write_toc(cfg.book, materials(cfg), src / "_toc.yml")
     if cfg.book == "article":
         shutil.copytree(BOOK_DIR, src / "book")
-    else:  # the study book's pages are all generated; only the shared static files are copied
-        shutil.copytree(BOOK_DIR / "_static", src / "book" / "_static")
+    else:  # the study book's pages are all generated; only the shared static files and templates are copied
+        for shared in ("_static", "_templates"):
+            shutil.copytree(BOOK_DIR / shared, src / "book" / shared)
     inst = load_instrument(_configured_instrument(out))
     (src / "book" / "appendix_questionnaire.md").write_text(
         pages.questionnaire_page(inst, article=cfg.book == "article"), encoding="utf-8"
@@ -405,6 +408,11 @@ def _write_config(cfg: RunConfig, dst: Path, spec) -> None:
         conf["repository"] = {**(conf.get("repository") or {}), "url": url, "path_to_book": ""}
     else:
         conf.pop("repository", None)  # an empty address would give every page a dead source link
+    # The book's Sphinx extension is code, not a staged file: its digest in the configuration makes a change to
+    # it rebuild the book (a changed configuration value of kind "env" makes Sphinx read every page again).
+    spec_ext = importlib.util.find_spec("cbec.book.sphinx_html")
+    extension = Path(str(spec_ext and spec_ext.origin)).read_bytes()
+    conf["sphinx"]["config"]["cbec_html_digest"] = hashlib.sha256(extension).hexdigest()[:16]
     if cfg.book == "study":
         conf["title"] = _study_title(spec)
         conf["author"] = "the study's authors (built with cbec)"
@@ -642,10 +650,5 @@ def build_book(out: Path, pdf: bool = False) -> Path:
         shutil.rmtree(jb_out, ignore_errors=True)
         raise PipelineError(f"the book build failed (warnings are errors); full log: {log}\n  {detail}")
     shutil.copytree(jb_out / "_build" / "html", html)
-    built_html.refresh_static(src / "book" / "_static", html / "_static")
-    built_html.number_tables([html / f"{p}.html" for p in toc_files(src / "_toc.yml")])
-    built_html.title_the_redirect(html / "index.html", src / "_config.yml")
-    built_html.drop_duplicate_thebe_config(html)
-    built_html.slim_pages(html)
     (out / "run.json").write_text(json.dumps({"html": str(html / "index.html")}, indent=2) + "\n", encoding="utf-8")
     return html

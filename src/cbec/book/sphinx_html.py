@@ -1,0 +1,221 @@
+"""A Sphinx extension for what Jupyter Book 1 leaves undone in the book's HTML, done while Sphinx builds it
+(listed in ``_config.yml`` under ``sphinx.extra_extensions``), not by rewriting the written files:
+
+* **table numbers** — result tables come out of notebook cells as raw HTML, which Sphinx does not number; each
+  page's captioned tables are counted when the page is read, numbered 1, 2, ... through the book in the table
+  of contents' order when it is written, and a page is written again when the tables before it change in
+  number (``env-get-updated``, the mechanism Sphinx uses for its own figure numbers), so an incremental build
+  numbers as a full one does;
+* **lighter pages** — MathJax (1.2 MB) only on pages with an equation, one copy of sphinx-thebe's inline
+  config (it writes two, and the second throws in the reader's console), and through the template filter
+  ``without_script`` (``book/_templates/layout.html``) no Font Awesome script (1.5 MB: it only redraws icons
+  the theme's style sheet draws with the Font Awesome web font, checked in the browser at 1280 and 390 px) and
+  the search index only on the search page (the header's search box sends the query there);
+* **the built folder** — the book's own static files copied even when no page was written (Sphinx copies
+  them only with a page), figures stored as palette PNGs, and a root ``index.html`` with a title and a link
+  instead of a bare refresh tag.
+
+None changes what a page says.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+
+__all__ = ["number_captions", "palette_png", "refresh_static", "setup", "without_script"]
+
+_TABLE_CAPTION = re.compile(r'(<table id="T_[0-9a-f]+"[^>]*>\s*)<caption>')
+
+
+def _html_outputs(doctree: nodes.Node) -> list[nodes.raw]:
+    return [n for n in doctree.findall(nodes.raw) if "html" in n.get("format", "").split()]
+
+
+def number_captions(html: str, start: int) -> tuple[str, int]:
+    """Number the captioned result tables of ``html`` from ``start + 1`` ("Table 12. ..."); return the text
+    and the last number given.
+
+    >>> number_captions('<table id="T_ab1"><caption>Paths</caption></table>', 11)[0]
+    '<table id="T_ab1"><caption id="table-12"><span class="caption-number">Table 12. </span>Paths</caption></table>'
+    """
+    k = start
+
+    def number(m: re.Match) -> str:
+        nonlocal k
+        k += 1
+        return f'{m.group(1)}<caption id="table-{k}"><span class="caption-number">Table {k}. </span>'
+
+    return _TABLE_CAPTION.sub(number, html), k
+
+
+def _stored(env, name: str) -> dict:
+    """The extension's data in Sphinx's environment (pickled between builds; absent in a fresh one)."""
+    return env.__dict__.setdefault(name, {})
+
+
+def _count_tables(app, doctree: nodes.document) -> None:
+    count = sum(len(_TABLE_CAPTION.findall(n.astext())) for n in _html_outputs(doctree))
+    _stored(app.env, "cbec_tables")[app.env.docname] = count
+
+
+def _reading_order(env) -> list[str]:
+    """The documents in the table of contents' order: the root, then its toctrees depth first."""
+    order: list[str] = []
+
+    def walk(doc: str) -> None:
+        if doc not in order:
+            order.append(doc)
+            for child in env.toctree_includes.get(doc, []):
+                walk(child)
+
+    walk(env.config.root_doc)
+    return order
+
+
+def _renumbered(app, env) -> list[str]:
+    """The pages whose first table number changed since the last build: Sphinx writes them again."""
+    offsets, k = {}, 0
+    for doc in _reading_order(env):
+        offsets[doc] = k
+        k += _stored(env, "cbec_tables").get(doc, 0)
+    before, env.cbec_table_offsets = _stored(env, "cbec_table_offsets"), offsets
+    return [d for d, k in offsets.items() if before.get(d) != k]
+
+
+def _number_tables(app, doctree: nodes.document, docname: str) -> None:
+    """Number the page's tables from its offset (for the one-page build the whole book hangs under the root,
+    whose offset is 0, so its tables run 1, 2, ... in reading order)."""
+    k = _stored(app.env, "cbec_table_offsets").get(docname, 0)
+    for node in _html_outputs(doctree):
+        text, k = number_captions(node.astext(), k)
+        if text != node.astext():
+            node.replace_self(nodes.raw(node.rawsource, text, **node.attributes))
+
+
+def _purge(app, env, docname: str) -> None:
+    _stored(env, "cbec_tables").pop(docname, None)
+
+
+def _merge(app, env, docnames, other) -> None:
+    for doc in docnames:
+        _stored(env, "cbec_tables")[doc] = _stored(other, "cbec_tables").get(doc, 0)
+
+
+def _slim_page(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Per page: MathJax only where the body has an equation; each inline script once."""
+    scripts = context.get("script_files")
+    if scripts is None:
+        return
+    has_math = 'class="math' in context.get("body", "")
+    keep, seen = [], set()
+    # in the order the page loads them (Sphinx sorts by priority after this event): the first copy stays
+    for js in sorted(scripts, key=lambda js: getattr(js, "priority", 500)):
+        name, body = str(getattr(js, "filename", js) or ""), getattr(js, "attributes", {}).get("body", "")
+        if (name, body) in seen or (not has_math and (name.endswith("tex-chtml.js") or "MathJax" in body)):
+            continue
+        seen.add((name, body))
+        keep.append(js)
+    scripts[:] = keep  # the builder restores its own list after each page
+
+
+def without_script(html: str, name: str) -> str:
+    """Template filter: ``html`` without the ``<script src=...name...></script>`` tags (``book/_templates``).
+
+    >>> str(without_script('<meta/>\\n  <script defer src="s/fontawesome.js?d=1"></script>', "fontawesome.js"))
+    '<meta/>'
+    """
+    from markupsafe import Markup
+
+    pattern = rf'\s*<script[^>]*\ssrc="[^"]*{re.escape(name)}[^"]*"[^>]*></script>'
+    return Markup(re.sub(pattern, "", str(html)))
+
+
+def _template_filters(app) -> None:
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["without_script"] = without_script
+
+
+def refresh_static(static: Path, dest: Path) -> int:
+    """Copy the book's own static files (style sheet, icon) into the built book. Sphinx copies static files only
+    when it writes some page: a change to ``cbec.css`` alone left the previous style sheet in the book ("no
+    targets are out of date"). Returns how many files were replaced."""
+    k = 0
+    for f in static.rglob("*"):
+        target = dest / f.relative_to(static)
+        if f.is_file() and (not target.exists() or target.read_bytes() != f.read_bytes()):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+            k += 1
+    return k
+
+
+def palette_png(png: Path) -> None:
+    """Store an opaque figure as a 256-colour palette PNG when that is smaller (the figures are flat colours
+    and anti-aliased edges: a third of the bytes, no pixel off by more than 16 of 255, white stays white —
+    measured on the book's 23 figures, Pillow's max-coverage quantiser; the octree one turned the white
+    background grey). Figures with transparency are left as they are."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(png) as im:
+        if im.mode == "P":
+            return  # stored as a palette already (by an earlier build)
+        lowest_alpha = im.getchannel("A").getextrema()[0] if im.mode in ("RGBA", "LA") else 255
+        if isinstance(lowest_alpha, (int, float)) and lowest_alpha < 255:
+            return
+        palette = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    palette.save(buf, "PNG", optimize=True)
+    if buf.tell() < png.stat().st_size:
+        png.write_bytes(buf.getvalue())
+
+
+def _titled_redirect(app, outdir: Path) -> None:
+    """The root ``index.html`` as a page with a title and a link (sphinx-external-toc, which runs after this,
+    writes a bare refresh tag only where none exists)."""
+    import html
+
+    first = f"{app.config.root_doc}.html"
+    title = html.escape(app.config.html_title or app.config.project)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title>"
+        f'<meta http-equiv="Refresh" content="0; url={first}"></head>'
+        f'<body><p><a href="{first}">{title}</a></p></body></html>\n'
+    )
+    index = outdir / "index.html"
+    if app.config.root_doc != "index" and (not index.exists() or index.read_text(encoding="utf-8") != page):
+        index.write_text(page, encoding="utf-8")
+
+
+def _finish(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    for static in app.config.html_static_path:
+        refresh_static(Path(app.confdir) / static, outdir / "_static")
+    for f in (outdir / "_static" / "scripts").glob("fontawesome.js*"):
+        f.unlink()  # no page loads it (the template filter drops the tag)
+    for png in (outdir / "_images").glob("*.png"):
+        palette_png(png)
+    _titled_redirect(app, outdir)
+
+
+def setup(app) -> dict:
+    # set by cbec.book.pipeline to this module's digest: a change to the code rebuilds every page
+    app.add_config_value("cbec_html_digest", "", "env")
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("doctree-read", _count_tables)
+    app.connect("env-get-updated", _renumbered)
+    app.connect("doctree-resolved", _number_tables)
+    app.connect("builder-inited", _template_filters)
+    app.connect("html-page-context", _slim_page, priority=900)  # after MathJax and Thebe add their scripts
+    app.connect("build-finished", _finish, priority=400)  # before sphinx-external-toc's bare redirect
+    return {"version": "1", "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
