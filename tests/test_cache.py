@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from cbec.book import cache
-from cbec.book.pipeline import NOTEBOOK_DIR, REPO_ROOT, RunSettings, run
+from cbec.book.pipeline import RunSettings, run
+from cbec.book.staging import NOTEBOOK_DIR, REPO_ROOT
 
 CHAPTERS = ("01_data_quality", "05_claims", "06_cases")
 

@@ -44,24 +44,24 @@ def test_how_to_cite_is_written_from_the_citation_file(tmp_path):
 def test_the_repository_address_is_one_setting_that_reaches_every_place(tmp_path, monkeypatch):
     """`repository.url` in _config.yml is the address; CITATION.cff agrees; when set, the book's Sphinx
     configuration shows a source link on every page and names it in Appendix C, and How to cite carries it."""
-    from cbec.book import pipeline
+    from cbec.book import staging
     from cbec.study.chapters.base import RunConfig
 
     conf = yaml.safe_load((ROOT / "src" / "cbec" / "site" / "_config.yml").read_text(encoding="utf-8"))
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
-    assert (cff.get("repository-code") or "") == pipeline.repository_url(conf)
+    assert (cff.get("repository-code") or "") == staging.repository_url(conf)
 
     cfg = RunConfig.__new__(RunConfig)
     object.__setattr__(cfg, "book", "article")
-    pipeline._write_config(cfg, tmp_path / "none.yml", None)
+    staging._write_config(cfg, tmp_path / "none.yml", None)
     written = yaml.safe_load((tmp_path / "none.yml").read_text(encoding="utf-8"))
-    if not pipeline.repository_url(conf):  # no address known: no dead source link, the source tree named
+    if not staging.repository_url(conf):  # no address known: no dead source link, the source tree named
         assert "repository" not in written and written["html"]["use_repository_button"] is False
         assert written["parse"]["myst_substitutions"]["repository"] == "this book's source tree"
 
     url = "https://example.org/cbec-book"
-    monkeypatch.setattr(pipeline, "repository_url", lambda conf=None: url)
-    pipeline._write_config(cfg, tmp_path / "set.yml", None)
+    monkeypatch.setattr(staging, "repository_url", lambda conf=None: url)
+    staging._write_config(cfg, tmp_path / "set.yml", None)
     written = yaml.safe_load((tmp_path / "set.yml").read_text(encoding="utf-8"))
     assert written["html"]["use_repository_button"] is True and written["repository"]["url"] == url
     assert url in written["parse"]["myst_substitutions"]["repository"]

@@ -16,7 +16,8 @@ from interview_fixtures import SECRETS, write_fixture_transcripts
 from test_hostile_input import assert_inert
 
 from cbec.book.pdf import CHROMIUM, CHROMIUM_ARGS  # the PDF printer's browser and flags, one place
-from cbec.book.pipeline import REPO_ROOT, SITE, RunSettings, run
+from cbec.book.pipeline import RunSettings, run
+from cbec.book.staging import REPO_ROOT, SITE
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import validate_frame
 from cbec.study.simulate import SimulationConfig, simulate_survey, write_simulation
@@ -433,7 +434,7 @@ def test_the_whole_book_prints_to_one_pdf(sample_book):
     if not CHROMIUM.exists() or not shutil.which("pdffonts"):
         pytest.skip("needs Debian's chromium and poppler-utils (make system-deps installs them as root)")
     from cbec.book.pdf import PDF_NAME, build_pdf
-    from cbec.book.pipeline import build_book
+    from cbec.book.staging import build_book
 
     out = sample_book["root"] / "out"
     html = build_book(out, pdf=True)  # the Downloads page now links the PDF
@@ -479,7 +480,7 @@ def test_the_whole_book_prints_to_one_pdf(sample_book):
 def test_an_unchanged_run_stages_an_unchanged_book(sample_book):
     """Staging the book twice from the same results changes no file: every generated page is a function of the
     results (a table id drawn at random made the warm re-run rebuild the whole book)."""
-    from cbec.book.pipeline import stage_book
+    from cbec.book.staging import stage_book
 
     out = (sample_book["root"] / "out").resolve()
     stage_book(out)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from interview_fixtures import SECRETS, write_fixture_transcripts
 
-from cbec.book.pipeline import SHIPPED_INTERVIEWS
+from cbec.book.staging import SHIPPED_INTERVIEWS
 from cbec.study import interviews as iv
 
 #: The shipped codebook's factors, in its order.

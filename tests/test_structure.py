@@ -132,7 +132,7 @@ def test_table_of_contents_is_read_depth_first_by_the_builders_parser(tmp_path):
     # after their chapter, and a malformed file is refused as Jupyter Book would refuse it
     from sphinx_external_toc.parsing import MalformedError
 
-    from cbec.book.pipeline import _toc_notebooks, toc_files
+    from cbec.book.staging import _toc_notebooks, toc_files
 
     toc = tmp_path / "_toc.yml"
     toc.write_text(

@@ -343,7 +343,7 @@ def book(
     out: Annotated[Path, typer.Option(help="The output folder of an earlier `cbec run`.")] = Path("_build"),
 ) -> None:
     """Rebuild the book from the executed notebooks of an earlier run (no re-execution)."""
-    from cbec.book.pipeline import PipelineError, build_book
+    from cbec.book.staging import PipelineError, build_book
 
     try:
         html = build_book(out)

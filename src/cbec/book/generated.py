@@ -314,7 +314,7 @@ def _results_time(out: Path) -> str:
     """When the newest chapter was executed (an execution restored from the cache keeps its own time).
 
     The build time is not recorded: it would make every build differ from the last, and an unchanged
-    book could never be recognised as unchanged (see ``cbec.book.pipeline.build_book``)."""
+    book could never be recognised as unchanged (see ``cbec.book.staging.build_book``)."""
     stamps = [p.stat().st_mtime for p in (out / "notebooks").glob("*.ipynb")]
     when = datetime.fromtimestamp(max(stamps), UTC) if stamps else datetime.now(UTC)
     return when.strftime("%Y-%m-%d %H:%M:%S")
@@ -375,7 +375,7 @@ def citation(repo: Path | None) -> dict:
     cff = repo / "CITATION.cff" if repo else None
     if cff and cff.is_file():
         doc = yaml.safe_load(cff.read_text(encoding="utf-8"))
-        from cbec.book.pipeline import repository_url
+        from cbec.book.staging import repository_url
 
         doc["repository-code"] = doc.get("repository-code") or repository_url() or None
         return {k: doc.get(k) for k in ("title", "version", "date-released", "license", "repository-code")} | {
@@ -493,7 +493,7 @@ PAGE_LINES = {
 
 def reading_guide(toc: Path) -> str:
     """The front page's list of pages, in the order of this run's table of contents, each with its line."""
-    from cbec.book.pipeline import toc_files
+    from cbec.book.staging import toc_files
 
     pages = toc_files(toc)[1:]
     return "\n".join(f"- {{doc}}`/{p}` {PAGE_LINES.get(p, '')}".rstrip() for p in pages) + "\n"

@@ -100,9 +100,9 @@ class PdfError(RuntimeError):
 
 
 def single_page(src: Path, dest: Path) -> Path:
-    """Build the book source ``src`` (as staged by :func:`cbec.book.pipeline.stage_book`) into one HTML page
+    """Build the book source ``src`` (as staged by :func:`cbec.book.staging.stage_book`) into one HTML page
     under ``dest`` with Sphinx warnings as errors; return the page's path."""
-    from cbec.book.pipeline import JUPYTER_BOOK, toc_files
+    from cbec.book.staging import JUPYTER_BOOK, toc_files
 
     cmd = [
         *JUPYTER_BOOK,

@@ -208,7 +208,7 @@ def _finish(app, exception) -> None:
 
 
 def setup(app) -> dict:
-    # set by cbec.book.pipeline to this module's digest: a change to the code rebuilds every page
+    # set by cbec.book.staging to this module's digest: a change to the code rebuilds every page
     app.add_config_value("cbec_html_digest", "", "env")
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

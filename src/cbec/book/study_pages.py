@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from cbec.book.generated import result_table
-from cbec.book.pipeline import book_notebooks, materials
 from cbec.book.safe_display import md_text
+from cbec.book.staging import book_notebooks, materials
 from cbec.io.instrument import load_instrument
 from cbec.study.chapters.base import RunConfig
 
