@@ -118,13 +118,31 @@ def test_record_has_every_rule_for_every_cell(small_record):
         "c03_verdict",
         "group_false_difference",
         "group_size_detected",
+        "rsa_verdict",
+        "c14_verdict",
+        "invariance_verdict",
     }
-    # nothing planted in null_method: only the false-positive rules apply
+    # nothing planted in null_method: only the false-positive rules apply (and C14's own cycles)
     null_rules = set(rows.loc[rows["scenario"] == "null_method", "rule"])
     assert null_rules == {
         "latent_any_unplanted", "observed_any_unplanted", "c03_verdict", "group_false_difference",
-        "group_size_detected",
+        "group_size_detected", "rsa_verdict", "c14_verdict", "invariance_verdict",
     }  # fmt: skip
+    inv = rows[rows["rule"] == "invariance_verdict"]
+    assert set(inv["grouping"]) == {"size", "business_model", "market"} and (inv["planted_items"] == "").all()
+    levels = ["share_scalar", "share_partial", "share_metric", "share_configural", "share_none"]
+    assert inv[levels].sum(axis=1).to_numpy() == pytest.approx(1)
+    rsa = rows[rows["rule"] == "rsa_verdict"]
+    assert rsa[["share_congruence", "share_level_effects", "share_none"]].sum(axis=1).to_numpy() == pytest.approx(1)
+    assert rsa["share_probed_strongest"].isna().tolist() == [False, True]  # null_method plants no strongest pair
+    # C14 twice a cell: the world's cycles (53.5% shorter: the claim, 55-65%, is false) and the claim exactly true
+    c14 = rows[rows["rule"] == "c14_verdict"].set_index(["scenario", "cycle_world"])
+    assert c14.loc[("shipped", "world"), "planted"] == pytest.approx(53.5, abs=0.05)
+    assert c14.loc[("shipped", "claim_true"), "planted"] == pytest.approx(60.2, abs=0.05)
+    assert c14["claim_true"].tolist() == [False, True, False, True]
+    assert c14[["share_matches", "share_differs", "share_inconclusive"]].sum(axis=1).to_numpy() == pytest.approx(1)
+    # the reliability correction works against attenuation: the corrected thirds are further from no effect
+    assert (c14["mean"] > c14["mean_observed_thirds"]).all()
     assert rows.loc[rows["rule"].str.startswith("group_"), "share"].between(0, 1).all()
     # size paths in both worlds: the false-positive rule counts only the groupings left equal
     assert set(rows.loc[rows["rule"] == "group_false_difference", "groupings"]) == {"business_model, market"}
@@ -154,10 +172,33 @@ def test_targets_missed_names_the_cells_that_miss():
             {**base, "scenario": "v", "pair": None, "rule": "group_false_difference", "share": 0.06,
              "groupings": "market"},
             {**base, "pair": None, "rule": "group_size_detected", "share": 0.9},
+            {**base, "pair": None, "rule": "rsa_verdict", "share_congruence": 0.04},
+            {**base, "scenario": "v", "pair": None, "rule": "rsa_verdict", "share_congruence": 0.12},
+            {**base, "pair": None, "rule": "c14_verdict", "claim_true": True, "planted": 60.2, "mean": 57.0,
+             "mc_se": 0.3, "coverage": 0.91, "share_matches": 0.6, "share_differs": 0.02},
+            {**base, "pair": None, "rule": "c14_verdict", "claim_true": True, "planted": 60.2, "mean": 53.0,
+             "mc_se": 0.3, "coverage": 0.70, "share_matches": 0.0, "share_differs": 0.3},
+            {**base, "scenario": "v", "pair": None, "rule": "c14_verdict", "claim_true": False, "planted": 53.5,
+             "mean": 53.0, "mc_se": 0.3, "coverage": 0.93, "share_matches": 0.12, "share_differs": 0.01},
+            {**base, "pair": None, "rule": "invariance_verdict", "grouping": "business_model", "planted_items": "",
+             "share_scalar": 0.85},
+            {**base, "pair": None, "rule": "invariance_verdict", "grouping": "size", "planted_items": "SC12",
+             "share_scalar": 0.30},  # a planted shift found in 70%: detection, not a false flag
+            {**base, "pair": None, "rule": "invariance_verdict", "grouping": "market", "planted_items": "",
+             "share_scalar": 0.97},
         ],
     }  # fmt: skip
     missed = cal.targets_missed(rec)
-    assert len(missed) == 4 and "significant where none is planted (market) in 15%" in missed[3]
+    assert len(missed) == 10 and "significant where none is planted (market) in 15%" in missed[3]
+    assert (
+        missed[9] == "w, 600 firms: the invariance rule finds business model below scalar invariance, where "
+        "nothing is planted, in 15%."
+    )
+    assert missed[4] == "v, 600 firms: the response surface is called a congruence in 12%."
+    assert "C14 (claim exactly true) averages 53.0% against the planted 60.2%" in missed[5]
+    assert "C14 (claim exactly true) cover the planted value in 70%" in missed[6]
+    assert "C14 (claim exactly true) is judged 'differs' in 30%" in missed[7]
+    assert missed[8] == "v, 600 firms: C14 (claim false) is judged 'matches' in 12%."
     assert "A × B averages 0.160" in missed[0] and "C × D cover its value in 80%" in missed[1]
     assert "(constructs) in 12%" in missed[2]
 
@@ -172,6 +213,12 @@ def test_appendix_is_generated_from_the_record(small_record):
     assert "## Group differences in coupling" in page and "| null method | 400 |" in page
     gap = small_record["pseudo_true_group_gaps"]["shipped"]["size"]
     assert re.search(rf"\| shipped \| 400 \| business model, market \| [0-9.]+ \| \d+% \| {gap:.3f} \| \d+% \|", page)
+    assert "## The response-surface verdict" in page and re.search(r"\| null method \| 400 \| \w+ × \w+ \| — \|", page)
+    assert "## The article's claim C14 in every world" in page
+    row = r"\| shipped \| 400 \| claim exactly true \| 60\.2% \| true \| [0-9.]+% \| [0-9.]+% \| \d+% \|"
+    assert re.search(row, page)
+    assert "| shipped | 400 | as the world plants | 53.5% | false |" in page
+    assert "## Measurement invariance" in page and re.search(r"\| null method \| 400 \| — \| \d+% \| \d+% \|", page)
 
 
 def test_rule_figures_quote_the_book_world(small_record):
@@ -238,3 +285,61 @@ def test_size_chapter_quotes_its_group_rule_from_the_record(monkeypatch):
     assert "by up to 0.049 SD" in sentence and "found in 2% of samples at 600 firms and 30% at 2,000" in sentence
     monkeypatch.setattr(cal, "load_calibration", lambda: None)
     assert size_paths.group_calibration_sentence() == cal.NO_RECORD
+
+
+def test_coupling_and_claims_chapters_quote_the_rsa_and_c14_rules(monkeypatch):
+    from cbec.study.chapters.claims import c14_calibration_sentence
+    from cbec.study.chapters.coupling import rsa_bounds_text, rsa_calibration_sentence
+
+    c14 = {"rule": "c14_verdict", "scenario": "shipped", "share_inconclusive": 0.0}
+    rec = {
+        "meta": {"sample_sizes": [600, 2000], "reps": 200, "alpha": 0.05},
+        "rows": [
+            {"scenario": "shipped", "n": 600, "rule": "rsa_verdict", "share_congruence": 0.005},
+            {"scenario": "realistic", "n": 600, "rule": "rsa_verdict", "share_congruence": 0.03},
+            {"scenario": "realistic", "n": 2000, "rule": "rsa_verdict", "share_congruence": 0.40},
+            {**c14, "n": 600, "cycle_world": "claim_true", "planted": 60.17, "share_matches": 0.11,
+             "share_differs": 0.01},
+            {**c14, "n": 2000, "cycle_world": "claim_true", "planted": 60.17, "share_matches": 0.62,
+             "share_differs": 0.0},
+            {**c14, "n": 600, "cycle_world": "world", "planted": 53.51, "share_matches": 0.0, "share_differs": 0.45},
+            {**c14, "n": 2000, "cycle_world": "world", "planted": 53.51, "share_matches": 0.0, "share_differs": 0.9},
+        ],
+    }  # fmt: skip
+    monkeypatch.setattr(cal, "load_calibration", lambda: rec)
+    rsa = rsa_calibration_sentence()
+    assert "in each of 2 worlds" in rsa and "a congruence in 0–3% of samples" in rsa and "nominal 5%" in rsa
+    s = c14_calibration_sentence()
+    assert "exactly true (order cycles 60.2% shorter), at 600 firms it says 'matches' in 11%" in s
+    assert "at 2,000 firms 'matches' in 62%" in s and "(53.5%, just outside the claim's band)" in s
+    assert "'differs' in 45% at 600 firms" in s
+    monkeypatch.setattr(cal, "load_calibration", lambda: None)
+    assert rsa_calibration_sentence() == c14_calibration_sentence() == cal.NO_RECORD
+    # the rule's bounds in the prose come from the constant the rule uses
+    monkeypatch.setitem(models.RSA_EQUIVALENCE, "p10", (-0.4, 0.4))
+    assert "p₁₀ within ±0.4 scale points" in rsa_bounds_text()
+
+
+def test_size_chapter_quotes_the_invariance_rule(monkeypatch):
+    from cbec.study.chapters.size_paths import invariance_calibration_sentence
+
+    inv = {"rule": "invariance_verdict"}
+    rec = {
+        "meta": {"sample_sizes": [600, 2000], "reps": 200},
+        "rows": [
+            {**inv, "n": 600, "grouping": "market", "planted_items": "", "share_scalar": 0.98},
+            {**inv, "n": 600, "grouping": "size", "planted_items": "", "share_scalar": 0.96},
+            {**inv, "n": 2000, "grouping": "size", "planted_items": "", "share_scalar": 0.5},  # another size
+            {**inv, "n": 600, "grouping": "size", "planted_items": "SC12", "share_scalar": 0.1,
+             "share_freed_planted": 0.85},
+            {**inv, "n": 2000, "grouping": "size", "planted_items": "SC12", "share_scalar": 0.4,
+             "share_freed_planted": 0.55},
+        ],
+    }  # fmt: skip
+    monkeypatch.setattr(cal, "load_calibration", lambda: rec)
+    s = invariance_calibration_sentence()
+    assert "below scalar invariance in at most 4% of samples at 600 firms" in s
+    assert "one item (SC12) reads higher" in s and "in 90% of samples at 600 firms and 60% at 2,000" in s
+    assert "freeing that item in 85% and 55%" in s
+    monkeypatch.setattr(cal, "load_calibration", lambda: None)
+    assert invariance_calibration_sentence() == cal.NO_RECORD

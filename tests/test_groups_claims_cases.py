@@ -307,18 +307,18 @@ def test_strongest_coupling_claim_has_power_both_ways(inst):
 @pytest.mark.slow
 def test_cycle_claim_is_judged_on_the_construct(inst):
     """C14 planted exactly true (60% shorter cycles for the construct's top third: beta = -0.42, see
-    cbec.book.generated.planted_cycle_reduction). Fresh seeds, 20 samples at each size. Thirds of the two-item
+    cbec.study.planted.planted_cycle_reduction). Fresh seeds, 20 samples at each size. Thirds of the two-item
     score converge to about 51%, so the uncorrected rule said 'differs' or 'inconclusive'; the corrected
     estimator must say 'differs' in at most 10% at 600 firms and 'matches' in at least half at 2,000 (measured
     on other seeds when written: 0/30 differs at 600; 16/30 matches at 2,000)."""
-    from cbec.book.generated import planted_cycle_reduction
+    from cbec.study.planted import C14_TRUE_BETA, planted_cycle_reduction
 
-    assert planted_cycle_reduction(-0.42) == pytest.approx(60.2, abs=0.1)
+    assert planted_cycle_reduction(C14_TRUE_BETA) == pytest.approx(60.2, abs=0.1)
     reg = load_claims().set_index("claim_id").loc["C14"]
     verdicts = {600: [], 2000: []}
     for n, base in ((600, 24401), (2000, 24501)):
         for s in range(20):
-            cl, ctx = _ctx(inst, seed=base + s, n=n, cycle_log_effect_sc=-0.42)
+            cl, ctx = _ctx(inst, seed=base + s, n=n, cycle_log_effect_sc=C14_TRUE_BETA)
             ctx["n_boot"] = 199
             r = cl.flexible_cycle_reduction(ctx)
             verdicts[n].append(cl.band_verdict(r["ci_low"], r["ci_high"], reg["band_low"], reg["band_high"]))

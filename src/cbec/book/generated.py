@@ -28,6 +28,7 @@ from cbec.io.safe_text import md_text, to_csv_for_people, to_xlsx_for_people
 from cbec.io.validate import strict_json
 from cbec.resources import resource
 from cbec.study.chapters.base import RunConfig, Table, format_p, level_text
+from cbec.study.planted import planted_cycle_reduction, ratio_of_thirds
 
 #: Packages whose versions the provenance page records.
 PACKAGES = (
@@ -75,31 +76,6 @@ PLANTED = {
     "C54": lambda t: f"{ratio_of_thirds(t['config']['repurchase_log_effect_cx']):.2f} (construct's thirds)",
     "C14": lambda t: f"{planted_cycle_reduction(t['config']['cycle_log_effect_sc']):.1f}% (construct's thirds)",
 }
-
-
-def ratio_of_thirds(beta: float) -> float:
-    """Mean outcome of the top third of a latent factor over its bottom third when the outcome is
-    ``exp(beta * eta + noise)`` with standard normal ``eta`` and independent noise: with ``h`` the 2/3 quantile,
-    ``E[exp(beta eta); eta > h] / E[exp(beta eta); eta < -h] = (1 - Phi(h - beta)) / Phi(-h - beta)`` (the
-    noise cancels). The planted truth of the article's ratio claims on the construct's scale.
-
-    >>> round(ratio_of_thirds(0.35), 2), round(ratio_of_thirds(0.0), 2)
-    (2.15, 1.0)
-    """
-    from scipy.stats import norm
-
-    h = norm.ppf(2 / 3)
-    return float(norm.sf(h - beta) / norm.cdf(-h - beta))
-
-
-def planted_cycle_reduction(beta: float) -> float:
-    """% shorter mean order cycle of the top third of the latent supply-chain factor against the bottom third
-    (:func:`ratio_of_thirds` with a negative ``beta``). The shipped world's beta = -0.35 gives 53.5%.
-
-    >>> round(planted_cycle_reduction(-0.35), 1), round(planted_cycle_reduction(-0.42), 1)
-    (53.5, 60.2)
-    """
-    return 100 * (1 - ratio_of_thirds(beta))
 
 
 def sha256(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""The book's operating characteristics: every coupling rule of the book, run on every simulated world.
+"""The book's operating characteristics: every verdict rule of the book, run on every simulated world.
 
 A verdict in the book follows a rule written before the result (the methods chapter). Whether the rule
 does what it says — finds a planted coupling, keeps unplanted pairs quiet, covers the truth with its
@@ -35,6 +35,19 @@ The rules measured (one row each per scenario, sample size and pair):
   significant. The balance penalty of large firms and the focus gain of SMEs are not polynomials; the
   second-order model expresses part of them as couplings that differ by size (:func:`pseudo_true_group_gaps`
   measures how much on the latent scale), so a size difference found there is a planted one.
+* ``rsa_verdict`` — the coupling chapter's response-surface rule (:func:`cbec.stats.models.rsa_fit_pattern`, the
+  book's bootstrap) on the pair the chapter probes, the largest observed coupling: the shares of *congruence*,
+  *congruence with level effects* and *no fit pattern*. No world plants a congruence surface, so *congruence*
+  is a false verdict everywhere (its recovery is tested on planted surfaces in ``tests/test_rank_inference.py``).
+* ``c14_verdict`` — the article's claim C14 (order cycles about 60% shorter with a flexible supply chain)
+  judged by the claims chapter's estimator and band, on order cycles drawn for each sample's latent supply
+  chain twice: with the world's own effect (53.5% shorter, just outside the claim's band, so the claim is
+  false) and with the effect that makes the claim exactly true (:data:`cbec.study.planted.C14_TRUE_BETA`).
+  Mean estimate, the uncorrected thirds' mean, coverage of the planted value and the share of each verdict.
+* ``invariance_verdict`` — the measurement chapter's invariance rule (Chen's 2007 cut-offs, partial scalar
+  invariance by freeing intercepts; :func:`cbec.stats.invariance.invariance_table`) for each grouping: the share
+  of samples reaching each level and, in the world that shifts an item in large firms, the share that frees it.
+  Below scalar where nothing is planted is a false flag.
 
 Pseudo-true values. The joint model is a second-order polynomial; where a world plants more than that (the
 shipped world's size paths: a balance penalty and a focus gain, which are not polynomials), the model's
@@ -72,9 +85,11 @@ from cbec.study.calibration_record import (
     rule_figures,
     targets_missed,
 )
-from cbec.study.chapters.base import latent_options
+from cbec.study.chapters.base import AnalysisSettings, latent_options
+from cbec.study.claims import band_verdict, flexible_cycle_reduction, load_claims
+from cbec.study.planted import C14_TRUE_BETA, planted_cycle_reduction
 from cbec.study.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
-from cbec.study.simulate import SCENARIOS, draw_latent_world, scenario_config
+from cbec.study.simulate import SCENARIOS, draw_latent_world, order_cycle_days, scenario_config
 
 # The record's readers live in cbec.study.calibration_record (light to import); named here too, as before.
 __all__ = [
@@ -199,7 +214,8 @@ def calibration_cell(
     :func:`pseudo_true_couplings`) adds the bias against it and the intervals' coverage of it."""
     inst = instrument or load_instrument()
     cfg = scenario_config(scenario, n=n, dirt=False)
-    latent, holm_obs, iut, c03, group_found = [], [], [], [], []
+    latent, holm_obs, iut, c03, group_found, rsa, invariance = [], [], [], [], [], [], []
+    c14: dict[str, list] = {label: [] for label in _c14_worlds(cfg)}
     equal = equal_groupings(cfg)
     planted = {k.replace("*", "x"): g for k, g in cfg.couplings.items()}
     strongest = max(planted, key=lambda k: planted[k]) if planted else None
@@ -213,6 +229,10 @@ def calibration_cell(
         samples = _samples(world, inst)
         latent += _latent_rows(world, samples, inst, alpha)
         group_found += _group_differences_found(samples, alpha, equal)
+        rsa += _rsa_verdicts(res, samples, inst, alpha)
+        invariance += _invariance_verdicts(samples, inst)
+        for label, beta in _c14_worlds(cfg).items():
+            c14[label] += _c14_results(world, samples, inst, alpha, beta, np.random.default_rng([*seed, block, 14]))
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
     rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)
@@ -228,6 +248,9 @@ def calibration_cell(
     )  # fmt: skip
     if size_paths_planted(cfg):
         rows.append({**base, "rule": "group_size_detected", "pair": None, "share": float(found[:, 1].mean())})
+    rows.append(_summarise_rsa(rsa, strongest, base))
+    rows += _summarise_invariance(invariance, cfg, base)
+    rows += [_summarise_c14(c14[label], label, beta, base) for label, beta in _c14_worlds(cfg).items()]
     if strongest:
         rows.append({**base, "rule": "largest_iut", "pair": strongest, "share": float(np.concatenate(iut).mean())})
         rows.append({**base, **_established(latent, strongest)})
@@ -246,6 +269,117 @@ def _c03_verdicts(res: dict, alpha: float) -> list[str]:
         )["verdict"]
         for r in range(len(res["estimate"]))
     ]
+
+
+#: The book's bootstrap settings (its defaults), with which the bootstrap rules are calibrated.
+BOOK = AnalysisSettings()
+#: The response-surface verdicts, in the order of the record's columns.
+RSA_VERDICTS = {"congruence": "congruence", "congruence with level effects": "level_effects", "no fit pattern": "none"}
+
+
+def _rsa_verdicts(res: dict, samples, inst: Instrument, alpha: float) -> list[tuple[str, str]]:
+    """The coupling chapter's response-surface verdict in every sample of a batch, on the pair the chapter probes
+    (the largest observed coupling): (that pair, the verdict)."""
+    names = {f"{a}x{b}": (a, b) for a, b in models.pair_list(inst.factor_codes)}
+    mid = (inst.likert_points + 1) / 2
+    out = []
+    for r, (_, a) in enumerate(samples):
+        top = str(res["estimate"].iloc[r].idxmax())
+        fa, fb = names[top]
+        _, v = models.rsa_fit_pattern(
+            a.y, a.scores - mid, fa, fb, a.controls, n_boot=BOOK.n_boot, seed=BOOK.seed, level=1 - alpha
+        )
+        out.append((top, v["verdict"]))
+    return out
+
+
+def _summarise_rsa(verdicts: list[tuple[str, str]], strongest: str | None, base: dict) -> dict:
+    """No world plants a congruence surface (every coupling is a product), so *congruence* is a false verdict
+    everywhere; a product surface may show as congruence with level effects."""
+    tops = pd.Series([t for t, _ in verdicts])
+    said = pd.Series([v for _, v in verdicts])
+    return (
+        {**base, "rule": "rsa_verdict", "pair": None, "probed": str(tops.mode().iloc[0])}
+        | {"share_probed_strongest": float((tops == strongest).mean()) if strongest else None}
+        | {f"share_{key}": float((said == v).mean()) for v, key in RSA_VERDICTS.items()}
+    )
+
+
+def _invariance_verdicts(samples, inst: Instrument) -> list[dict[str, tuple[str, set[str]]]]:
+    """The measurement chapter's invariance rule in every sample of a batch: per grouping, the level reached and
+    the items whose intercepts were freed."""
+    from cbec.study import groups
+
+    out = []
+    for d, _ in samples:
+        table = groups.measurement_invariance(d, ms.factor_blocks(inst))
+        reached = groups.invariance_reached(table)
+        freed = {
+            g: {i for i in ", ".join(t["free_intercepts"].fillna("")).split(", ") if i}
+            for g, t in table.groupby("grouping", sort=False)
+        }
+        out.append({g: (level, freed.get(g, set())) for g, level in reached.items()})
+    return out
+
+
+#: The levels the invariance rule can reach, in the order of the record's columns.
+INVARIANCE_LEVELS = {"scalar": "scalar", "partial scalar": "partial", "metric": "metric", "configural": "configural"}
+
+
+def _summarise_invariance(verdicts: list[dict], cfg, base: dict) -> list[dict]:
+    """Per grouping: the share of samples reaching each level, and where the world shifts items in one group
+    (scalar non-invariance by size, :attr:`SimulationConfig.noninvariant_items`) the share that frees them all.
+    A level below scalar where nothing is planted is a false flag."""
+    planted = set(cfg.noninvariant_items)
+    rows = []
+    for grouping in verdicts[0]:
+        levels = pd.Series([v[grouping][0] for v in verdicts])
+        row = {**base, "rule": "invariance_verdict", "pair": None, "grouping": grouping}
+        row |= {"planted_items": ", ".join(sorted(planted)) if grouping == "size" else ""}
+        row |= {f"share_{key}": float((levels == lv).mean()) for lv, key in INVARIANCE_LEVELS.items()}
+        row["share_none"] = float((levels == "none").mean())
+        if grouping == "size" and planted:
+            row["share_freed_planted"] = float(np.mean([planted <= v[grouping][1] for v in verdicts]))
+        rows.append(row)
+    return rows
+
+
+def _c14_worlds(cfg) -> dict[str, float]:
+    """The supply-chain effects on the order cycle under which C14 is judged: the world's own, and the one that
+    makes the claim exactly true (cycles drawn after the world, so both read the same survey)."""
+    return {"world": cfg.cycle_log_effect_sc, "claim_true": C14_TRUE_BETA}
+
+
+def _c14_results(world, samples, inst: Instrument, alpha: float, beta: float, rng) -> list[dict]:
+    """Claim C14's estimate and interval in every sample of a batch, by the claims chapter's estimator, on order
+    cycles drawn for the sample's latent supply chain with effect ``beta``."""
+    sc = inst.factor_codes.index("SC")
+    out = []
+    for r, (d, _) in enumerate(samples):
+        cycle = order_cycle_days(rng, world.eta[r][:, sc], beta)
+        data = d.assign(order_cycle_days=cycle)
+        ctx = {"data": data, "instrument": inst, "alpha": alpha, "seed": BOOK.seed, "n_boot": BOOK.n_boot}
+        out.append(flexible_cycle_reduction(ctx))
+    return out
+
+
+def _summarise_c14(results: list[dict], label: str, beta: float, base: dict) -> dict:
+    band = load_claims().set_index("claim_id").loc["C14", ["band_low", "band_high"]].astype(float)
+    planted = planted_cycle_reduction(beta)
+    est = np.array([r["estimate"] for r in results])
+    verdicts = pd.Series([band_verdict(r["ci_low"], r["ci_high"], *band) for r in results])
+    return {
+        **base,
+        "rule": "c14_verdict",
+        "pair": None,
+        "cycle_world": label,
+        "planted": planted,
+        "claim_true": bool(band.iloc[0] <= planted <= band.iloc[1]),
+        "mean": float(est.mean()),
+        "mc_se": float(est.std(ddof=1) / np.sqrt(len(est))),
+        "mean_observed_thirds": float(np.mean([r["estimate_observed_thirds"] for r in results])),
+        "coverage": float(np.mean([r["ci_low"] <= planted <= r["ci_high"] for r in results])),
+    } | {f"share_{v}": float((verdicts == v).mean()) for v in ("matches", "differs", "inconclusive")}
 
 
 def _established(tables: list[pd.DataFrame], strongest: str) -> dict:

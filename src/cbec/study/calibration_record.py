@@ -44,8 +44,10 @@ def _mc(p: float, reps: int) -> float:
 def targets_missed(record: dict) -> list[str]:
     """The cells that miss the targets of the methods chapter by more than two Monte Carlo standard errors, as
     sentences: a construct-level estimate more than 10% off the model's value, intervals covering it in fewer
-    than 90% of samples, unplanted pairs significant in more than alpha of samples, C03 given the wrong verdict
-    in more than alpha of samples (a "matches" where it is not true, a "differs" where it is)."""
+    than 90% of samples, unplanted pairs significant in more than alpha of samples, C03 and C14 given the wrong
+    verdict in more than alpha of samples (a "matches" where it is not true, a "differs" where it is), a
+    response surface called a congruence (no world plants one) in more than alpha of samples, a grouping found
+    below scalar invariance where no world shifts an item in more than alpha of samples."""
     alpha, reps = record["meta"]["alpha"], record["meta"]["reps"]
     out = []
     for r in record["rows"]:
@@ -73,6 +75,34 @@ def targets_missed(record: dict) -> list[str]:
                 f"{where}: some group difference in coupling is significant where none is planted "
                 f"({r['groupings']}) in {100 * r['share']:.0f}%."
             )
+        elif r["rule"] == "rsa_verdict" and r["share_congruence"] > alpha + _mc(alpha, reps):
+            out.append(f"{where}: the response surface is called a congruence in {100 * r['share_congruence']:.0f}%.")
+        elif r["rule"] == "c14_verdict":
+            out += _c14_missed(r, where, alpha, reps)
+        elif (
+            r["rule"] == "invariance_verdict"
+            and not r["planted_items"]
+            and 1 - r["share_scalar"] > alpha + _mc(alpha, reps)
+        ):
+            out.append(
+                f"{where}: the invariance rule finds {r['grouping'].replace('_', ' ')} below scalar invariance, "
+                f"where nothing is planted, in {100 * (1 - r['share_scalar']):.0f}%."
+            )
+    return out
+
+
+def _c14_missed(r: dict, where: str, alpha: float, reps: int) -> list[str]:
+    """C14's cell against the targets: within 10% of the planted reduction, 90% coverage, and the wrong verdict
+    (*differs* where the claim is true, *matches* where it is false) in at most alpha of samples."""
+    cycles = "C14 (claim exactly true)" if r["claim_true"] else "C14 (claim false)"
+    out = []
+    if abs(r["mean"] - r["planted"]) > max(0.1 * r["planted"], 2 * r["mc_se"]):
+        out.append(f"{where}: {cycles} averages {r['mean']:.1f}% against the planted {r['planted']:.1f}%.")
+    if r["coverage"] < 0.90 - _mc(0.90, reps):
+        out.append(f"{where}: intervals for {cycles} cover the planted value in {100 * r['coverage']:.0f}%.")
+    wrong, said = (r["share_differs"], "differs") if r["claim_true"] else (r["share_matches"], "matches")
+    if wrong > alpha + _mc(alpha, reps):
+        out.append(f"{where}: {cycles} is judged '{said}' in {100 * wrong:.0f}%.")
     return out
 
 

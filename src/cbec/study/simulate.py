@@ -399,6 +399,13 @@ def _check_config(cfg: SimulationConfig) -> None:
         raise ValueError("reverse_loading_ratio must lie in (0, 1]")
 
 
+def order_cycle_days(rng: np.random.Generator, eta_sc: np.ndarray, beta: float) -> np.ndarray:
+    """Order-to-delivery cycle in days: 20 days at the average supply chain, ``exp(beta)`` times that per SD of
+    the latent supply-chain factor, log-normal noise (SD 0.25). One formula for the simulated survey and the
+    calibration of claim C14."""
+    return 20.0 * np.exp(beta * eta_sc + 0.25 * rng.standard_normal(eta_sc.shape))
+
+
 def _objective_outcomes(
     rng: np.random.Generator, world: LatentWorld, cfg: SimulationConfig, codes: list[str]
 ) -> dict[str, np.ndarray]:
@@ -414,7 +421,7 @@ def _objective_outcomes(
         + cfg.margin_per_inventory_day * (inventory - 45.0)
         + 2.5 * rng.standard_normal(n)
     )
-    cycle = 20.0 * np.exp(cfg.cycle_log_effect_sc * eta[:, i_sc] + 0.25 * rng.standard_normal(n))
+    cycle = order_cycle_days(rng, eta[:, i_sc], cfg.cycle_log_effect_sc)
     repurchase = np.clip(
         15.0 * np.exp(cfg.repurchase_log_effect_cx * eta[:, i_cx] + 0.10 * perf_std + 0.25 * rng.standard_normal(n)),
         0,

@@ -46,6 +46,33 @@ def c03_calibration_sentence() -> str:
     )
 
 
+def c14_calibration_sentence() -> str:
+    """What the calibration appendix measured for C14's rule in the book's world: how often it reaches each
+    verdict where the claim is exactly true, at the book's size and the next, and where it is false."""
+    from cbec.study.calibrate import NO_RECORD, load_calibration
+
+    rec = load_calibration()
+    if not rec:
+        return NO_RECORD
+    sizes = rec["meta"]["sample_sizes"][:2]
+    cell = {
+        (r["n"], r["cycle_world"]): r
+        for r in rec["rows"]
+        if r["rule"] == "c14_verdict" and r["scenario"] == "shipped" and r["n"] in sizes
+    }
+    if len(cell) < 2 * len(sizes):
+        return ""
+    (n1, n2), true, false = sizes, cell[(sizes[0], "claim_true")], cell[(sizes[0], "world")]
+    return (
+        f"C14's rule was measured the same way. Where the claim is exactly true (order cycles "
+        f"{true['planted']:.1f}% shorter), at {n1:,} firms it says 'matches' in {100 * true['share_matches']:.0f}% "
+        f"of samples and 'differs' in {100 * true['share_differs']:.0f}%, at {n2:,} firms 'matches' in "
+        f"{100 * cell[(n2, 'claim_true')]['share_matches']:.0f}%; in the book's world ({false['planted']:.1f}%, just "
+        f"outside the claim's band) it says 'matches' in {100 * false['share_matches']:.0f}% and 'differs' in "
+        f"{100 * false['share_differs']:.0f}% at {n1:,} firms."
+    )
+
+
 def claims_chapter(cfg: RunConfig) -> ChapterResult:
     """The register (every statement, by section and kind) and the tested claims with band, interval and
     verdict."""
@@ -88,6 +115,7 @@ def claims_chapter(cfg: RunConfig) -> ChapterResult:
         cl_differs=int(counts.get("differs", 0)),
         cl_inconclusive=int(counts.get("inconclusive", 0)),
         cl_c03_calibration=c03_calibration_sentence(),
+        cl_c14_calibration=c14_calibration_sentence(),
     )
     if cfg.simulated:
         r.notes["truth"] = (

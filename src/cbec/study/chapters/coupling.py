@@ -228,6 +228,41 @@ def _calibration_quotes(r: ChapterResult) -> None:
     )
 
 
+def rsa_bounds_text() -> str:
+    """The congruence rule's equivalence bounds in words, from :data:`cbec.stats.models.RSA_EQUIVALENCE`."""
+    b = models.RSA_EQUIVALENCE
+    level = f"±{b['a1'][1]:g}" if b["a1"] == b["a2"] else f"±{b['a1'][1]:g} and ±{b['a2'][1]:g}"
+    return (  # plain text: glued text is not parsed as Markdown
+        f"p₁₀ within ±{b['p10'][1]:g} scale points of 0, p₁₁ between {b['p11'][0]:.2g} and {b['p11'][1]:.2g}, "
+        f"the ridge's shift −a₃ / (2a₄) within ±{b['shift'][1]:g} scale points, a₁ and a₂ within {level} SD of "
+        "the outcome per scale point"
+    )
+
+
+def rsa_calibration_sentence() -> str:
+    """How often the response-surface rule said *congruence* in the calibration study, where no world plants
+    one (the committed record; nothing is re-measured here)."""
+    from cbec.study.calibrate import NO_RECORD, load_calibration
+
+    rec = load_calibration()
+    if not rec:
+        return NO_RECORD
+    n = rec["meta"]["sample_sizes"][0]
+    rows = [r for r in rec["rows"] if r["rule"] == "rsa_verdict" and r["n"] == n]
+    if not rows:
+        return ""
+    lo, hi = (f(r["share_congruence"] for r in rows) for f in (min, max))
+    return (
+        f"No simulated world plants a congruence surface; in the calibration study (appendix E, "
+        f"{rec['meta']['reps']} surveys of {n:,} firms in each of {len(rows)} worlds) this rule called the probed "
+        f"pair a congruence in {_share_range(lo, hi)} of samples, against a nominal {rec['meta']['alpha']:.0%} at most."
+    )
+
+
+def _share_range(lo: float, hi: float) -> str:
+    return f"{100 * lo:.0f}%" if round(100 * lo) == round(100 * hi) else f"{100 * lo:.0f}–{100 * hi:.0f}%"
+
+
 #: Outcomes the survey measures in numbers, besides the perceived-performance scale.
 OBJECTIVE_OUTCOMES = {"revenue_growth_pct": "revenue growth", "net_margin_pct": "net margin"}
 
@@ -428,6 +463,8 @@ def _probe_section(r: ChapterResult, ri: models.RankInference, a, inst, cfg: Run
         c_tb=tb,
         c_jn=jn["text"],
         c_rsa_verdict=verdict["verdict"],
+        c_rsa_bounds=rsa_bounds_text(),
+        c_rsa_cal=rsa_calibration_sentence(),
         c_rsa_a1=p["a1"],
         c_rsa_a2=p["a2"],
         c_rsa_a3=p["a3"],
