@@ -192,10 +192,11 @@ def mobi_book(tmp_path_factory):
 
 #: Hypotheses about mobi, written for this test: image and value go with satisfaction (both clear in the
 #: published model), and image is coupled with value (whatever the data say).
-MOBI_HYPOTHESES = """id,statement,term,direction
-H1,A better image goes with higher satisfaction,IMAG,positive
-H2,Higher perceived value goes with higher satisfaction,PERV,positive
-H3,Image and value reinforce each other,PERVxIMAG,positive
+MOBI_HYPOTHESES = """id,statement,term,direction,band_low,band_high,band_reason
+H1,A better image goes with higher satisfaction,IMAG,positive,,,
+H2,Higher perceived value goes with higher satisfaction,PERV,positive,,,
+H3,Image and value reinforce each other,PERVxIMAG,positive,,,
+H4,Image goes with satisfaction by a tenth to nine tenths of an SD,IMAG,,0.1,0.9,a wide band
 """
 
 
@@ -272,10 +273,18 @@ def test_a_codebook_that_codes_other_constructs_is_named(tmp_path):
 @pytest.mark.slow
 def test_a_study_with_hypotheses_gets_each_tested(mobi_book, hs_book):
     t = pd.read_csv(mobi_book / "results" / "study_hypotheses_tests.csv", encoding="utf-8-sig").set_index("id")
-    assert list(t["term"]) == ["IMAG", "PERV", "IMAGxPERV"]
+    assert list(t["term"]) == ["IMAG", "PERV", "IMAGxPERV", "IMAG"]
     assert t.loc["H1", "verdict"] == "supported" and t.loc["H2", "verdict"] == "supported"
+    # a hypothesis about a size: the claims register's band rule on its own interval, outside Holm's family
+    from cbec.stats.hypotheses import band_verdict
+
+    h4 = t.loc["H4"]
+    assert h4["stated"] == "between 0.1 and 0.9" and pd.isna(h4["p_holm"])
+    assert h4["verdict"] == band_verdict(h4["ci_low"], h4["ci_high"], 0.1, 0.9)
+    assert h4["estimate"] == pytest.approx(t.loc["H1", "estimate"])  # the same coefficient as H1
     page = re.sub(r"<[^>]+>", "", (mobi_book / "html" / "notebooks" / "s07_study_hypotheses.html").read_text("utf-8"))
-    assert "3 hypotheses, 2 (H1, H2) are supported" in page and "Image × Value (IMAGxPERV)" in page
+    assert "3 hypotheses about a sign, 2 (H1, H2) are supported" in page and "Image × Value (IMAGxPERV)" in page
+    assert f"Of its 1 hypothesis about a size, {int(h4['verdict'] == 'matches')} " in page
     assert "Hypotheses." in (mobi_book / "html" / "book" / "index.html").read_text(encoding="utf-8")
     assert not (hs_book / "html" / "notebooks" / "s07_study_hypotheses.html").exists()
 

@@ -18,6 +18,7 @@ from scipy import stats
 from cbec.io.instrument import Instrument
 from cbec.resources import resource
 from cbec.stats import models
+from cbec.stats.hypotheses import band_verdict  # the claims register's rule, shared with a study's hypotheses
 from cbec.stats.regression import fit_ols
 from cbec.study import groups
 
@@ -346,20 +347,6 @@ ESTIMATORS: dict[str, Callable[[dict], dict]] = {
         factor_tiers,
     )
 }
-
-
-def band_verdict(ci_low: float, ci_high: float, band_low: float, band_high: float) -> str:
-    """*matches* when the whole 95% interval lies inside the tolerance band, *differs* when it lies wholly
-    outside, *inconclusive* otherwise. A precise estimate can match; a vague one cannot.
-
-    >>> band_verdict(2.04, 2.38, 1.5, 2.5), band_verdict(2.6, 3.0, 1.5, 2.5), band_verdict(1.2, 2.2, 1.5, 2.5)
-    ('matches', 'differs', 'inconclusive')
-    """
-    if band_low <= ci_low and ci_high <= band_high:
-        return "matches"
-    if ci_high < band_low or ci_low > band_high:
-        return "differs"
-    return "inconclusive"
 
 
 def _direction_verdicts(out: pd.DataFrame, alpha: float) -> pd.Series:

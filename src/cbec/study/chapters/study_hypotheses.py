@@ -1,11 +1,12 @@
-"""Study book, hypotheses: the study's own pre-specified hypotheses, each with its one-sided test in the joint
-model, Holm-adjusted as one family, and the verdict the rule of :mod:`cbec.stats.hypotheses` gives."""
+"""Study book, hypotheses: the study's own pre-specified hypotheses, each with the test the rule of
+:mod:`cbec.stats.hypotheses` gives it — one-sided and Holm-adjusted as one family for a sign, the tolerance-band
+rule of the claims register for a size — and its verdict."""
 
 from __future__ import annotations
 
 from cbec.io.hypotheses import load_hypotheses
 from cbec.stats.hypotheses import hypothesis_tests
-from cbec.study.chapters.base import ChapterResult, RunConfig, construct_labels, format_p, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, construct_labels, format_p, level_text, load_study
 
 
 def study_hypotheses_chapter(cfg: RunConfig) -> ChapterResult:
@@ -22,22 +23,59 @@ def study_hypotheses_chapter(cfg: RunConfig) -> ChapterResult:
     t = hypothesis_tests(hyps, a.scores, a.y, a.controls, alpha=cfg.alpha)
     labels = construct_labels(st.instrument)
     t.insert(2, "about", [_about(term, labels) for term in t["term"]])
-    t["p_one_sided"] = [format_p(p) for p in t["p_one_sided"]]
-    t["p_holm"] = [format_p(p) for p in t["p_holm"]]
-    cols = ["id", "statement", "about", "direction", "estimate", "std_error", "p_one_sided", "p_holm", "verdict",
-            "sign"]  # fmt: skip
-    r.table("tests", t[cols + ["term"]], f"The study's {len(t)} hypotheses, tested as one family", columns=cols)
-    supported = t.loc[t["verdict"] == "supported", "id"].tolist()
-    opposite = t.loc[(t["verdict"] != "supported") & (t["sign"] == "opposite"), "id"].tolist()
-    r.value(hy_n=len(t), hy_supported=len(supported), hy_alpha=f"{cfg.alpha:g}", hy_outcome=st.instrument.outcome_en)
-    r.notes["summary"] = (
-        f"Of the study's {len(t)} hypotheses, {len(supported)} "
-        + (f"({', '.join(supported)}) " if supported else "")
-        + f"{'is' if len(supported) == 1 else 'are'} supported at alpha {cfg.alpha:g} after Holm's adjustment"
-        + (f"; the estimate of {', '.join(opposite)} has the sign opposite to the one stated" if opposite else "")
-        + "."
-    )
+    t.insert(3, "stated", [_stated(r) for r in t.itertuples()])
+    t["p_one_sided"] = [format_p(p) if p == p else "" for p in t["p_one_sided"]]
+    t["p_holm"] = [format_p(p) if p == p else "" for p in t["p_holm"]]
+    cols = ["id", "statement", "about", "stated", "estimate", "std_error", "ci_low", "ci_high", "p_one_sided",
+            "p_holm", "verdict", "sign"]  # fmt: skip
+    r.table("tests", t[cols + ["term", "rule"]], f"The study's {len(t)} hypotheses", columns=cols)
+    r.value(hy_n=len(t), hy_supported=int((t["verdict"] == "supported").sum()), hy_alpha=f"{cfg.alpha:g}",
+            hy_level=level_text(cfg.alpha), hy_outcome=st.instrument.outcome_en)  # fmt: skip
+    r.notes["summary"] = _summary(t, cfg.alpha)
     return r
+
+
+def _stated(row) -> str:
+    """What the hypothesis says: a sign, or a size (its band)."""
+    if row.rule == "band":
+        return f"between {row.band_low:g} and {row.band_high:g}"
+    return row.direction
+
+
+def _summary(t, alpha: float) -> str:
+    """One sentence per rule that the study's hypotheses use."""
+    direction, band = t[t["rule"] == "direction"], t[t["rule"] == "band"]
+    parts = []
+    if len(direction):
+        supported = direction.loc[direction["verdict"] == "supported", "id"].tolist()
+        wrong = direction.loc[(direction["verdict"] != "supported") & (direction["sign"] == "opposite"), "id"]
+        against = f"; the estimate of {', '.join(wrong)} has the sign opposite to the one stated" if len(wrong) else ""
+        parts.append(
+            f"Of the study's {_hypotheses(len(direction))}{' about a sign' if len(band) else ''}, {len(supported)} "
+            + (f"({', '.join(supported)}) " if supported else "")
+            + f"{'is' if len(supported) == 1 else 'are'} supported at alpha {alpha:g} after Holm's adjustment"
+            + against
+            + "."
+        )
+    if len(band):
+        counts = band["verdict"].value_counts()
+        whose = "its" if len(direction) else "the study's"
+        parts.append(
+            f"Of {whose} {_hypotheses(len(band))} about a size, "
+            f"{counts.get('matches', 0)} {_verb(counts.get('matches', 0), 'matches', 'match')} its band, "
+            f"{counts.get('differs', 0)} {_verb(counts.get('differs', 0), 'differs', 'differ')} from it and "
+            f"{counts.get('inconclusive', 0)} {_verb(counts.get('inconclusive', 0), 'is', 'are')} inconclusive "
+            "(each judged on its own interval)."
+        )
+    return " ".join(parts)
+
+
+def _hypotheses(n: int) -> str:
+    return f"{n} hypothesis" if n == 1 else f"{n} hypotheses"
+
+
+def _verb(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
 
 
 def _about(term: str, labels: dict[str, str]) -> str:
