@@ -162,3 +162,28 @@ def test_building_the_pages_does_not_import_the_estimators_or_matplotlib():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]", out
+
+
+def _figure_calls() -> list[tuple[str, int, ast.expr]]:
+    """Every ``<result>.figure(name, draw, ...)`` in the study layer: (file, line, the ``draw`` argument)."""
+    calls = []
+    for path in (SRC / "study").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "figure":
+                if len(node.args) >= 2:
+                    calls.append((str(path.relative_to(SRC)), node.lineno, node.args[1]))
+    return calls
+
+
+def test_every_figure_names_a_drawing_function_that_exists():
+    """The study layer may not import the book layer, so a chapter names the function of cbec.book.figures that
+    draws its figure; a rename there must fail here, in the fast suite, not first in a full book build."""
+    from cbec.book import figures
+
+    calls = _figure_calls()
+    assert len(calls) >= 15, calls  # the chapters' figures are all found
+    named = [isinstance(arg, ast.Constant) and isinstance(arg.value, str) for _, _, arg in calls]
+    literal = [(f, line) for (f, line, _), ok in zip(calls, named, strict=True) if not ok]
+    assert not literal, f"a figure's drawing function must be named by a literal string: {literal}"
+    missing = [(f, line, arg.value) for f, line, arg in calls if not callable(getattr(figures, arg.value, None))]
+    assert not missing, f"no such drawing function in cbec.book.figures: {missing}"
