@@ -113,12 +113,17 @@ def test_full_pipeline_builds_every_chapter(sample_book):
             assert body.count("<tr") <= LONG_TABLE_ROWS, page.name
     assert 'class="cbec-long"' in (html / "notebooks" / "03_coupling.html").read_text(encoding="utf-8")
 
-    # Lighter pages: no page loads the icon script; MathJax only where there is an equation; the search index
-    # only on the search page; figures stored as palette PNGs.
+    # Lighter pages: no page loads the icon script; equations are MathML written at build time, so no page loads
+    # MathJax (the simulated-data chapter has the equations); the search index only on the search page; figures
+    # stored as palette PNGs.
+    equations = (html / "notebooks" / "00_simulated_data.html").read_text(encoding="utf-8")
+    assert equations.count("<math ") >= 8 and 'displaystyle="true"' in equations and "<msqrt>" in equations
+    assert not (html / "_static" / "mathjax").exists()
     for page in (p for p in html.rglob("*.html") if "_static" not in p.parts):
         text = page.read_text(encoding="utf-8")
         assert "fontawesome.js" not in text, page
-        assert ("tex-chtml.js" in text) == ('class="math' in text), page
+        assert not re.search(r"<script[^>]*(mathjax|tex-chtml)", text, re.I), page  # no MathJax script
+        assert "window.MathJax" not in text and "\\(" not in text, page  # nor its config, nor raw TeX left
         assert ("searchindex.js" in text) == (page.name == "search.html"), page
         assert text.count("const THEBE_JS_URL") <= 1, page  # a second copy throws in the reader's console
     from PIL import Image

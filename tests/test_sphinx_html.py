@@ -1,8 +1,9 @@
 """The book's Sphinx extension (cbec.book.sphinx_html) on a small Sphinx project: table numbers through the
-book in reading order, kept right by an incremental build; MathJax and duplicate inline scripts per page."""
+book in reading order, kept right by an incremental build; equations as MathML; each inline script once."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -30,7 +31,10 @@ def _write(src: Path, pages: dict[str, str]) -> None:
 def _build(src: Path, out: Path) -> None:
     app = Sphinx(
         str(src), str(src), str(out / "html"), str(out / "doctrees"), "html", status=None, warning=None,
-        confoverrides={"extensions": ["sphinx.ext.mathjax", "cbec.book.sphinx_html"], "html_static_path": []},
+        confoverrides={
+            "extensions": ["sphinx.ext.mathjax", "cbec.book.sphinx_html"], "html_static_path": [],
+            "html_math_renderer": "mathml",
+        },
     )  # fmt: skip
     app.add_js_file(None, body="const ONCE = 1")
     app.add_js_file(None, body="const ONCE = 1", priority=600)  # a second copy, as sphinx-thebe writes
@@ -57,7 +61,8 @@ def test_tables_are_numbered_through_the_book_and_renumbered_incrementally(tmp_p
     assert (_numbers(out, "one"), _numbers(out, "two"), _numbers(out, "three")) == ([1, 2], [3], [4, 5])
     one = (out / "html" / "one.html").read_text(encoding="utf-8")
     three = (out / "html" / "three.html").read_text(encoding="utf-8")
-    assert "mathjax" not in one.lower() and "mathjax" in three.lower()  # MathJax only where there is math
+    # the equation is MathML in the page, and no page loads MathJax
+    assert "<math " in three and "<msup>" in three and "mathjax" not in (one + three).lower()
     assert one.count("const ONCE = 1") == 1  # each inline script once
     # the root page's redirect is not needed here (the root is index), and no bare one was written over it
     assert "<title>" in (out / "html" / "index.html").read_text(encoding="utf-8")
@@ -68,3 +73,17 @@ def test_template_filter_drops_only_the_named_script():
 
     head = '<meta/>\n<script src="a/searchtools.js"></script>\n<script src="../searchindex.js"></script>'
     assert without_script(head, "searchindex.js") == '<meta/>\n<script src="a/searchtools.js"></script>'
+
+
+def test_tex_the_converter_cannot_read_fails_the_build_naming_the_page(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "conf.py").write_text("project = 'T'\n", encoding="utf-8")
+    _write(src, {"index": "Book\n====\n\n.. math:: \\unknownmacro{x}\n"})
+    warnings = io.StringIO()
+    app = Sphinx(
+        str(src), str(src), str(out / "html"), str(out / "doctrees"), "html", status=None, warning=warnings,
+        confoverrides={"extensions": ["cbec.book.sphinx_html"], "html_math_renderer": "mathml"},
+    )  # fmt: skip
+    app.build()
+    assert "equation not converted to MathML" in warnings.getvalue() and "index.rst" in warnings.getvalue()

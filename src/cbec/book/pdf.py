@@ -138,8 +138,6 @@ def print_page(page: Path, pdf: Path, title: str) -> dict:
         try:
             view = browser.new_page(viewport={"width": TEXT_WIDTH_PX, "height": 1100})
             view.goto(page.resolve().as_uri(), wait_until="load")
-            # MathJax typesets after load; printing before it finishes leaves raw TeX in the PDF.
-            view.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
             view.emulate_media(media="print", color_scheme="light")
             view.add_style_tag(content=PAGE_CSS)
             layout = view.evaluate(_FIT_JS, [MIN_ZOOM, LANDSCAPE_WIDTH_PX])

@@ -6,8 +6,11 @@
   of contents' order when it is written, and a page is written again when the tables before it change in
   number (``env-get-updated``, the mechanism Sphinx uses for its own figure numbers), so an incremental build
   numbers as a full one does;
-* **lighter pages** — MathJax (1.2 MB) only on pages with an equation, one copy of sphinx-thebe's inline
-  config (it writes two, and the second throws in the reader's console), and through the template filter
+* **equations as MathML** — converted from their TeX at build time by docutils (the converter of its own HTML
+  writer), which every current browser draws natively: no MathJax (1.2 MB of script and its fonts on the
+  page with the simulator's equations; 24 MB in the built book);
+* **lighter pages** — one copy of sphinx-thebe's inline config (it writes two, and the second throws in the
+  reader's console), and through the template filter
   ``without_script`` (``book/_templates/layout.html``) no Font Awesome script (1.5 MB: it only redraws icons
   the theme's style sheet draws with the Font Awesome web font, checked in the browser at 1280 and 390 px) and
   the search index only on the search page (the header's search box sends the query there);
@@ -105,21 +108,62 @@ def _merge(app, env, docnames, other) -> None:
         _stored(env, "cbec_tables")[doc] = _stored(other, "cbec_tables").get(doc, 0)
 
 
-def _slim_page(app, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Per page: MathJax only where the body has an equation; each inline script once."""
+def _one_copy_each(app, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Per page: each script once (sphinx-thebe's inline config comes twice, and the copy throws)."""
     scripts = context.get("script_files")
     if scripts is None:
         return
-    has_math = 'class="math' in context.get("body", "")
     keep, seen = [], set()
     # in the order the page loads them (Sphinx sorts by priority after this event): the first copy stays
     for js in sorted(scripts, key=lambda js: getattr(js, "priority", 500)):
-        name, body = str(getattr(js, "filename", js) or ""), getattr(js, "attributes", {}).get("body", "")
-        if (name, body) in seen or (not has_math and (name.endswith("tex-chtml.js") or "MathJax" in body)):
-            continue
-        seen.add((name, body))
-        keep.append(js)
+        key = (str(getattr(js, "filename", js) or ""), getattr(js, "attributes", {}).get("body", ""))
+        if key not in seen:
+            seen.add(key)
+            keep.append(js)
     scripts[:] = keep  # the builder restores its own list after each page
+
+
+#: Top-level amsmath environments docutils' converter knows only in their inner form.
+_ENVIRONMENTS = {"align": "aligned", "gather": "gathered", "equation": ""}
+
+
+def _mathml(node: nodes.Element, block: bool) -> str:
+    """The TeX of ``node`` as MathML, converted by docutils (the converter its own HTML writer uses); TeX it
+    cannot read is a warning naming the page and line (an error under ``-W``), shown as its source."""
+    import html
+
+    from docutils.utils.math import latex2mathml
+    from sphinx.util import logging
+
+    tex = re.sub(
+        r"\\(begin|end)\{(align|gather|equation)\*?\}",
+        lambda m: f"\\{m[1]}{{{_ENVIRONMENTS[m[2]]}}}" if _ENVIRONMENTS[m[2]] else "",
+        node.astext(),
+    )
+    try:
+        mathml = latex2mathml.tex2mathml(tex)
+    except latex2mathml.MathError as exc:
+        logging.getLogger(__name__).warning(f"equation not converted to MathML: {exc}", location=node)
+        return f"<code>{html.escape(node.astext())}</code>"
+    # A display equation is written as an inline math element in display style inside its centred block:
+    # Chromium lays out display="block" as a centred block that overflows to the left, out of reach on a phone.
+    return mathml.replace("<math ", '<math displaystyle="true" ', 1) if block else mathml
+
+
+def _visit_math(translator, node: nodes.math) -> None:
+    translator.body.append(translator.starttag(node, "span", "", CLASS="math"))
+    translator.body.append(_mathml(node, block=False) + "</span>")
+    raise nodes.SkipNode
+
+
+def _visit_math_block(translator, node: nodes.math_block) -> None:
+    from sphinx.util.math import get_node_equation_number
+
+    translator.body.append(translator.starttag(node, "div", CLASS="math"))
+    if node.get("number"):
+        translator.body.append(f'<span class="eqno">({get_node_equation_number(translator, node)})</span>')
+    translator.body.append(_mathml(node, block=True) + "</div>\n")
+    raise nodes.SkipNode
 
 
 def without_script(html: str, name: str) -> str:
@@ -202,6 +246,8 @@ def _finish(app, exception) -> None:
         refresh_static(Path(app.confdir) / static, outdir / "_static")
     for f in (outdir / "_static" / "scripts").glob("fontawesome.js*"):
         f.unlink()  # no page loads it (the template filter drops the tag)
+    if getattr(app.builder, "math_renderer_name", "") != "mathjax":
+        shutil.rmtree(outdir / "_static" / "mathjax", ignore_errors=True)  # left by a build that still used it
     for png in (outdir / "_images").glob("*.png"):
         palette_png(png)
     _titled_redirect(app, outdir)
@@ -216,6 +262,8 @@ def setup(app) -> dict:
     app.connect("env-get-updated", _renumbered)
     app.connect("doctree-resolved", _number_tables)
     app.connect("builder-inited", _template_filters)
-    app.connect("html-page-context", _slim_page, priority=900)  # after MathJax and Thebe add their scripts
+    app.connect("html-page-context", _one_copy_each, priority=900)  # after Thebe adds its scripts
+    # equations as MathML written at build time (html_math_renderer: mathml in _config.yml): no MathJax
+    app.add_html_math_renderer("mathml", (_visit_math, None), (_visit_math_block, None))
     app.connect("build-finished", _finish, priority=400)  # before sphinx-external-toc's bare redirect
     return {"version": "1", "env_version": 1, "parallel_read_safe": True, "parallel_write_safe": True}
