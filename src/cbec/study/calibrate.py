@@ -215,7 +215,8 @@ def calibration_cell(
     inst = instrument or load_instrument()
     cfg = scenario_config(scenario, n=n, dirt=False)
     latent, holm_obs, iut, c03, group_found, rsa, invariance = [], [], [], [], [], [], []
-    c14: dict[str, list] = {label: [] for label in _c14_worlds(cfg)}
+    cycles = _c14_worlds(cfg)
+    c14: dict[str, list] = {label: [] for label in cycles}
     equal = equal_groupings(cfg)
     planted = {k.replace("*", "x"): g for k, g in cfg.couplings.items()}
     strongest = max(planted, key=lambda k: planted[k]) if planted else None
@@ -231,7 +232,7 @@ def calibration_cell(
         group_found += _group_differences_found(samples, alpha, equal)
         rsa += _rsa_verdicts(res, samples, inst, alpha)
         invariance += _invariance_verdicts(samples, inst)
-        for label, beta in _c14_worlds(cfg).items():
+        for label, beta in cycles.items():
             c14[label] += _c14_results(world, samples, inst, alpha, beta, np.random.default_rng([*seed, block, 14]))
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
@@ -250,7 +251,7 @@ def calibration_cell(
         rows.append({**base, "rule": "group_size_detected", "pair": None, "share": float(found[:, 1].mean())})
     rows.append(_summarise_rsa(rsa, strongest, base))
     rows += _summarise_invariance(invariance, cfg, base)
-    rows += [_summarise_c14(c14[label], label, beta, base) for label, beta in _c14_worlds(cfg).items()]
+    rows += [_summarise_c14(c14[label], label, beta, base) for label, beta in cycles.items()]
     if strongest:
         rows.append({**base, "rule": "largest_iut", "pair": strongest, "share": float(np.concatenate(iut).mean())})
         rows.append({**base, **_established(latent, strongest)})
