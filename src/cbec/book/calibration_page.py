@@ -228,7 +228,8 @@ def _invariance_section(rows: pd.DataFrame, alpha: float) -> list[str]:
         "## Measurement invariance",
         "",
         "The size chapter compares groups only as far as the questionnaire measures alike in them: configural, "
-        "metric and scalar fits judged by Chen's cut-offs, intercepts freed one at a time when scalar invariance "
+        "metric and scalar fits with the acquiescence factor, judged by Chen's stricter cut-offs at every group size, "
+        "intercepts freed one at a time when scalar invariance "
         "fails. One world shifts one supply-chain item upwards in large firms at the same factor level; the "
         "others shift none, so there any level below scalar is a false flag (the target: at most "
         f"{alpha:.0%} of samples). *Below scalar* counts partial scalar, metric, configural and none.",

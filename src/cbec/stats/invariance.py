@@ -29,18 +29,26 @@ populations. *Psychometrika* 36, 409–426.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-__all__ = ["MultiGroupFit", "fit_multigroup_cfa", "invariance_table", "CHEN_2007"]
+__all__ = ["CHEN_2007", "INVARIANCE_CUTOFFS", "MultiGroupFit", "fit_multigroup_cfa", "invariance_table"]
 
 #: Chen (2007): non-invariance when CFI drops by more than .010 together with RMSEA rising by more than .015
 #: (metric and scalar levels, groups of unequal size below 300 use .005 / .010).
 CHEN_2007 = {"delta_cfi": -0.010, "delta_rmsea": 0.015, "delta_cfi_small": -0.005, "delta_rmsea_small": 0.010}
+#: The rule's cut-offs at every group size: Chen's stricter pair. A change in CFI or RMSEA estimates a
+#: population quantity that does not grow with the sample, so relaxing the cut-off for larger groups can only
+#: lose power; with Chen's looser pair for groups of 300 and more, the calibration study found an item shifted
+#: by 0.8 latent SD in 99.5% of samples of 600 firms but in 47% of samples of 2,000 (record of 2026-12-05).
+INVARIANCE_CUTOFFS = {"delta_cfi": CHEN_2007["delta_cfi_small"], "delta_rmsea": CHEN_2007["delta_rmsea_small"]}
 LEVELS = ("configural", "metric", "scalar")
+#: Each level is fitted starting from the one below it.
+_BELOW = {"configural": "", "metric": "configural", "scalar": "metric"}
 #: Name of the random-intercept method factor when a model has one.
 METHOD_FACTOR = "METHOD"
 
@@ -191,6 +199,26 @@ def _start(model: _Model, moments) -> np.ndarray:
     return x
 
 
+_GROUP_SUFFIX = re.compile(r"\.g\d+$")
+
+
+def _warm_start(model: _Model, x: np.ndarray, previous: MultiGroupFit) -> np.ndarray:
+    """Start from a fitted neighbouring model (the level below, or the partial model one intercept freer): a
+    parameter of the same name keeps its value, a parameter shared across groups starts at the mean of its
+    groups' values, and a group's own parameter at the shared value. Nested models differ in a few equality
+    constraints, so the optimiser starts near the optimum: about half the iterations (same minimum)."""
+    known = previous.params.set_index("param")["estimate"]
+    by_base = known.groupby(known.index.str.replace(_GROUP_SUFFIX, "", regex=True)).mean()
+    out = x.copy()
+    for k, name in enumerate(model.names):
+        base = _GROUP_SUFFIX.sub("", name)
+        if name in known.index:
+            out[k] = known[name]
+        elif base in by_base.index:
+            out[k] = by_base[base]
+    return out
+
+
 def _saturated_constant(moments) -> float:
     return sum(n * (np.linalg.slogdet(s)[1] + len(m)) for m, s, n in moments)
 
@@ -202,6 +230,7 @@ def fit_multigroup_cfa(
     level: str = "configural",
     free_intercepts: tuple[str, ...] = (),
     method_signs: dict[str, float] | None = None,
+    start: MultiGroupFit | None = None,
 ) -> MultiGroupFit:
     """Fit the CFA of ``blocks`` in every group of column ``group`` at one invariance level.
 
@@ -220,6 +249,8 @@ def fit_multigroup_cfa(
     method_signs : dict, optional
         Add a random-intercept method factor (``METHOD``) with loadings fixed at +1, or at the value given here
         (-1 for an item whose answers were reverse-coded); used by :mod:`cbec.stats.latent` for acquiescence.
+    start : MultiGroupFit, optional
+        A fit of a neighbouring model of the same items and groups to start from (see :func:`_warm_start`).
 
     Returns
     -------
@@ -232,19 +263,9 @@ def fit_multigroup_cfa(
     moments = [_moments(data[data[group] == lab], items) for lab in labels]
     model = _Model(blocks, len(labels), level, free_intercepts, method_signs)
     x0 = _start(model, moments)
-    bounds: list[tuple[float | None, float | None]] = [(None, None)] * len(model.names)
-    if method_signs is not None:  # a variance cannot be negative; at 0 the method factor has vanished
-        for g in range(len(labels)):
-            bounds[model.phi[g, -1, -1]] = (0.0, None)
-    res = optimize.minimize(
-        _objective,
-        x0,
-        args=(model, moments),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-9},
-    )
+    if start is not None:
+        x0 = _warm_start(model, x0, start)
+    res = _minimise(model, moments, x0, len(labels))
     chi2_by_group = {}
     for g, lab in enumerate(labels):
         chi2_by_group[str(lab)] = _objective_group(res.x, model, moments, g)
@@ -272,6 +293,21 @@ def fit_multigroup_cfa(
     )
 
 
+#: L-BFGS-B tolerances: tight, because χ² differences between nested models of a few units decide the rule.
+_OPTIONS = {"maxiter": 20_000, "maxfun": 40_000, "ftol": 1e-15, "gtol": 1e-9}
+
+
+def _minimise(model: _Model, moments, x0: np.ndarray, n_groups: int) -> optimize.OptimizeResult:
+    """Minimise the fit function; the method factor's variance cannot be negative (at 0 it has vanished)."""
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * len(model.names)
+    if model.fixed_lam:
+        for g in range(n_groups):
+            bounds[model.phi[g, -1, -1]] = (0.0, None)
+    return optimize.minimize(
+        _objective, x0, args=(model, moments), jac=True, method="L-BFGS-B", bounds=bounds, options=_OPTIONS
+    )
+
+
 def _objective_group(x: np.ndarray, model: _Model, moments, g: int) -> float:
     """One group's share of the χ² statistic at the estimates ``x``."""
     m, s, n = moments[g]
@@ -283,7 +319,7 @@ def _objective_group(x: np.ndarray, model: _Model, moments, g: int) -> float:
     return float(n * f)
 
 
-def _intercept_scores(data: pd.DataFrame, blocks: dict, group: str, fit: MultiGroupFit) -> pd.Series:
+def _intercept_scores(data: pd.DataFrame, blocks: dict, group: str, fit: MultiGroupFit, method_signs=None) -> pd.Series:
     """Items ordered by how much freeing their intercepts would lower χ², by a univariate score test.
 
     At the constrained solution each group's own gradient for an item's intercept is ``-2 n_g (Sigma_g^-1
@@ -291,7 +327,7 @@ def _intercept_scores(data: pd.DataFrame, blocks: dict, group: str, fit: MultiGr
     it approximates the χ² drop (a modification index ignoring the other parameters' adjustment). It only
     chooses which five items to refit; the item freed is the one whose refit lowers χ² most."""
     items = [i for ids in blocks.values() for i in ids]
-    model = _Model(blocks, len(fit.groups), "scalar", tuple(fit.free_intercepts))
+    model = _Model(blocks, len(fit.groups), "scalar", tuple(fit.free_intercepts), method_signs)
     x = fit.params.set_index("param")["estimate"].reindex(model.names).to_numpy()
     labels = list(pd.unique(data[group].dropna()))
     score = np.zeros(len(items))
@@ -309,35 +345,43 @@ def invariance_table(
     blocks: dict[str, list[str]],
     group: str,
     max_free_share: float = 0.2,
+    method_signs: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Configural, metric and scalar fits of one grouping with the changes between levels and a verdict.
 
     Rule (stated before the results, as in the methods chapter): a level holds when, against the level
-    below, CFI falls by no more than .010 and RMSEA rises by no more than .015 (Chen 2007; .005/.010 when a
-    group has fewer than 300 firms). When scalar invariance fails, intercepts are freed one at a time — each
-    time, of the five items a score test ranks first, the one whose freed intercepts lower χ² most — until the
-    rule holds or ``max_free_share`` of the items are free (partial invariance, Byrne, Shavelson & Muthén
-    1989); the freed items are listed.
+    below, CFI falls by no more than .005 and RMSEA rises by no more than .010 (:data:`INVARIANCE_CUTOFFS`,
+    Chen's 2007 stricter pair, at every group size). When scalar invariance fails, intercepts are freed one at
+    a time — each time, of the five items a score test ranks first, the one whose freed intercepts lower χ²
+    most — until the rule holds or ``max_free_share`` of the items are free (partial invariance, Byrne,
+    Shavelson & Muthén 1989); the freed items are listed. ``method_signs`` adds the acquiescence factor of
+    :func:`fit_multigroup_cfa` to every model: without it, strong acquiescence leaves the configural model
+    below CFI .90 in every grouping, which the rule would read as no invariance at all.
 
     Returns
     -------
     DataFrame with one row per level: ``grouping, level, chi2, df, cfi, rmsea, delta_chi2, delta_df, p_delta,
     delta_cfi, delta_rmsea, holds, free_intercepts``.
     """
-    fits = {lv: fit_multigroup_cfa(data, blocks, group, lv) for lv in LEVELS}
-    small = min(fits["configural"].n.values()) < 300
-    cut_cfi = CHEN_2007["delta_cfi_small" if small else "delta_cfi"]
-    cut_rmsea = CHEN_2007["delta_rmsea_small" if small else "delta_rmsea"]
+    fits: dict[str, MultiGroupFit] = {}
+    for lv in LEVELS:
+        fits[lv] = fit_multigroup_cfa(data, blocks, group, lv, method_signs=method_signs, start=fits.get(_BELOW[lv]))
 
     def holds(upper: MultiGroupFit, lower: MultiGroupFit) -> bool:
-        return (upper.cfi - lower.cfi) >= cut_cfi and (upper.rmsea - lower.rmsea) <= cut_rmsea
+        return (upper.cfi - lower.cfi) >= INVARIANCE_CUTOFFS["delta_cfi"] and (
+            upper.rmsea - lower.rmsea
+        ) <= INVARIANCE_CUTOFFS["delta_rmsea"]
 
     scalar = fits["scalar"]
     items = [i for ids in blocks.values() for i in ids]
     freed: list[str] = []
     while not holds(scalar, fits["metric"]) and len(freed) < max_free_share * len(items):
-        candidates = [i for i in _intercept_scores(data, blocks, group, scalar).index if i not in freed][:5]
-        trial = {i: fit_multigroup_cfa(data, blocks, group, "scalar", (*freed, i)) for i in candidates}
+        ranked = _intercept_scores(data, blocks, group, scalar, method_signs).index
+        candidates = [i for i in ranked if i not in freed][:5]
+        trial = {
+            i: fit_multigroup_cfa(data, blocks, group, "scalar", (*freed, i), method_signs, start=scalar)
+            for i in candidates
+        }
         best = min(trial, key=lambda i: trial[i].chi2)
         freed.append(best)
         scalar = trial[best]

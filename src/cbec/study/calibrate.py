@@ -44,8 +44,9 @@ The rules measured (one row each per scenario, sample size and pair):
   chain twice: with the world's own effect (53.5% shorter, just outside the claim's band, so the claim is
   false) and with the effect that makes the claim exactly true (:data:`cbec.study.planted.C14_TRUE_BETA`).
   Mean estimate, the uncorrected thirds' mean, coverage of the planted value and the share of each verdict.
-* ``invariance_verdict`` — the measurement chapter's invariance rule (Chen's 2007 cut-offs, partial scalar
-  invariance by freeing intercepts; :func:`cbec.stats.invariance.invariance_table`) for each grouping: the share
+* ``invariance_verdict`` — the measurement chapter's invariance rule (Chen's 2007 stricter cut-offs, the
+  acquiescence factor, partial scalar invariance by freeing intercepts;
+  :func:`cbec.stats.invariance.invariance_table`) for each grouping: the share
   of samples reaching each level and, in the world that shifts an item in large firms, the share that frees it.
   Below scalar where nothing is planted is a false flag.
 
@@ -85,7 +86,7 @@ from cbec.study.calibration_record import (
     rule_figures,
     targets_missed,
 )
-from cbec.study.chapters.base import AnalysisSettings, latent_options
+from cbec.study.chapters.base import AnalysisSettings, invariance_options, latent_options
 from cbec.study.claims import band_verdict, flexible_cycle_reduction, load_claims
 from cbec.study.planted import C14_TRUE_BETA, planted_cycle_reduction
 from cbec.study.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
@@ -313,7 +314,7 @@ def _invariance_verdicts(samples, inst: Instrument) -> list[dict[str, tuple[str,
 
     out = []
     for d, _ in samples:
-        table = groups.measurement_invariance(d, ms.factor_blocks(inst))
+        table = groups.measurement_invariance(d, ms.factor_blocks(inst), **invariance_options(inst))
         reached = groups.invariance_reached(table)
         freed = {
             g: {i for i in ", ".join(t["free_intercepts"].fillna("")).split(", ") if i}

@@ -273,13 +273,16 @@ def stage_fit_model(
     )
 
 
-def measurement_invariance(data: pd.DataFrame, blocks: dict[str, list[str]]) -> pd.DataFrame:
+def measurement_invariance(
+    data: pd.DataFrame, blocks: dict[str, list[str]], method_signs: dict[str, float] | None = None
+) -> pd.DataFrame:
     """Configural, metric and scalar invariance of the factor model for every grouping the data hold
-    (:func:`cbec.stats.invariance.invariance_table`, Chen's 2007 cut-offs), one block of rows per grouping."""
+    (:func:`cbec.stats.invariance.invariance_table`: Chen's 2007 stricter cut-offs, the acquiescence factor when
+    ``method_signs`` is given), one block of rows per grouping."""
     from cbec.stats.invariance import invariance_table
 
     tables = [
-        invariance_table(data, blocks, col).assign(grouping=name)
+        invariance_table(data, blocks, col, method_signs=method_signs).assign(grouping=name)
         for name, (col, _, _) in GROUPINGS.items()
         if col in data.columns and data[col].nunique() > 1
     ]

@@ -168,6 +168,12 @@ def latent_options(inst: Instrument) -> dict:
     return {"ordinal": not inst.continuous, "reversed_items": inst.reverse_items or None}
 
 
+def invariance_options(inst: Instrument) -> dict:
+    """How the invariance rule models this study's answers: with the acquiescence factor of the latent models
+    when reverse-worded items can identify it (:func:`cbec.stats.invariance.invariance_table` says why)."""
+    return {"method_signs": {i: -1.0 for i in inst.reverse_items} if inst.reverse_items else None}
+
+
 def pair_label(labels: dict[str, str], a: str, b: str) -> str:
     """The one way a pair is written in the study book."""
     return f"{labels.get(a, a)} × {labels.get(b, b)}"

@@ -9,7 +9,7 @@ from cbec.io.safe_text import md_text
 from cbec.stats import measurement as ms
 from cbec.stats.method_variance import acquiescence_check
 from cbec.study import groups
-from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, level_text, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, invariance_options, level_text, load_study
 from cbec.study.simulate import load_ground_truth
 
 
@@ -30,7 +30,7 @@ def measurement_chapter(cfg: RunConfig) -> ChapterResult:
     r = ChapterResult("measurement")
     # Saved here as measurement_invariance.csv; the size-paths chapter, whose comparisons it licenses,
     # shows it first.
-    inv = groups.measurement_invariance(clean, blocks)
+    inv = groups.measurement_invariance(clean, blocks, **invariance_options(inst))
     r.table("invariance", inv[["grouping", *[c for c in inv.columns if c != "grouping"]]],
             "Measurement invariance by grouping (shown in the size-paths chapter)")  # fmt: skip
     r.table("adequacy", _adequacy_table(adequacy), "Sampling adequacy", save=False)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from cbec.stats import models
 from cbec.study import groups
-from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, level_text, load_study
+from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, invariance_options, level_text, load_study
 from cbec.study.simulate import load_ground_truth
 
 _LICENCE = {
@@ -22,7 +22,7 @@ def _invariance_section(r: ChapterResult, clean: pd.DataFrame, st) -> dict[str, 
     """Measurement invariance first: the level each grouping reaches decides which comparisons follow."""
     from cbec.stats import measurement as ms
 
-    table = groups.measurement_invariance(clean, ms.factor_blocks(st.instrument))
+    table = groups.measurement_invariance(clean, ms.factor_blocks(st.instrument), **invariance_options(st.instrument))
     r.table(
         "measurement_invariance",
         table[["grouping", *[c for c in table.columns if c != "grouping"]]],
