@@ -51,6 +51,7 @@ _API = {
     "pls_sem": "cbec.stats.pls",
     "pls_bootstrap": "cbec.stats.pls",
     "latent_interaction_model": "cbec.stats.latent",
+    "latent_scores": "cbec.stats.latent",
     "latent_main_effects": "cbec.stats.latent",
     "fit_multigroup_cfa": "cbec.stats.invariance",
     "invariance_table": "cbec.stats.invariance",

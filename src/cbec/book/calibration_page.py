@@ -198,14 +198,15 @@ def _c14_section(rows: pd.DataFrame) -> list[str]:
         "## The article's claim C14 in every world",
         "",
         "C14 — a flexible supply chain shortens the order cycle by about 60% — judged as the claims chapter "
-        "judges it: thirds of the flexible-production score, the contrast corrected for the score's reliability, "
+        "judges it: thirds of the supply-chain factor's score from the latent models' first stage, the contrast "
+        "corrected for that score's reliability, "
         "a bootstrap interval against the claim's band. Order cycles are drawn twice for every simulated survey: "
         f"as the worlds plant them ({world.iloc[0]:.1f}% shorter for the construct's top third, just outside the "
         f"band, so the claim is false) and so that the claim is exactly true ({true.iloc[0]:.1f}%). A wrong "
         "verdict is *matches* where the claim is false and *differs* where it is true.",
         "",
-        "| world | firms | order cycles | planted | claim | mean estimate | uncorrected thirds | covers planted "
-        "| matches | differs | inconclusive |",
+        "| world | firms | order cycles | planted | claim | mean estimate | mean-score thirds, uncorrected "
+        "| covers planted | matches | differs | inconclusive |",
         "|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in c14.itertuples():

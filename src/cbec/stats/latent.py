@@ -51,7 +51,7 @@ from cbec.stats.invariance import single_group_cfa
 from cbec.stats.models import holm, pair_list
 from cbec.stats.ranks import rank_confidence_sets
 
-__all__ = ["bartlett_scores", "latent_interaction_model", "latent_main_effects", "normal_scores"]
+__all__ = ["bartlett_scores", "latent_interaction_model", "latent_main_effects", "latent_scores", "normal_scores"]
 
 
 def normal_scores(data: pd.DataFrame) -> pd.DataFrame:
@@ -126,11 +126,18 @@ def bartlett_scores(
     return {"scores": scores, "error_cov": error_cov, "latent_corr": corr, "reliability": reliability}
 
 
-def _stage_one(data, blocks, performance_items, ordinal: bool, reversed_items) -> dict:
-    items = [i for b in blocks.values() for i in b] + list(performance_items)
+def latent_scores(data: pd.DataFrame, blocks: dict[str, list[str]], ordinal: bool = False, reversed_items=None) -> dict:
+    """Stage one of the latent models on its own: :func:`bartlett_scores` of ``blocks`` with rating-scale
+    answers as :func:`normal_scores` (``ordinal``) and the acquiescence factor when ``reversed_items`` is given
+    (see :func:`latent_interaction_model`). Returns what :func:`bartlett_scores` returns."""
+    items = [i for b in blocks.values() for i in b]
     x = normal_scores(data[items]) if ordinal else data
     signs = None if reversed_items is None else {i: -1.0 for i in reversed_items}
-    return bartlett_scores(x, {**blocks, "PERF": performance_items}, signs)
+    return bartlett_scores(x, blocks, signs)
+
+
+def _stage_one(data, blocks, performance_items, ordinal: bool, reversed_items) -> dict:
+    return latent_scores(data, {**blocks, "PERF": list(performance_items)}, ordinal, reversed_items)
 
 
 def _product_error_cov(pairs: list[tuple[int, int]], psi: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -87,7 +87,7 @@ from cbec.study.calibration_record import (
     targets_missed,
 )
 from cbec.study.chapters.base import AnalysisSettings, invariance_options, latent_options
-from cbec.study.claims import band_verdict, flexible_cycle_reduction, load_claims
+from cbec.study.claims import band_verdict, cycle_reduction, load_claims, supply_chain_construct
 from cbec.study.planted import C14_TRUE_BETA, planted_cycle_reduction
 from cbec.study.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
 from cbec.study.simulate import SCENARIOS, draw_latent_world, order_cycle_days, scenario_config
@@ -233,8 +233,10 @@ def calibration_cell(
         group_found += _group_differences_found(samples, alpha, equal)
         rsa += _rsa_verdicts(res, samples, inst, alpha)
         invariance += _invariance_verdicts(samples, inst)
-        for label, beta in cycles.items():
-            c14[label] += _c14_results(world, samples, inst, alpha, beta, np.random.default_rng([*seed, block, 14]))
+        for label, found in _c14_results(
+            world, samples, inst, alpha, cycles, np.random.default_rng([*seed, block, 14])
+        ).items():
+            c14[label] += found
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
     rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)
@@ -352,16 +354,18 @@ def _c14_worlds(cfg) -> dict[str, float]:
     return {"world": cfg.cycle_log_effect_sc, "claim_true": C14_TRUE_BETA}
 
 
-def _c14_results(world, samples, inst: Instrument, alpha: float, beta: float, rng) -> list[dict]:
+def _c14_results(world, samples, inst: Instrument, alpha: float, cycles: dict[str, float], rng) -> dict[str, list]:
     """Claim C14's estimate and interval in every sample of a batch, by the claims chapter's estimator, on order
-    cycles drawn for the sample's latent supply chain with effect ``beta``."""
+    cycles drawn for the sample's latent supply chain with each effect of ``cycles`` (label -> beta); the
+    construct's score is estimated once per sample."""
     sc = inst.factor_codes.index("SC")
-    out = []
-    for r, (d, _) in enumerate(samples):
-        cycle = order_cycle_days(rng, world.eta[r][:, sc], beta)
-        data = d.assign(order_cycle_days=cycle)
-        ctx = {"data": data, "instrument": inst, "alpha": alpha, "seed": BOOK.seed, "n_boot": BOOK.n_boot}
-        out.append(flexible_cycle_reduction(ctx))
+    ctx = {"alpha": alpha, "seed": BOOK.seed, "n_boot": BOOK.n_boot}
+    out: dict[str, list] = {label: [] for label in cycles}
+    for r, (d, a) in enumerate(samples):
+        score, rel = supply_chain_construct(d, inst)
+        for label, beta in cycles.items():
+            cycle = pd.Series(order_cycle_days(rng, world.eta[r][:, sc], beta), index=d.index)
+            out[label].append(cycle_reduction(cycle, score, rel, a.scores["SC"], ctx))
     return out
 
 

@@ -182,47 +182,70 @@ def niche_margin_gap(ctx: dict) -> dict:
 
 
 def flexible_cycle_reduction(ctx: dict) -> dict:
-    """Order cycle of the most flexible third of firms relative to the least flexible third, as % shorter, for
-    thirds of the *construct* (flexible production, sub-dimension SC1), with a bootstrap interval at the run's
-    level that resamples firms and recomputes everything.
+    """Order cycle of the firms in the top third of the supply-chain construct relative to the bottom third, as
+    % shorter, with a bootstrap interval at the run's level.
 
-    Thirds cut on a two-item score misplace firms, which shrinks the contrast towards zero: in the shipped world
-    the observed-score thirds converge to 45% against 53.5% for the construct's thirds. Under bivariate
-    normality of the construct and the log cycle, the contrast between the thirds of an error-laden score is
-    the construct's contrast times the square root of the score's reliability, so the log ratio is divided by
-    sqrt(alpha) (alpha of the sub-dimension's items). Measured when written (30 samples each, planted 60%): the
-    corrected estimate averages 58.1% at 600 firms and 58.7% at 2,000 (observed thirds: 51.4%); the remaining
-    1.5 points come from ordinal answers and unequal loadings, which alpha does not see."""
-    _need(ctx, fields=("order_cycle_days",), subdimensions=("SC1",))
-    d, inst = ctx["data"], ctx["instrument"]
-    x = d[inst.subdimension_items["SC1"]].astype(float).to_numpy()
-    cycle = d["order_cycle_days"].astype(float).to_numpy()
-    keep = ~np.isnan(cycle) & ~np.isnan(x).any(axis=1)
-    x, cycle = x[keep], cycle[keep]
-    est, observed, rel = _corrected_tercile_reduction(x, cycle)
-    rng = np.random.default_rng(ctx["seed"])
-    draws = np.array(
-        [_corrected_tercile_reduction(x[i], cycle[i])[0] for i in rng.integers(0, len(x), (ctx["n_boot"], len(x)))]
+    Thirds cut on an error-laden score misplace firms, which shrinks the contrast towards zero. Under bivariate
+    normality of the construct and the log cycle, the contrast between the thirds of a score is the construct's
+    contrast times the square root of the score's reliability, so the log ratio is divided by that root. The
+    score and its reliability come from the latent models' first stage (:func:`cbec.stats.latent.latent_scores`:
+    Bartlett scores of the factor model with rating-scale answers as normal scores and the acquiescence factor),
+    not from Cronbach's alpha of a mean score, because alpha counts acquiescence as true variance and does not
+    see skewed answer categories. Measured when written (4 samples of 3,000 firms a world, planted 60.2%): this
+    estimator averaged 60.5%, 60.7% and 60.6% in the shipped, realistic and strong-acquiescence worlds; the
+    alpha-corrected thirds of the two flexible-production items, the estimator before, 58.7%, 55.6% and 42.0%.
+    The bootstrap resamples firms with the first stage held fixed: near 55% shorter and a reliability near .85,
+    an error of .01 in the reliability moves the estimate by about 0.2 points, against a bootstrap SD of about 2
+    at 600 firms; the calibration appendix measures the interval's coverage in every world."""
+    _need(ctx, fields=("order_cycle_days",), factors=("SC",))
+    d = ctx["data"]
+    score, rel = supply_chain_construct(d, ctx["instrument"])
+    return cycle_reduction(d["order_cycle_days"], score, rel, ctx["scores"]["SC"], ctx)
+
+
+def supply_chain_construct(data: pd.DataFrame, inst: Instrument) -> tuple[pd.Series, float]:
+    """The supply-chain factor's score from the latent models' first stage and its reliability, for the firms
+    that answered every factor item (see :func:`flexible_cycle_reduction`)."""
+    from cbec.stats.latent import latent_scores
+    from cbec.study.chapters.base import latent_options
+
+    blocks = {f: list(inst.factor_items[f]) for f in inst.factor_codes}
+    items = [i for ids in blocks.values() for i in ids]
+    stage = latent_scores(data.loc[data[items].notna().all(axis=1)], blocks, **latent_options(inst))
+    return stage["scores"]["SC"], float(stage["reliability"]["SC"])
+
+
+def cycle_reduction(cycle: pd.Series, score: pd.Series, reliability: float, observed: pd.Series, ctx: dict) -> dict:
+    """C14's estimate and bootstrap interval (``ctx``: alpha, seed, n_boot) from the construct's ``score`` and
+    ``reliability``, with the uncorrected thirds of the ``observed`` mean score beside it; firms with a cycle
+    and a score."""
+    cycle = cycle.astype(float).reindex(score.index)
+    keep = cycle.notna().to_numpy()
+    x, c = score.to_numpy()[keep], cycle.to_numpy()[keep]
+    idx = np.random.default_rng(ctx["seed"]).integers(0, len(x), (ctx["n_boot"], len(x)))
+    draws = np.concatenate(
+        [_corrected_tercile_reduction(x[block], c[block], reliability) for block in np.array_split(idx, 8)]
     )
     tail = 100 * ctx["alpha"] / 2
     return {
-        "estimate": est,
+        "estimate": float(_corrected_tercile_reduction(x, c, reliability)),
         "ci_low": float(np.percentile(draws, tail)),
         "ci_high": float(np.percentile(draws, 100 - tail)),
-        "estimate_observed_thirds": observed,
-        "reliability": rel,
+        "estimate_observed_thirds": float(
+            _corrected_tercile_reduction(observed.reindex(score.index).to_numpy()[keep], c, 1.0)
+        ),
+        "reliability": reliability,
     }
 
 
-def _corrected_tercile_reduction(x: np.ndarray, cycle: np.ndarray) -> tuple[float, float, float]:
-    """(% shorter for the construct's thirds, % shorter for the score's thirds, alpha of the items)."""
-    score = x.mean(axis=1)
-    lo, hi = np.quantile(score, [1 / 3, 2 / 3])
-    ratio = cycle[score >= hi].mean() / cycle[score <= lo].mean()
-    cov = np.cov(x.T)
-    k = x.shape[1]
-    alpha = k / (k - 1) * (1 - np.trace(cov) / cov.sum())
-    return float(100 * (1 - np.exp(np.log(ratio) / np.sqrt(alpha)))), float(100 * (1 - ratio)), float(alpha)
+def _corrected_tercile_reduction(score: np.ndarray, cycle: np.ndarray, reliability: float) -> np.ndarray:
+    """% shorter mean cycle of the score's top third against its bottom third, the log ratio divided by the
+    square root of the score's ``reliability`` (1: uncorrected). Rows of 2-D arrays are samples (bootstrap
+    resamples at once)."""
+    lo, hi = np.quantile(score, [1 / 3, 2 / 3], axis=-1, keepdims=True)
+    top, bottom = score >= hi, score <= lo
+    ratio = (cycle * top).sum(-1) / top.sum(-1) / ((cycle * bottom).sum(-1) / bottom.sum(-1))
+    return 100 * (1 - np.exp(np.log(ratio) / np.sqrt(reliability)))
 
 
 def experience_repurchase_ratio(ctx: dict) -> dict:
