@@ -275,14 +275,15 @@ def chapter_profile(run_config: Path, chapters: dict, top: int = 6) -> dict:
 
 
 def calibration_scaling() -> dict:
-    """The calibration study on a slice (two worlds, 600 firms, 50 samples): one process against a local Dask
-    cluster of two workers, the same numbers; the efficiency says what more workers would give."""
+    """The calibration study on a slice (two worlds, 600 and 2,000 firms, 20 samples each): one process against
+    a local Dask cluster of two workers, the same numbers; the efficiency says what more workers would give.
+    With it, where a sample's time goes, rule by rule (:func:`calibration_rule_profile`)."""
     from distributed import Client, LocalCluster
     from threadpoolctl import threadpool_limits
 
     from cbec.study.calibrate import calibrate
 
-    grid = {"scenarios": ("shipped", "realistic"), "sample_sizes": (600, 2000), "reps": 50}
+    grid = {"scenarios": ("shipped", "realistic"), "sample_sizes": (600, 2000), "reps": 20}
     t0 = time.perf_counter()
     with threadpool_limits(1):  # as a worker runs: one BLAS thread (two on two cores only fight)
         one = calibrate(**grid)
@@ -311,7 +312,51 @@ def calibration_scaling() -> dict:
         "shares_identical": shares_same,
         "largest_difference": largest,
         "full_study_500_one_process_seconds_estimated": full,
+        "seconds_per_sample_by_rule": calibration_rule_profile(),
     }
+
+
+def calibration_rule_profile(reps: int = 4) -> dict:
+    """Seconds per simulated survey of each step of a calibration cell (one BLAS thread, as a worker runs), in
+    the realistic world at the book's size and at 2,000 firms: which rules the full study's time goes to."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        out = {str(n): _rule_seconds(n, reps) for n in (600, 2000)}
+    print(f"calibration, seconds per sample by rule: {out}", flush=True)
+    return out
+
+
+def _rule_seconds(n: int, reps: int) -> dict:
+    from cbec.io.instrument import load_instrument
+    from cbec.study import calibrate as cal
+    from cbec.study.power import batch_joint_model
+    from cbec.study.simulate import draw_latent_world, scenario_config
+
+    inst = load_instrument()
+    cfg = scenario_config("realistic", n=n, dirt=False)
+    world = draw_latent_world(cfg, inst, np.random.default_rng(5), reps=reps)
+    times = {}
+    t0 = time.perf_counter()
+    res = batch_joint_model(world, inst)
+    times["observed joint model (C03, IUT)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    samples = cal._samples(world, inst)
+    times["prepare samples"] = time.perf_counter() - t0
+    rules = {
+        "latent 2S-PA model": lambda: cal._latent_rows(world, samples, inst, 0.05),
+        "group differences": lambda: cal._group_differences_found(samples, 0.05, cal.equal_groupings(cfg)),
+        "response surface": lambda: cal._rsa_verdicts(res, samples, inst, 0.05),
+        "measurement invariance": lambda: cal._invariance_verdicts(samples, inst),
+        "C14 (two cycle worlds)": lambda: cal._c14_results(
+            world, samples, inst, 0.05, cal._c14_worlds(cfg), np.random.default_rng(14)
+        ),
+    }
+    for name, rule in rules.items():
+        t0 = time.perf_counter()
+        rule()
+        times[name] = time.perf_counter() - t0
+    return {k: round(v / reps, 3) for k, v in times.items()}
 
 
 def dask_comparison(inst) -> dict:

@@ -40,3 +40,27 @@ def test_codes_in_code_columns_read_as_words_and_sentences_stay_as_written():
     assert "keep_this as written" in html and "x_y" in html  # not a code column
     fit = pd.DataFrame({"seven_factor": [1.05]}, index=pd.Index(["chi2_df"], name="index"))
     assert "χ²/df" in styled(Table(fit, "fit", index=True)).to_html()
+
+
+def test_the_performance_appendix_shows_where_calibration_time_goes():
+    """The calibration study's shortfall is explained by its profile: each step's seconds per sample, the
+    heaviest (at the largest size) first, with the total (a record without the profile shows no table)."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from cbec.book.generated import performance_page
+
+    bench = json.loads((Path(__file__).parents[1] / "benchmarks/results/latest.json").read_text())
+    bench = copy.deepcopy(bench)
+    bench["results"]["calibration"]["seconds_per_sample_by_rule"] = {
+        "600": {"latent 2S-PA model": 0.2, "measurement invariance": 0.9},
+        "2000": {"latent 2S-PA model": 0.3, "measurement invariance": 1.1},
+    }
+    page = performance_page(bench)
+    rows = [line for line in page.splitlines() if line.startswith("| measurement invariance") or
+            line.startswith("| latent 2S-PA") or line.startswith("| **all**")]  # fmt: skip
+    assert rows == ["| measurement invariance | 0.90 | 1.10 |", "| latent 2S-PA model | 0.20 | 0.30 |",
+                    "| **all** | 1.10 | 1.40 |"]  # fmt: skip
+    del bench["results"]["calibration"]["seconds_per_sample_by_rule"]
+    assert "Where a simulated survey's time goes" not in performance_page(bench)

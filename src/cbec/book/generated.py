@@ -724,4 +724,22 @@ def _calibration_lines(cal: dict) -> list[str]:
         f"within {cal['largest_difference']:.0e} of each other; each cell has its own seed, so cells go to any "
         f"worker in any order.{est}",
         "",
+        *_rule_profile_lines(cal.get("seconds_per_sample_by_rule") or {}),
     ]
+
+
+def _rule_profile_lines(by_size: dict) -> list[str]:
+    """Where a simulated survey's time goes in the calibration study, step by step (one BLAS thread)."""
+    if not by_size:
+        return []
+    sizes = list(by_size)
+    steps = sorted(by_size[sizes[0]], key=lambda k: -by_size[sizes[-1]].get(k, 0.0))
+    out = [
+        "Where a simulated survey's time goes (seconds, realistic world, one BLAS thread):",
+        "",
+        "| step | " + " | ".join(f"{int(n):,} firms" for n in sizes) + " |",
+        "|---|" + "---:|" * len(sizes),
+    ]
+    out += [f"| {k} | " + " | ".join(f"{by_size[n].get(k, float('nan')):.2f}" for n in sizes) + " |" for k in steps]
+    totals = " | ".join(f"{sum(by_size[n].values()):.2f}" for n in sizes)
+    return [*out, f"| **all** | {totals} |", ""]
