@@ -28,6 +28,7 @@ def test_large_designs_fit_exactly_as_statsmodels_does(data, cov_type):
     pd.testing.assert_series_equal(ours.bse, ref.bse, rtol=1e-9)
     assert float(ours.t_test("v0 - v1 = 0").sd[0, 0]) == pytest.approx(float(ref.t_test("v0 - v1 = 0").sd[0, 0]))
     assert ours.rsquared == pytest.approx(ref.rsquared, rel=1e-12)
+    assert isinstance(ours._results, regression._LargeOLSResults)  # the BLAS route was the one compared
 
 
 def test_an_ill_conditioned_design_takes_statsmodels_route(data):
