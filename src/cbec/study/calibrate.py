@@ -233,10 +233,10 @@ def calibration_cell(
         group_found += _group_differences_found(samples, alpha, equal)
         rsa += _rsa_verdicts(res, samples, inst, alpha)
         invariance += _invariance_verdicts(samples, inst)
-        for label, found in _c14_results(
+        for label, judged in _c14_results(
             world, samples, inst, alpha, cycles, np.random.default_rng([*seed, block, 14])
         ).items():
-            c14[label] += found
+            c14[label] += judged
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
     rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)
