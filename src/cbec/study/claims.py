@@ -207,9 +207,10 @@ def supply_chain_construct(data: pd.DataFrame, inst: Instrument) -> tuple[pd.Ser
     """The supply-chain factor's score from the latent models' first stage and its reliability, for the firms
     that answered every factor item (see :func:`flexible_cycle_reduction`)."""
     from cbec.stats.latent import latent_scores
+    from cbec.stats.measurement import factor_blocks
     from cbec.study.chapters.base import latent_options
 
-    blocks = {f: list(inst.factor_items[f]) for f in inst.factor_codes}
+    blocks = factor_blocks(inst)
     items = [i for ids in blocks.values() for i in ids]
     stage = latent_scores(data.loc[data[items].notna().all(axis=1)], blocks, **latent_options(inst))
     return stage["scores"]["SC"], float(stage["reliability"]["SC"])

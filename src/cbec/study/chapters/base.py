@@ -171,7 +171,8 @@ def latent_options(inst: Instrument) -> dict:
 def invariance_options(inst: Instrument) -> dict:
     """How the invariance rule models this study's answers: with the acquiescence factor of the latent models
     when reverse-worded items can identify it (:func:`cbec.stats.invariance.invariance_table` says why)."""
-    return {"method_signs": {i: -1.0 for i in inst.reverse_items} if inst.reverse_items else None}
+    reversed_items = latent_options(inst)["reversed_items"]  # one answer to "is acquiescence modelled?"
+    return {"method_signs": None if reversed_items is None else {i: -1.0 for i in reversed_items}}
 
 
 def pair_label(labels: dict[str, str], a: str, b: str) -> str:
