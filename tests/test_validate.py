@@ -197,6 +197,56 @@ def test_duplicate_key_combines_column_hashes_as_pandas_does():
 
     rng = np.random.default_rng(11)
     frame = pd.DataFrame(rng.integers(1, 8, size=(500, 12)).astype(float))
-    cols = [pd.util.hash_array(frame[c].to_numpy()) for c in frame.columns]
+    cols = [frame[c].to_numpy() for c in frame.columns]  # hashed one at a time inside
     expected = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     np.testing.assert_array_equal(_combine_hashes(cols), expected)
+
+
+def test_screens_computed_block_by_block_equal_the_whole_table(tidy_csv, inst, monkeypatch):
+    """#28: the screens' per-row statistics are computed over blocks of rows; blocks of 7 rows (every planted
+    straight-liner, duplicate and gap falls near some block edge) must quarantine the same rows for the same
+    reasons as one block."""
+    from cbec.io import validate
+
+    whole = validate_survey(tidy_csv, inst)
+    monkeypatch.setattr(validate, "_ROW_BLOCK", 7)
+    blocks = validate_survey(tidy_csv, inst)
+    assert whole.report["by_reason"].get("duplicate_answers", 0) > 0 and "straightliner" in whole.report["by_reason"]
+    pd.testing.assert_frame_equal(whole.quarantine, blocks.quarantine)
+    pd.testing.assert_frame_equal(whole.clean, blocks.clean)
+
+
+def test_validate_survey_lets_the_raw_table_go_before_cleaning(tidy_csv, inst, monkeypatch):
+    """#28: at 10^6 rows the raw and the coerced tables are 600 MB each; validate_survey holds neither once the
+    quarantine (raw) and the clean rows (coerced) are cut."""
+    import gc
+    import weakref
+
+    from cbec.io import validate
+
+    seen = {}
+    read, row_reasons, clean_rows = validate.read_survey, validate._row_reasons, validate._clean_rows
+
+    def read_spy(*a, **k):
+        raw, fmt = read(*a, **k)
+        seen["read"] = weakref.ref(raw)  # the table as loaded, which validate_survey must not keep
+        return raw, fmt
+
+    def reasons_spy(raw, df, *a):
+        seen["raw"] = weakref.ref(raw)  # the table validation holds, as the screens read it
+        return row_reasons(raw, df, *a)
+
+    def clean_spy(box, rejected, inst_):
+        gc.collect()
+        seen["raw_alive"] = seen["raw"]() is not None or seen["read"]() is not None
+        seen["coerced"] = weakref.ref(box[0])
+        out = clean_rows(box, rejected, inst_)
+        gc.collect()
+        seen["coerced_alive"] = seen["coerced"]() is not None
+        return out
+
+    monkeypatch.setattr(validate, "read_survey", read_spy)
+    monkeypatch.setattr(validate, "_row_reasons", reasons_spy)
+    monkeypatch.setattr(validate, "_clean_rows", clean_spy)
+    validate_survey(tidy_csv, inst)
+    assert seen["raw_alive"] is False and seen["coerced_alive"] is False

@@ -366,7 +366,7 @@ def _coerce(df: pd.DataFrame, inst: Instrument, path: str) -> tuple[pd.DataFrame
     "(跳过)" that mean no answer), ``missing_codes`` (问卷星's -3/-2, for choice questions only) and
     ``option_numbers`` (choice answers may be option positions).
     """
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: every coerced column is assigned anew, the raw ones stay intact
     log = CoercionLog()
     declared = {}
     for v in inst.missing_codes:
@@ -409,33 +409,22 @@ def _longest_run(values: np.ndarray) -> np.ndarray:
 
 def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresholds) -> pd.DataFrame:
     """One boolean column per quality screen, indexed like ``df`` (already coerced); a screen that is off, or
-    whose input the survey lacks (no completion time, no attention item), flags no row.
-
-    The answers are read once into one float array (missing as NaN) that every screen shares: a million firms'
-    answers are 360 MB that way, where masked and keyed copies took three times that."""
+    whose input the survey lacks (no completion time, no attention item), flags no row."""
     t = thresholds
     flags = pd.DataFrame(False, index=df.index, columns=list(REASONS[3:]))
     factor_cols = [c for c in inst.factor_item_ids if c in df.columns]
     scale_cols = [*factor_cols, *[c for c in inst.performance_item_ids if c in df.columns]]
-    answers = _float_answers(df, scale_cols)
-    vals = answers[:, : len(factor_cols)]  # a view: the factor items come first
-    missing = np.isnan(answers)
-    n_answered = (~missing[:, : len(factor_cols)]).sum(axis=1)
-    zero_var = (
-        np.nanmax(np.where(np.isnan(vals), -np.inf, vals), axis=1)
-        == np.nanmin(np.where(np.isnan(vals), np.inf, vals), axis=1)
-    ) & (n_answered >= 2)
+    rows = _row_statistics(df, factor_cols, scale_cols, t.duplicates)
     if t.speeder_fraction is not None and "duration_s" in df.columns:
         dur = df["duration_s"].astype("Float64")
         med = float(dur.median()) if dur.notna().any() else np.nan
         flags["speeder"] = (dur < t.speeder_fraction * med).fillna(False).astype(bool)
     if t.longstring_fraction is not None:
-        lsi = _longest_run(vals)
-        flags["straightliner"] = (lsi >= t.longstring_fraction * len(factor_cols)) | zero_var
+        flags["straightliner"] = (rows["longest_run"] >= t.longstring_fraction * len(factor_cols)) | rows["zero_var"]
     if t.attention and inst.attention_id and inst.attention_id in df.columns:
         flags["attention_fail"] = (df[inst.attention_id].astype("Float64") != inst.attention_expected).fillna(True)
     if t.max_missing_share is not None:
-        flags["too_many_missing"] = missing.mean(axis=1) > t.max_missing_share
+        flags["too_many_missing"] = rows["missing_share"] > t.max_missing_share
     if t.max_impute_share_per_factor is not None:
         # Every block the scores are built from, performance included: a block with too few answers cannot be
         # imputed from the respondent's own answers (with 3 items at 1.5% missing each, about 3 firms in a
@@ -445,49 +434,74 @@ def quality_flags(df: pd.DataFrame, inst: Instrument, thresholds: QualityThresho
             if present:
                 flags["too_many_missing"] |= df[present].isna().mean(axis=1) > t.max_impute_share_per_factor
     if t.duplicates:
-        answered = (~missing).mean(axis=1) >= 0.9
-        del missing
-        _duplicate_flags(df, answers, answered & ~zero_var, flags)  # last: it overwrites the answers' gaps
+        _duplicate_flags(df, rows["key"], (rows["missing_share"] <= 0.1) & ~rows["zero_var"], flags)
     return flags.astype(bool)
 
 
-def _float_answers(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """The columns as one float array, missing as NaN, filled column by column (no masked intermediate). Column
-    major, as every screen walks it item by item (row major made the long-string screen 1.5 s slower)."""
-    out = np.empty((len(df), len(columns)), order="F")
-    for j, c in enumerate(columns):
-        out[:, j] = df[c].to_numpy(dtype=float, na_value=np.nan)
+#: Rows per block of the screens' per-row statistics: the answers of a block are a few MB.
+_ROW_BLOCK = 65_536
+
+
+def _row_statistics(df: pd.DataFrame, factor_cols: list[str], scale_cols: list[str], key: bool) -> dict:
+    """What the screens need of each row: the longest run of equal factor answers (``longest_run``), whether
+    two or more answered factor items are all equal (``zero_var``), the share of the scale items left blank
+    (``missing_share``) and, if ``key``, the 64-bit duplicate key of the answers and the IP address.
+
+    Computed over blocks of rows, each block's answers read once into a float array (missing as NaN) that every
+    statistic shares: the whole table's answers at once were 370 MB at 10^6 rows, and their NaN-filled copies
+    and column hashes as much again (#28). Column major within a block, as the long-string screen walks it item
+    by item."""
+    n, k = len(df), len(factor_cols)
+    items = [df[c].array for c in scale_cols]
+    ip = df["_ip"].astype("string").fillna("").to_numpy(dtype=object) if key and "_ip" in df.columns else None
+    out = {
+        "longest_run": np.zeros(n, dtype=np.int64),
+        "zero_var": np.zeros(n, dtype=bool),
+        "missing_share": np.zeros(n),
+        "key": np.zeros(n, dtype=np.uint64),
+    }
+    for s in range(0, n, _ROW_BLOCK):
+        block = slice(s, min(n, s + _ROW_BLOCK))
+        answers = np.empty((block.stop - s, len(items)), order="F")
+        for j, a in enumerate(items):
+            answers[:, j] = a[block].to_numpy(dtype=float, na_value=np.nan)
+        vals = answers[:, :k]  # a view: the factor items come first
+        missing = np.isnan(answers)
+        out["missing_share"][block] = missing.mean(axis=1)
+        # fmax/fmin skip NaN without a filled copy of the answers
+        same = np.fmax.reduce(vals, axis=1) == np.fmin.reduce(vals, axis=1)
+        out["zero_var"][block] = same & ((~missing[:, :k]).sum(axis=1) >= 2)
+        out["longest_run"][block] = _longest_run(vals)
+        if key:
+            np.nan_to_num(answers, copy=False, nan=-1.0)
+            columns = [answers[:, j] for j in range(answers.shape[1])]
+            out["key"][block] = _combine_hashes([*columns, ip[block]] if ip is not None else columns)
     return out
 
 
-def _duplicate_flags(df: pd.DataFrame, answers: np.ndarray, eligible: np.ndarray, flags: pd.DataFrame) -> None:
+def _duplicate_flags(df: pd.DataFrame, key: np.ndarray, eligible: np.ndarray, flags: pd.DataFrame) -> None:
     """Duplicate ids, and identical answer vectors under another id (a re-submission). Only rows that answered
     most items and do vary (``eligible``) count: two near-empty rows, or two straight-liners, are identical by
-    accident. ``answers`` has its gaps overwritten."""
+    accident."""
     if "respondent_id" in df.columns:
         ids = df["respondent_id"]
         flags["duplicate_id"] = ids.notna() & ids.duplicated(keep="first")
-    # A 64-bit hash of each row's answers (and IP) is the duplicate key: vectorised, where joining the
-    # answers into strings row by row took 6.8 of 8.9 s on 10 000 rows; a collision has odds ~1e-19 per pair.
-    # The columns' hashes are combined as pandas combines them for a frame (hash_pandas_object), one column at
-    # a time, so no keyed copy of the answers is made.
-    np.nan_to_num(answers, copy=False, nan=-1.0)
-    hashes = [pd.util.hash_array(answers[:, j]) for j in range(answers.shape[1])]
-    if "_ip" in df.columns:
-        hashes.append(pd.util.hash_array(df["_ip"].astype("string").fillna("").to_numpy(dtype=object)))
-    key = pd.Series(_combine_hashes(hashes), index=df.index)
-    flags["duplicate_answers"] = eligible & key.duplicated(keep="first") & ~flags["duplicate_id"]
+    # The key is a 64-bit hash of each row's answers (and IP), see _row_statistics: vectorised, where joining
+    # the answers into strings row by row took 6.8 of 8.9 s on 10 000 rows; a collision has odds ~1e-19 per pair.
+    dup = pd.Series(key, index=df.index).duplicated(keep="first")
+    flags["duplicate_answers"] = eligible & dup & ~flags["duplicate_id"]
 
 
-def _combine_hashes(hashes: list[np.ndarray]) -> np.ndarray:
+def _combine_hashes(columns: list[np.ndarray]) -> np.ndarray:
     """One 64-bit key per row from its columns' hashes, combined the way pandas combines them for a frame
-    (``combine_hash_arrays`` in ``pandas/core/util/hashing.py``, a private function, so written out here)."""
-    out = np.full_like(hashes[0], 0x345678)
+    (``combine_hash_arrays`` in ``pandas/core/util/hashing.py``, a private function, so written out here). Each
+    column is hashed as it is combined: all the hashes at once were 370 MB at 10^6 rows."""
+    out = np.full(len(columns[0]), 0x345678, dtype=np.uint64)
     mult = np.uint64(1000003)
-    for i, h in enumerate(hashes):
-        out ^= h
+    for i, col in enumerate(columns):
+        out ^= pd.util.hash_array(col)
         out *= mult
-        mult += np.uint64(82520 + 2 * (len(hashes) - i))
+        mult += np.uint64(82520 + 2 * (len(columns) - i))
     return out + np.uint64(97531)
 
 
@@ -566,7 +580,9 @@ def _row_reasons(
         reasons[prob["index"]].append(f"unknown_option:{prob['column']}")
         log.details.setdefault(prob["index"], []).append(f"{prob['column']}: {prob['value']!r}")
     try:
-        build_schema(inst).validate(df, lazy=True)
+        # inplace: the schema neither coerces nor filters, and pandera's default copies the table first (640 MB
+        # at 10^6 rows, #28)
+        build_schema(inst).validate(df, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as err:
         for _, r in err.failure_cases.iterrows():
             idx = r["index"]
@@ -598,8 +614,13 @@ def _plain(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _clean_rows(df: pd.DataFrame, rejected: np.ndarray, inst: Instrument) -> tuple[pd.DataFrame, int]:
-    clean = df.loc[~rejected]  # a new frame already; recode_reverse copies before it writes
+def _clean_rows(
+    box: list[pd.DataFrame], rejected: np.ndarray, inst: Instrument
+) -> tuple[pd.DataFrame, int, dict[str, float]]:
+    """The rows of the coerced table in ``box`` (which it empties) that passed, reverse items recoded and gaps
+    imputed; the number of imputed cells; each item's missing share among those rows before imputation."""
+    clean = box.pop().loc[~rejected]  # a new frame already; recode_reverse copies before it writes
+    missing_share = {c: round(float(clean[c].isna().mean()), 6) for c in inst.likert_ids if c in clean.columns}
     # Recode first, then impute: a respondent's mean over a block that still holds raw reverse-worded
     # answers is not that respondent's level (it once gave a firm averaging 6.8 a 1 on MI32).
     clean = recode_reverse(clean, inst)
@@ -608,17 +629,15 @@ def _clean_rows(df: pd.DataFrame, rejected: np.ndarray, inst: Instrument) -> tup
     for c in inst.likert_ids:
         if c in clean.columns:
             clean[c] = clean[c].astype("Float64")
-    return clean, n_imputed
+    return clean, n_imputed, missing_share
 
 
 def _report(
     source: str,
-    raw: pd.DataFrame,
-    df: pd.DataFrame,
-    rows: tuple[int, int],
+    rows: tuple[int, int, int],
     reasons: dict[int, list[str]],
-    rejected: np.ndarray,
     n_imputed: int,
+    missing_share: dict[str, float],
     log: CoercionLog,
     inst: Instrument,
     t: QualityThresholds,
@@ -628,12 +647,12 @@ def _report(
         for r in rs:
             base = r.split(":")[0]
             by_reason[base] = by_reason.get(base, 0) + 1
-    n_clean, n_quarantined = rows
-    if len(raw) != n_clean + n_quarantined:
+    n_in, n_clean, n_quarantined = rows
+    if n_in != n_clean + n_quarantined:
         raise AssertionError("row accounting broken: rows_in != rows_clean + rows_quarantined")
     return {
         "source": str(source),
-        "rows_in": int(len(raw)),
+        "rows_in": int(n_in),
         "rows_clean": int(n_clean),
         "rows_quarantined": int(n_quarantined),
         "by_reason": dict(sorted(by_reason.items())),
@@ -644,9 +663,7 @@ def _report(
         "cells_repaired": log.repairs,
         "missing_answers": {"by_reason": _count(m["reason"] for m in log.missing), "cells": log.missing},
         "option_numbers_mapped": log.option_numbers,
-        "item_missing_share": {
-            c: round(float(df.loc[~rejected, c].isna().mean()), 6) for c in inst.likert_ids if c in df.columns
-        },
+        "item_missing_share": missing_share,
     }
 
 
@@ -670,7 +687,17 @@ def validate_frame(
         ``clean`` (coerced, imputed, reverse items recoded; one row per firm), ``quarantine``
         (original values of every rejected row with ``reasons``), and ``report``.
     """
+    return _validate([raw], inst, source, thresholds)
+
+
+def _validate(
+    box: list[pd.DataFrame], inst: Instrument, source: str, thresholds: QualityThresholds | None
+) -> ValidationResult:
+    """:func:`validate_frame` on the table in ``box``, which it empties: when the caller holds no other
+    reference, the raw table (and then the coerced one) is freed as soon as the quarantine (and then the clean
+    rows) are cut — at 10^6 rows each is 600 MB that would otherwise stay to the end (#28)."""
     t = thresholds or QualityThresholds()
+    raw = box.pop()
     if SOURCE_ROW not in raw.columns:
         raw = raw.copy()
         raw.insert(0, SOURCE_ROW, range(2, len(raw) + 2))
@@ -689,10 +716,14 @@ def validate_frame(
     rejected = np.zeros(len(df), dtype=bool)
     rejected[[i for i, rs in reasons.items() if rs]] = True
     quarantine = raw.loc[rejected].copy()
+    del raw
     quarantine.insert(1, "reasons", [";".join(reasons[int(i)]) for i in np.flatnonzero(rejected)])
     quarantine.insert(2, "reason_details", [" | ".join(log.details.get(int(i), [])) for i in np.flatnonzero(rejected)])
-    clean, n_imputed = _clean_rows(df, rejected, inst)
-    report = _report(source, raw, df, (len(clean), len(quarantine)), reasons, rejected, n_imputed, log, inst, t)
+    box.append(df)  # handed on, so that the cleaning step can let it go
+    del df
+    clean, n_imputed, missing_share = _clean_rows(box, rejected, inst)
+    rows = (len(rejected), len(clean), len(quarantine))
+    report = _report(source, rows, reasons, n_imputed, missing_share, log, inst, t)
     return ValidationResult(
         clean=clean.reset_index(drop=True), quarantine=quarantine.reset_index(drop=True), report=report
     )
@@ -715,7 +746,9 @@ def validate_survey(
     """Load and validate a survey export (see :func:`validate_frame`); the file is only read."""
     inst = instrument or load_instrument()
     raw, used_fmt = read_survey(path, inst, fmt=fmt, mapping=mapping)
-    result = validate_frame(raw, inst, source=str(path), thresholds=thresholds)
+    box = [raw]
+    del raw  # _validate lets the table go once the quarantine is cut
+    result = _validate(box, inst, str(path), thresholds)
     result.report["format"] = used_fmt
     return result
 

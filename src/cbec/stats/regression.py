@@ -40,17 +40,47 @@ def fit_ols(y: pd.Series, x: pd.DataFrame, cov_type: str = "HC3"):
     >>> round(float(res.params["a"]), 1), res.cov_type
     (2.0, 'HC3')
     """
-    design = sm.add_constant(x.astype(float), has_constant="add")
-    model = sm.OLS(y.astype(float), design)
-    if len(design) >= LARGE_N:
-        fast = _fit_full_rank(model, cov_type)
-        if fast is not None:
-            return fast
-    return model.fit(cov_type=cov_type)
+    design = _with_constant(x)
+    if len(design) < LARGE_N:
+        return sm.OLS(y.astype(float), design).fit(cov_type=cov_type)
+    model = _LargeOLS(y.astype(float), design)
+    fast = _fit_full_rank(model, cov_type)
+    return fast if fast is not None else model.fit(cov_type=cov_type)
 
 
 #: From this many rows on, a well-conditioned design is solved through its cross-product (see below).
 LARGE_N = 20_000
+#: Rows per block of the large route's n-row products (leverages, sandwich): a few MB at any width.
+_ROW_BLOCK = 32_768
+
+
+def _with_constant(x: pd.DataFrame) -> pd.DataFrame:
+    """``const`` and the columns of ``x`` as floats, in one column-major block: statsmodels then reads the
+    design without copying it (``sm.add_constant`` builds a frame of separate blocks, which it copies whole
+    into one array — 330 MB more at 10^6 firms, #28)."""
+    arr = np.empty((len(x), x.shape[1] + 1), order="F")
+    arr[:, 0] = 1.0
+    for j, c in enumerate(x.columns):
+        arr[:, j + 1] = x[c].to_numpy(dtype=float)
+    return pd.DataFrame(arr, index=x.index, columns=["const", *map(str, x.columns)], copy=False)
+
+
+class _LargeOLS(sm.OLS):
+    """statsmodels' OLS whose p x n pseudoinverse is formed only if something asks for it (at full rank it is
+    ``(X'X)^-1 X'``): the fit and its HC covariances below do without it, and at 10^6 rows it is as large as
+    the design (#28). Influence measures and cluster covariances still find it."""
+
+    _pinv: np.ndarray | None = None
+
+    @property
+    def pinv_wexog(self):
+        if self._pinv is None and getattr(self, "normalized_cov_params", None) is not None:
+            self._pinv = self.normalized_cov_params @ self.wexog.T
+        return self._pinv
+
+    @pinv_wexog.setter
+    def pinv_wexog(self, value):
+        self._pinv = value
 
 
 def _fit_full_rank(model, cov_type: str):
@@ -67,28 +97,36 @@ def _fit_full_rank(model, cov_type: str):
     if eig[0] <= 0 or eig[-1] / eig[0] > 1e8:
         return None
     inv = np.linalg.inv(gram)
-    model.pinv_wexog = inv @ x.T
     model.normalized_cov_params = inv
     model.wexog_singular_values = np.sqrt(eig[::-1])
     model.rank = x.shape[1]
     model.df_model = float(model.rank - model.k_constant)
     model.df_resid = model.nobs - model.rank
-    beta = model.pinv_wexog @ model.wendog
+    beta = inv @ (x.T @ model.wendog)
     return RegressionResultsWrapper(_LargeOLSResults(model, beta, normalized_cov_params=inv, cov_type=cov_type))
 
 
 class _LargeOLSResults(OLSResults):
-    """statsmodels' OLS results with its two n-row steps of the robust covariance done as matrix products.
-    Why: statsmodels forms the leverages with a three-operand ``einsum`` (no BLAS) and the sandwich from a
-    strided copy of the transposed pseudoinverse; at 10^6 rows these were half of the models' time (#28).
-    Same formulas: ``h_i = x_i' (X'X)^-1 x_i`` and ``P diag(s) P'`` with ``P`` the pseudoinverse."""
+    """statsmodels' OLS results with its two n-row steps of the robust covariance done as matrix products over
+    blocks of rows. Why: statsmodels forms the leverages with a three-operand ``einsum`` (no BLAS) and the
+    sandwich from a strided copy of the transposed pseudoinverse; at 10^6 rows these were half of the models'
+    time, and each held an n x p temporary (#28). Same formulas: ``h_i = x_i' (X'X)^-1 x_i`` and
+    ``P diag(s) P' = (X'X)^-1 X' diag(s) X (X'X)^-1`` with ``P`` the pseudoinverse at full rank."""
 
     def _abat_diagonal(self, a, b):
-        return np.einsum("ij,ij->i", a @ b, a)  # diag(a b a'); a two-operand einsum is one pass
+        out = np.empty(len(a))
+        for s in range(0, len(a), _ROW_BLOCK):
+            rows = a[s : s + _ROW_BLOCK]
+            out[s : s + _ROW_BLOCK] = np.einsum("ij,ij->i", rows @ b, rows)  # diag(a b a'), one pass
+        return out
 
     def _HCCM(self, scale):
-        p = self.model.pinv_wexog
-        return (p * scale) @ p.T
+        x, inv = self.model.wexog, self.normalized_cov_params
+        meat = np.zeros((x.shape[1], x.shape[1]))
+        for s in range(0, len(x), _ROW_BLOCK):
+            rows = x[s : s + _ROW_BLOCK]
+            meat += rows.T @ (rows * scale[s : s + _ROW_BLOCK, None])
+        return inv @ meat @ inv
 
 
 def contrast(res, hypothesis: str) -> dict[str, float]:
