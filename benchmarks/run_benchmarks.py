@@ -32,12 +32,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cbec.article import power
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import validate_frame
 from cbec.stats import measurement as ms
 from cbec.stats import models
-from cbec.study import power
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).parent / "results" / "latest.json"
@@ -281,7 +281,7 @@ def calibration_scaling() -> dict:
     from distributed import Client, LocalCluster
     from threadpoolctl import threadpool_limits
 
-    from cbec.study.calibrate import calibrate
+    from cbec.article.calibrate import calibrate
 
     grid = {"scenarios": ("shipped", "realistic"), "sample_sizes": (600, 2000), "reps": 20}
     t0 = time.perf_counter()
@@ -298,7 +298,7 @@ def calibration_scaling() -> dict:
     num = a.select_dtypes("number").columns
     largest = float(np.nanmax(np.abs(a[num].to_numpy(float) - b[num].to_numpy(float))))
     samples = 2 * 2 * grid["reps"]
-    from cbec.study.calibrate import load_calibration
+    from cbec.article.calibrate import load_calibration
 
     rec = load_calibration()  # the committed full study: its wall time on 2 workers scales to one process
     full = rec and round(rec["meta"]["seconds"] * 2 * (t_one / (2 * t_two)) * 500 / rec["meta"]["reps"])
@@ -328,10 +328,10 @@ def calibration_rule_profile(reps: int = 4) -> dict:
 
 
 def _rule_seconds(n: int, reps: int) -> dict:
+    from cbec.article import calibrate as cal
+    from cbec.article.power import batch_joint_model
+    from cbec.article.simulate import draw_latent_world, scenario_config
     from cbec.io.instrument import load_instrument
-    from cbec.study import calibrate as cal
-    from cbec.study.power import batch_joint_model
-    from cbec.study.simulate import draw_latent_world, scenario_config
 
     inst = load_instrument()
     cfg = scenario_config("realistic", n=n, dirt=False)

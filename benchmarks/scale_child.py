@@ -11,10 +11,10 @@ import resource
 import sys
 import time
 
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import validate_survey
 from cbec.stats import models
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 def simulate(n: int, path: str) -> None:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import validate_frame
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 @pytest.fixture(scope="session")

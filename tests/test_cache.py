@@ -222,6 +222,6 @@ def test_every_data_file_a_chapter_reads_is_in_the_package_digest():
     root = Path(cbec.__file__).parent
     covered = {p.relative_to(root).as_posix() for p in digested_files(root)}
     for name in ("resources/calibration.json", "resources/realtext_dictionary.txt", "resources/claims.csv",
-                 "resources/instrument.yaml", "study/chapters/coupling.py"):  # fmt: skip
+                 "resources/instrument.yaml", "article/chapters/coupling.py"):  # fmt: skip
         assert name in covered, name
     assert not any(n.startswith("site/") or n.endswith(".pyc") for n in covered)

@@ -1,4 +1,4 @@
-"""The operating-characteristics study (cbec.study.calibrate), its appendix, and the two answer-level steps of
+"""The operating-characteristics study (cbec.article.calibrate), its appendix, and the two answer-level steps of
 the construct-level model it measures: normal scores for rating-scale answers and the acquiescence factor.
 
 Seeds here (7100-7199, 7300-7399) are used by no other test and were not used while the steps were chosen."""
@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cbec.study.simulate as sim
+import cbec.article.simulate as sim
+from cbec.article import calibrate as cal
+from cbec.article.power import world_frame
 from cbec.book.calibration_page import calibration_page
 from cbec.io.validate import recode_reverse
 from cbec.stats import measurement as ms
 from cbec.stats import models
 from cbec.stats.invariance import single_group_cfa
 from cbec.stats.latent import latent_interaction_model, normal_scores
-from cbec.study import calibrate as cal
 from cbec.study.chapters.base import latent_options
-from cbec.study.power import world_frame
 
 
 def _answers(world, inst) -> pd.DataFrame:
@@ -256,7 +256,7 @@ def test_dask_cluster_gives_the_same_record(inst):
 
 
 def test_claims_chapter_quotes_c03s_operating_characteristics():
-    from cbec.study.chapters.claims import c03_calibration_sentence
+    from cbec.article.chapters.claims import c03_calibration_sentence
 
     rec = cal.load_calibration()
     true = next(r for r in rec["rows"] if r["rule"] == "c03_verdict" and r["scenario"] == "shipped" and r["n"] == 600)
@@ -265,7 +265,7 @@ def test_claims_chapter_quotes_c03s_operating_characteristics():
 
 
 def test_size_chapter_quotes_its_group_rule_from_the_record(monkeypatch):
-    from cbec.study.chapters import size_paths
+    from cbec.article.chapters import size_paths
 
     rec = {
         "meta": {"sample_sizes": [600, 2000], "reps": 200},
@@ -288,8 +288,8 @@ def test_size_chapter_quotes_its_group_rule_from_the_record(monkeypatch):
 
 
 def test_coupling_and_claims_chapters_quote_the_rsa_and_c14_rules(monkeypatch):
-    from cbec.study.chapters.claims import c14_calibration_sentence
-    from cbec.study.chapters.coupling import rsa_bounds_text, rsa_calibration_sentence
+    from cbec.article.chapters.claims import c14_calibration_sentence
+    from cbec.article.chapters.coupling import rsa_bounds_text, rsa_calibration_sentence
 
     c14 = {"rule": "c14_verdict", "scenario": "shipped", "share_inconclusive": 0.0}
     rec = {
@@ -321,7 +321,7 @@ def test_coupling_and_claims_chapters_quote_the_rsa_and_c14_rules(monkeypatch):
 
 
 def test_size_chapter_quotes_the_invariance_rule(monkeypatch):
-    from cbec.study.chapters.size_paths import invariance_calibration_sentence
+    from cbec.article.chapters.size_paths import invariance_calibration_sentence
 
     inv = {"rule": "invariance_verdict"}
     rec = {

@@ -15,12 +15,12 @@ from hostile import PAYLOADS
 from interview_fixtures import SECRETS, write_fixture_transcripts
 from test_hostile_input import assert_inert
 
+from cbec.article.simulate import SimulationConfig, simulate_survey, write_simulation
 from cbec.book.pdf import CHROMIUM, CHROMIUM_ARGS  # the PDF printer's browser and flags, one place
 from cbec.book.pipeline import RunSettings, run
 from cbec.book.staging import REPO_ROOT, SITE
 from cbec.io.instrument import load_instrument
 from cbec.io.validate import validate_frame
-from cbec.study.simulate import SimulationConfig, simulate_survey, write_simulation
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cbec.article.groups import predicted_by_size
 from cbec.book import figures
 from cbec.book.chapter import ShownChapter
 from cbec.study.chapters.base import ChapterResult, RunConfig
-from cbec.study.groups import predicted_by_size
 
 ITEMS = [f"{f}{k}{j}" for f in ("MI", "SC", "MK", "TP", "RC", "CX", "TO") for k in (1, 2, 3) for j in (1, 2)]
 

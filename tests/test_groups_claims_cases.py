@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cbec.article import cases, groups
+from cbec.article.claims import ESTIMATORS, ClaimsError, estimate_claims, load_claims
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.validate import recode_reverse, validate_frame
 from cbec.stats import models
-from cbec.study import cases, groups
-from cbec.study.claims import ESTIMATORS, ClaimsError, estimate_claims, load_claims
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 SEVEN = ["MI", "SC", "MK", "TP", "RC", "CX", "TO"]
 
@@ -114,7 +114,7 @@ def test_every_testable_claim_maps_to_an_estimate_and_a_stated_verdict(inst, sma
 
 
 def test_band_rule_rewards_precision_not_vagueness():
-    from cbec.study.claims import band_verdict
+    from cbec.article.claims import band_verdict
 
     # a precise 2.2x [2.04, 2.38] matches "doubles"; a vaguer interval around the same estimate does not
     assert band_verdict(2.04, 2.38, 1.5, 2.5) == "matches"
@@ -173,7 +173,7 @@ def test_cases_reject_a_claim_about_another_firm(tmp_path):
 
 
 def _ctx(inst, **cfg):
-    from cbec.study import claims as cl
+    from cbec.article import claims as cl
 
     df, _ = simulate_survey(SimulationConfig(**{"n": 600, "dirt": False, **cfg}), inst)
     return cl, cl.claims_context(recode_reverse(df, inst), inst, n_boot=99, seed=1)
@@ -267,11 +267,11 @@ def _iut_verdicts(inst, scenario: str, n: int, reps: int, seed: int, **overrides
     """The strongest-coupling verdict (intersection-union test on the joint model) in ``reps`` samples."""
     import numpy as np
 
+    from cbec.article import power
+    from cbec.article.simulate import draw_latent_world, scenario_config
     from cbec.stats import models
     from cbec.stats.ranks import ordered_comparisons
     from cbec.stats.regression import fit_ols
-    from cbec.study import power
-    from cbec.study.simulate import draw_latent_world, scenario_config
 
     cfg = scenario_config(scenario, n=n, dirt=False, **overrides)
     y, x, names = power._batch_design(draw_latent_world(cfg, inst, np.random.default_rng(seed), reps=reps), inst)
@@ -307,11 +307,11 @@ def test_strongest_coupling_claim_has_power_both_ways(inst):
 @pytest.mark.slow
 def test_cycle_claim_is_judged_on_the_construct(inst):
     """C14 planted exactly true (60% shorter cycles for the construct's top third: beta = -0.42, see
-    cbec.study.planted.planted_cycle_reduction). Fresh seeds, 20 samples at each size. Thirds of a two-item
+    cbec.article.planted.planted_cycle_reduction). Fresh seeds, 20 samples at each size. Thirds of a two-item
     score converge to about 51%, so the uncorrected rule said 'differs' or 'inconclusive'; the corrected
     estimator must say 'differs' in at most 10% at 600 firms and 'matches' in at least half at 2,000 (measured
     on other seeds when the alpha correction was written: 0/30 differs at 600; 16/30 matches at 2,000)."""
-    from cbec.study.planted import C14_TRUE_BETA, planted_cycle_reduction
+    from cbec.article.planted import C14_TRUE_BETA, planted_cycle_reduction
 
     assert planted_cycle_reduction(C14_TRUE_BETA) == pytest.approx(60.2, abs=0.1)
     reg = load_claims().set_index("claim_id").loc["C14"]
@@ -334,9 +334,9 @@ def test_cycle_claim_holds_under_acquiescence_and_skew(inst, scenario):
     planted 60.2%) and skewed, item-specific categories with mild acquiescence (55.6%). With the latent first
     stage's score and reliability the mean of 3 samples of 2,000 firms must be within 2.5 points (measured when
     written on other seeds: 60.6 and 60.7)."""
-    from cbec.study import claims as cl
-    from cbec.study.planted import C14_TRUE_BETA, planted_cycle_reduction
-    from cbec.study.simulate import scenario_config
+    from cbec.article import claims as cl
+    from cbec.article.planted import C14_TRUE_BETA, planted_cycle_reduction
+    from cbec.article.simulate import scenario_config
 
     est = []
     for s in range(3):

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from export_fixtures import wjx_download, write_qualtrics_csv, write_stat_file, write_wjx_csv, write_wjx_xlsx
 
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.ingest import detect_format, read_survey
 from cbec.io.validate import validate_survey
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 #: Columns that legitimately differ between exports: the file row, and the id (问卷星 numbers rows).
 EXPORT_SPECIFIC = ["_source_row", "respondent_id"]

@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.ingest import SurveyInputError
 from cbec.io.validate import validate_survey
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 BASE, _ = simulate_survey(SimulationConfig(n=60, seed=4, dirt=True))
 BASE = BASE.astype(object)

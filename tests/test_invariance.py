@@ -75,9 +75,9 @@ def test_the_planted_non_invariant_item_is_found_and_freed(inst, seed):
     # scenario "noninvariant_item": SC12 reads 0.8 latent SD higher in large firms at the same factor level.
     # Full scalar invariance fails by Chen's rule and the first intercept freed is SC12's (seeds 5-7);
     # in the shipped world the same test passes without freeing anything.
+    from cbec.article.simulate import scenario_config, simulate_survey
     from cbec.io.validate import validate_frame
     from cbec.stats import measurement as ms
-    from cbec.study.simulate import scenario_config, simulate_survey
 
     blocks = ms.factor_blocks(inst)
     df, _ = simulate_survey(scenario_config("noninvariant_item", n=1000, seed=seed), inst)
@@ -99,9 +99,9 @@ def test_a_warm_start_reaches_the_same_minimum(hs):
 
 
 def _world_sample(inst, scenario: str, n: int, seed: int):
+    from cbec.article.power import world_frame
+    from cbec.article.simulate import draw_latent_world, scenario_config
     from cbec.io.validate import recode_reverse
-    from cbec.study.power import world_frame
-    from cbec.study.simulate import draw_latent_world, scenario_config
 
     world = draw_latent_world(scenario_config(scenario, n=n, dirt=False), inst, np.random.default_rng(seed), reps=1)
     return recode_reverse(world_frame(world, 0, inst), inst)
@@ -124,8 +124,8 @@ def test_the_shifted_item_is_found_when_both_groups_are_large(inst):
 def test_strong_acquiescence_is_not_read_as_non_invariance(inst):
     # null_method: acquiescence loads 0.70 on every answer, the same in every group. Without the method factor
     # the configural model misfits (CFI below .90) and the rule finds no invariance at all; with it, scalar holds.
+    from cbec.article import groups
     from cbec.stats import measurement as ms
-    from cbec.study import groups
     from cbec.study.chapters.base import invariance_options
 
     d = _world_sample(inst, "null_method", 600, seed=32)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cbec.study.simulate as sim
+import cbec.article.simulate as sim
 from cbec.io.validate import recode_reverse
 from cbec.stats import measurement as ms
 from cbec.stats import models
@@ -33,7 +33,7 @@ def test_bartlett_scores_are_unbiased_for_the_factors(inst):
     # correlation with the planted factor is sqrt(1 / (1 + t_aa)) (latent SD units).
     cfg = sim.SimulationConfig(n=4000, seed=3, dirt=False)
     world = sim.draw_latent_world(cfg, inst, np.random.default_rng(3), reps=1)
-    from cbec.study.power import world_frame
+    from cbec.article.power import world_frame
 
     d = recode_reverse(world_frame(world, 0, inst), inst)
     out = bartlett_scores(d, ms.factor_blocks(inst))
@@ -109,8 +109,8 @@ def test_latent_main_effects_recover_the_planted_ones(inst):
     # the 2S-PA main-effects model (used by the PLS chapter's size comparison), per SD of performance: over 3
     # samples of 3,000 firms (seeds 1-3) the mean absolute error across the seven factors is 0.016, and
     # the four strong factors (0.15-0.21) stay above the three weak ones (0.08)
+    from cbec.article.simulate import SimulationConfig, simulate_survey
     from cbec.io.validate import validate_frame
-    from cbec.study.simulate import SimulationConfig, simulate_survey
 
     est, truth = [], None
     for seed in (1, 2, 3):

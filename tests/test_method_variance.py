@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cbec.article.simulate import scenario_config, simulate_survey
 from cbec.io.validate import validate_frame
 from cbec.stats import models
 from cbec.stats.method_variance import lindell_whitney, marker_partialled_joint_model
-from cbec.study.simulate import scenario_config, simulate_survey
 
 
 def test_adjustment_is_lindell_whitneys():

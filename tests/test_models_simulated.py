@@ -2,10 +2,10 @@
 
 import pytest
 
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.validate import recode_reverse
 from cbec.stats import measurement as ms
 from cbec.stats import models
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 def _analyse(inst, **cfg):
@@ -72,8 +72,8 @@ def test_squares_keep_curvature_out_of_the_couplings(inst):
     Holm-significant in 0% of samples and its mean estimate -0.008; products only: 7.5% and 0.031."""
     import numpy as np
 
-    from cbec.study import power
-    from cbec.study.simulate import draw_latent_world, scenario_config
+    from cbec.article import power
+    from cbec.article.simulate import draw_latent_world, scenario_config
 
     sig, est = [], []
     for b in range(4):

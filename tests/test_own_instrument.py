@@ -6,11 +6,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.book.cli import app
 from cbec.book.pipeline import RunSettings, run
 from cbec.io.instrument import InstrumentError, load_instrument
 from cbec.resources import resource
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 FIVE = Path(__file__).parent / "fixtures" / "instrument_five_factors.yaml"
 TO_FIVE_POINTS = {1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 4, 7: 5}

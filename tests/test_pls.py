@@ -416,11 +416,11 @@ def test_product_indicator_couplings_overstate_unplanted_pairs(inst):
     # Over 8 samples of 600 firms (seeds 1-8) of the shipped world the median |estimate| of the 19 unplanted pairs
     # is 2.9 times the joint regression's (measured 0.092 against 0.032), while the planted MI x SC stays among
     # the product-indicator top three (8 of 8 samples).
+    from cbec.article.simulate import SimulationConfig, simulate_survey
     from cbec.io.validate import validate_frame
     from cbec.stats import measurement as ms
     from cbec.stats import models
     from cbec.stats.regression import fit_ols
-    from cbec.study.simulate import SimulationConfig, simulate_survey
 
     factors = list(ms.factor_blocks(inst))
     blocks = {**ms.factor_blocks(inst), "PERF": inst.performance_item_ids}
@@ -507,9 +507,9 @@ def test_ecsi_model_as_smartpls_under_each_weighting_scheme(mobi, scheme):
 def test_size_regression_slopes_are_each_groups_own_regression(inst, shipped_sample):
     # with the size dummy and every factor-by-size product in the model, each group's slopes are those of a
     # regression fitted to that group alone (on scores standardised over all firms)
+    from cbec.article.chapters.pls import _size_regression
     from cbec.stats import models
     from cbec.stats.regression import fit_ols
-    from cbec.study.chapters.pls import _size_regression
 
     clean = shipped_sample[2]
     a = models.prepare(clean, inst, "scale")

@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 from statsmodels.stats.multitest import multipletests
 
+from cbec.article import power
+from cbec.article.simulate import SimulationConfig, draw_latent_world, scenario_config
 from cbec.io.validate import recode_reverse
 from cbec.stats import models
 from cbec.stats.regression import fit_ols, fit_ols_batch
-from cbec.study import power
-from cbec.study.simulate import SimulationConfig, draw_latent_world, scenario_config
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from cbec.article.simulate import SimulationConfig, simulate_survey
 from cbec.io.validate import recode_reverse
 from cbec.stats import models
 from cbec.stats.ranks import point_ranks, rank_confidence_sets, rank_distribution
 from cbec.stats.regression import bootstrap_ols, fit_ols
-from cbec.study.simulate import SimulationConfig, simulate_survey
 
 
 def _two(d):

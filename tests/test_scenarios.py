@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cbec.article import power
+from cbec.article.simulate import SCENARIOS, draw_latent_world, scenario_config, simulate_survey, write_simulation
 from cbec.io.validate import recode_reverse, validate_frame
 from cbec.stats import measurement as ms
 from cbec.stats import models
-from cbec.study import power
-from cbec.study.simulate import SCENARIOS, draw_latent_world, scenario_config, simulate_survey, write_simulation
 
 ROOT = Path(__file__).resolve().parents[1]
 

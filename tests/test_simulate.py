@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from cbec.study.simulate import (
+from cbec.article.simulate import (
     CATEGORY_SHARES,
     SimulationConfig,
     _cut,

@@ -9,7 +9,9 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "cbec"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "src" / "cbec" / "site" / "notebooks"
 #: Lower layers first; a module may import its own layer and those below it.
-LAYERS = ["resources", "io", "stats", "study", "book"]
+#: ``article`` (the source article's replication) sits above ``study`` (any study's chapters): the generic layers
+#: never import the article (#23).
+LAYERS = ["resources", "io", "stats", "study", "article", "book"]
 
 
 def _imports(path: Path) -> set[str]:
@@ -36,6 +38,7 @@ def test_every_module_belongs_to_a_layer():
 
 @pytest.mark.parametrize("layer", LAYERS)
 def test_no_layer_imports_a_higher_one(layer):
+    """Function-level imports count too."""
     bad = []
     for path in (SRC / layer).rglob("*.py"):
         for mod in _imports(path):
@@ -157,17 +160,17 @@ def test_building_the_pages_does_not_import_the_estimators_or_matplotlib():
     import sys
 
     code = (
-        "import sys, cbec.book.calibration_page, cbec.book.pipeline, cbec.study.calibration_record; "
-        "print(sorted(m for m in ('matplotlib', 'statsmodels', 'cbec.study.simulate') if m in sys.modules))"
+        "import sys, cbec.book.calibration_page, cbec.book.pipeline, cbec.article.calibration_record; "
+        "print(sorted(m for m in ('matplotlib', 'statsmodels', 'cbec.article.simulate') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]", out
 
 
 def _figure_calls() -> list[tuple[str, int, ast.expr]]:
-    """Every ``<result>.figure(name, draw, ...)`` in the study layer: (file, line, the ``draw`` argument)."""
+    """Every ``<result>.figure(name, draw, ...)`` in the chapter layers: (file, line, the ``draw`` argument)."""
     calls = []
-    for path in (SRC / "study").rglob("*.py"):
+    for path in [*(SRC / "study").rglob("*.py"), *(SRC / "article").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "figure":
                 if len(node.args) >= 2:
@@ -187,3 +190,15 @@ def test_every_figure_names_a_drawing_function_that_exists():
     assert not literal, f"a figure's drawing function must be named by a literal string: {literal}"
     missing = [(f, line, arg.value) for f, line, arg in calls if not callable(getattr(figures, arg.value, None))]
     assert not missing, f"no such drawing function in cbec.book.figures: {missing}"
+
+
+def test_every_chapter_lives_in_its_layer():
+    """The study book's chapters (and data quality, which both books share) are generic; the article's book's own
+    chapters belong to the article (#23)."""
+    from cbec.study.chapters import _PACKAGES, CHAPTERS
+
+    for name in CHAPTERS:
+        module = CHAPTERS[name].__module__
+        assert module == f"{_PACKAGES[name]}.{name}"
+        generic = name.startswith("study_") or name == "data_quality"
+        assert module.startswith("cbec.study.chapters." if generic else "cbec.article.chapters."), module

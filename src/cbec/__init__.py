@@ -1,8 +1,9 @@
 """cbec: the analysis behind cbec-book, a reproducible study of cross-border e-commerce success factors.
 
 The statistics a researcher would call directly are here, flat (the layers behind them: ``cbec.io`` reads and
-validates survey data, ``cbec.stats`` holds the estimators, ``cbec.study`` the article's study and its chapter
-functions, ``cbec.book`` the book)::
+validates survey data, ``cbec.stats`` holds the estimators, ``cbec.study`` any study's chapters (the study book),
+``cbec.article`` the source article's replication — its claims, case firms, simulated world, calibration and the
+chapters only its book has — and ``cbec.book`` the book)::
 
     import cbec
     inst = cbec.load_instrument()
@@ -44,10 +45,10 @@ _API = {
     "fit_ols": "cbec.stats.regression",
     "fit_ols_batch": "cbec.stats.regression",
     "bootstrap_ols": "cbec.stats.regression",
-    "simulate_survey": "cbec.study.simulate",
-    "SimulationConfig": "cbec.study.simulate",
-    "scenario_config": "cbec.study.simulate",
-    "power_curve": "cbec.study.power",
+    "simulate_survey": "cbec.article.simulate",
+    "SimulationConfig": "cbec.article.simulate",
+    "scenario_config": "cbec.article.simulate",
+    "power_curve": "cbec.article.power",
     "pls_sem": "cbec.stats.pls",
     "pls_bootstrap": "cbec.stats.pls",
     "latent_interaction_model": "cbec.stats.latent",

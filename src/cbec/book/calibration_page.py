@@ -1,11 +1,11 @@
 """The calibration appendix: the book's verdict rules on every simulated world, from the committed record
-that ``make calibrate`` writes (:mod:`cbec.study.calibrate`). Building the book does not re-measure."""
+that ``make calibrate`` writes (:mod:`cbec.article.calibrate`). Building the book does not re-measure."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from cbec.study.calibration_record import c03_truth, targets_missed
+from cbec.article.calibration_record import c03_truth, targets_missed
 
 __all__ = ["calibration_page"]
 

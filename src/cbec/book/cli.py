@@ -106,7 +106,7 @@ def simulate(
     ] = "shipped",
 ) -> None:
     """Write a simulated survey (tidy CSV) and its ground_truth.json."""
-    from cbec.study.simulate import SCENARIOS, write_simulation
+    from cbec.article.simulate import SCENARIOS, write_simulation
 
     if scenario not in SCENARIOS:
         _fail(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
@@ -321,8 +321,8 @@ def calibrate(
     scheduler: Annotated[str, typer.Option(help="Address of a running Dask scheduler.")] = "",
 ) -> None:
     """Measure the book's operating characteristics: every coupling rule in every simulated world."""
-    from cbec.study.calibrate import run_calibration
-    from cbec.study.simulate import SCENARIOS
+    from cbec.article.calibrate import run_calibration
+    from cbec.article.simulate import SCENARIOS
 
     names = [s for s in scenarios.split(",") if s] or list(SCENARIOS)
     unknown = [s for s in names if s not in SCENARIOS]

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cbec.article.planted import planted_cycle_reduction, ratio_of_thirds
 from cbec.book.cache import derived_file
 from cbec.io.fielding import wjx_import_problem, wjx_import_text
 from cbec.io.instrument import DEFAULT_INSTRUMENT, load_instrument
@@ -28,7 +29,6 @@ from cbec.io.safe_text import md_text, to_csv_for_people, to_xlsx_for_people
 from cbec.io.validate import strict_json
 from cbec.resources import resource
 from cbec.study.chapters.base import RunConfig, Table, format_p, level_text
-from cbec.study.planted import planted_cycle_reduction, ratio_of_thirds
 
 #: Packages whose versions the provenance page records.
 PACKAGES = (

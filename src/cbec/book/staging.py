@@ -261,9 +261,9 @@ def _performance_appendix(out: Path, book: Path) -> None:
 
 def _calibration_appendix(out: Path, book: Path) -> None:
     """The operating-characteristics appendix and its figure, from the committed calibration record."""
+    from cbec.article.calibration_record import RESULTS_NAME, load_calibration
     from cbec.book.calibration_page import calibration_page
     from cbec.resources import resource
-    from cbec.study.calibration_record import RESULTS_NAME, load_calibration
 
     record = load_calibration()
     (book / "appendix_calibration.md").write_text(calibration_page(record), encoding="utf-8")

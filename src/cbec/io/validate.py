@@ -816,6 +816,13 @@ def load_validation(processed_dir: str | Path) -> ValidationResult:
     return ValidationResult(clean=pd.read_parquet(d / "clean.parquet"), quarantine=quarantine, report=report)
 
 
+def load_ground_truth(path: str | Path) -> dict:
+    """Read a ``ground_truth.json`` written by :func:`cbec.article.simulate.write_simulation` (what was planted in
+    simulated data: dirt, effects, loadings). Read here, beside :func:`screen_recovery`, so that a study's book
+    can check its screens on simulated data without importing the simulator."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
 def screen_recovery(quarantine: pd.DataFrame, truth: dict) -> pd.DataFrame:
     """For simulated data: of the rows planted with each problem, how many did the screens catch?"""
     dirt = truth.get("dirty_rows") or {}

@@ -7,25 +7,27 @@ from collections.abc import Iterator, Mapping
 
 from cbec.study.chapters.base import ChapterResult, RunConfig, Study, load_study
 
-#: Chapter name (also the prefix of its result files) -> the module defining ``<name>_chapter``.
-_NAMES = (
-    "simulated_data",
-    "data_quality",
-    "measurement",
-    "coupling",
-    "size_paths",
-    "claims",
-    "cases",
-    "interviews",
-    "pls",
+#: Chapter name (also the prefix of its result files) -> the package of the module defining ``<name>_chapter``:
+#: the article's book's own chapters in :mod:`cbec.article.chapters`, every study's here.
+_PACKAGES = {
+    "simulated_data": "cbec.article.chapters",
+    "data_quality": "cbec.study.chapters",
+    "measurement": "cbec.article.chapters",
+    "coupling": "cbec.article.chapters",
+    "size_paths": "cbec.article.chapters",
+    "claims": "cbec.article.chapters",
+    "cases": "cbec.article.chapters",
+    "interviews": "cbec.article.chapters",
+    "pls": "cbec.article.chapters",
     # the study book: a researcher's own study, every word from the study file and the run
-    "study_measurement",
-    "study_couplings",
-    "study_groups",
-    "study_pls",
-    "study_interviews",
-    "study_hypotheses",
-)
+    "study_measurement": "cbec.study.chapters",
+    "study_couplings": "cbec.study.chapters",
+    "study_groups": "cbec.study.chapters",
+    "study_pls": "cbec.study.chapters",
+    "study_interviews": "cbec.study.chapters",
+    "study_hypotheses": "cbec.study.chapters",
+}
+_NAMES = tuple(_PACKAGES)
 
 #: Seconds each chapter took in a cold run of the shipped survey (``make bench``, 2 cores, two chapters side by
 #: side). Used only to start the long chapters first when no earlier execution of this run's cache says more.
@@ -39,7 +41,7 @@ class _Chapters(Mapping):
     def __getitem__(self, name: str):
         if name not in _NAMES:
             raise KeyError(name)
-        return getattr(importlib.import_module(f"cbec.study.chapters.{name}"), f"{name}_chapter")
+        return getattr(importlib.import_module(f"{_PACKAGES[name]}.{name}"), f"{name}_chapter")
 
     def __iter__(self) -> Iterator[str]:
         return iter(_NAMES)
@@ -61,7 +63,7 @@ def chapter_modules(notebooks) -> list[str]:
     """The modules the chapters of ``notebooks`` need: what a warm kernel imports before it executes any of
     them. Names that are not chapters are skipped."""
     names = {chapter_name(nb) for nb in notebooks}
-    return [f"cbec.study.chapters.{n}" for n in _NAMES if n in names]
+    return [f"{_PACKAGES[n]}.{n}" for n in _NAMES if n in names]
 
 
 def __getattr__(attr: str):

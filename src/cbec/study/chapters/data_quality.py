@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from cbec.io.validate import load_validation, reason_table, screen_recovery
+from cbec.io.validate import load_ground_truth, load_validation, reason_table, screen_recovery
 from cbec.study.chapters.base import ChapterResult, RunConfig
-from cbec.study.simulate import load_ground_truth
 
 
 def data_quality_chapter(cfg: RunConfig) -> ChapterResult:

@@ -10,14 +10,14 @@ from cbec.stats import models
 from cbec.stats.regression import fit_ols
 from cbec.study import interviews as iv
 from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
-from cbec.study.chapters.interviews import _absent, code_interviews
+from cbec.study.chapters.interview_coding import absent, code_interviews
 
 
 def study_interviews_chapter(cfg: RunConfig) -> ChapterResult:
     """The study's interviews; empty (with a note) when the study names no transcripts."""
     r = ChapterResult("study_interviews")
     if not cfg.interviews_dir:
-        return _absent(r)
+        return absent(r)
     return code_interviews(r, cfg, iv.load_codebook(cfg.codebook_path or iv.CODEBOOK_YAML), study_main_effects)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from cbec.article.simulate import SimulationConfig, simulate_survey, truth_tables
+from cbec.io.validate import load_ground_truth
 from cbec.study.chapters.base import ChapterResult, RunConfig
-from cbec.study.simulate import SimulationConfig, load_ground_truth, simulate_survey, truth_tables
 
 
 def simulated_data_chapter(cfg: RunConfig) -> ChapterResult:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import norm
 
+from cbec.article import groups
 from cbec.io.safe_text import md_text
+from cbec.io.validate import load_ground_truth
 from cbec.stats import measurement as ms
 from cbec.stats.method_variance import acquiescence_check
-from cbec.study import groups
 from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, invariance_options, level_text, load_study
-from cbec.study.simulate import load_ground_truth
 
 
 def measurement_chapter(cfg: RunConfig) -> ChapterResult:

@@ -1,5 +1,5 @@
 """The planted values of the article's ratio claims on the construct's scale, in closed form from the
-simulator's outcome formulas (:func:`cbec.study.simulate.order_cycle_days` and the repurchase rate): what the
+simulator's outcome formulas (:func:`cbec.article.simulate.order_cycle_days` and the repurchase rate): what the
 findings page shows as "planted" and what the calibration of claim C14 measures its verdicts against. Light to
 import (scipy only when called), so building the pages does not load the simulator."""
 

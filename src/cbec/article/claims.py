@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from cbec.article import groups
 from cbec.io.instrument import Instrument
 from cbec.resources import resource
 from cbec.stats import models
 from cbec.stats.hypotheses import band_verdict  # the claims register's rule, shared with a study's hypotheses
 from cbec.stats.regression import fit_ols
-from cbec.study import groups
 
 CLAIMS_CSV = resource("claims.csv")
 KINDS = ("market_statistic", "firm_fact", "effect_claim")

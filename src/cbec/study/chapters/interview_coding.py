@@ -1,5 +1,7 @@
-"""Chapter 7: what the interviews say, coded against the same factors as the survey (the article's book); the
-study book's interview chapter (``study_interviews``) runs the same code with the study's codebook."""
+"""The interview chapters' work for any codebook, shared by the article's chapter 7
+(:mod:`cbec.article.chapters.interviews`) and the study book's (:mod:`cbec.study.chapters.study_interviews`):
+transcripts read and skipped, the coders and their agreement, salience, co-occurrence, exemplar quotes and the
+joint display with the survey."""
 
 from __future__ import annotations
 
@@ -7,25 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cbec.stats import coupling, models
 from cbec.study import coder
 from cbec.study import interviews as iv
-from cbec.study.chapters.base import ChapterResult, RunConfig, load_study
-
-
-def interviews_chapter(cfg: RunConfig) -> ChapterResult:
-    """Transcripts read and skipped, the coders and their agreement (with a person and on real text), salience
-    by firm and size, co-occurrence, exemplar quotes and the joint display with the survey."""
-    r = ChapterResult("interviews")
-    if not cfg.interviews_dir:
-        return _absent(r)
-    return code_interviews(r, cfg, iv.load_codebook(cfg.codebook_path or iv.CODEBOOK_YAML), _article_effects)
-
-
-def _article_effects(cfg: RunConfig) -> pd.DataFrame:
-    """The article's survey side of the joint display: main effects of the coupling chapter's baseline."""
-    a = load_study(cfg).analysis
-    return models.baseline_and_increment(a.scores, a.y, a.controls, coupling.system_indices(a.indices)["D"])["baseline"]
+from cbec.study.chapters.base import ChapterResult, RunConfig
 
 
 def code_interviews(r: ChapterResult, cfg: RunConfig, codebook, survey_effects) -> ChapterResult:
@@ -224,7 +210,7 @@ _SHOWN = (
 )
 
 
-def _absent(r: ChapterResult) -> ChapterResult:
+def absent(r: ChapterResult) -> ChapterResult:
     r.absent = True
     r.notes["absent"] = (
         "This run was given no interview transcripts (`cbec run --interviews DIR`): the sections below are empty."

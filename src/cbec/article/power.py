@@ -1,7 +1,7 @@
 """Power of the coupling test, by simulation: how many firms must a researcher survey?
 
 For each sample size and planted coupling strength, simulate surveys from the generating model of
-:mod:`cbec.study.simulate` (without dirt), fit the joint interaction model of :mod:`cbec.stats.models`,
+:mod:`cbec.article.simulate` (without dirt), fit the joint interaction model of :mod:`cbec.stats.models`,
 and count how often the planted pair is (a) Holm-significant and (b) ranked first among the 21 pairs.
 The answer depends on the whole measurement chain (seven-point items, six items per factor,
 correlated factors), which is why it is simulated rather than taken from a textbook formula.
@@ -21,10 +21,10 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
+from cbec.article.simulate import LatentWorld, SimulationConfig, draw_latent_world
 from cbec.io.instrument import Instrument, load_instrument
 from cbec.stats import models
 from cbec.stats.regression import fit_ols_batch
-from cbec.study.simulate import LatentWorld, SimulationConfig, draw_latent_world
 
 # Replications drawn and fitted together. Each block has its own seed, so a cell's numbers do not depend
 # on how its blocks are scheduled; 25 samples of 1,000 firms hold about 40 MB of arrays.
@@ -194,7 +194,7 @@ def power_curve(
     pair : str
         The planted pair, ``"A*B"``.
     config : dict, optional
-        Other :class:`~cbec.study.simulate.SimulationConfig` fields (a scenario's settings, say).
+        Other :class:`~cbec.article.simulate.SimulationConfig` fields (a scenario's settings, say).
     client : dask.distributed.Client, optional
         Send the grid cells to a Dask cluster; the numbers are the same as without it.
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from cbec.article.claims import estimate_claims, load_claims
 from cbec.study.chapters.base import ChapterResult, RunConfig, level_text, load_study
-from cbec.study.claims import estimate_claims, load_claims
 
 #: A referee reads the claim first, then the verdict; the numbers behind it follow (the statement column keeps
 #: a readable width, so the verdict stays on the first screen at 1280 px).
@@ -26,7 +26,7 @@ TESTED_COLUMNS = [
 def c03_calibration_sentence() -> str:
     """What the calibration appendix measured for C03's rule at the book's size: how often it reaches each
     verdict where the claim is true (the book's world) and where another pair carries the coupling."""
-    from cbec.study.calibrate import NO_RECORD, load_calibration
+    from cbec.article.calibrate import NO_RECORD, load_calibration
 
     rec = load_calibration()
     if not rec:
@@ -49,7 +49,7 @@ def c03_calibration_sentence() -> str:
 def c14_calibration_sentence() -> str:
     """What the calibration appendix measured for C14's rule in the book's world: how often it reaches each
     verdict where the claim is exactly true, at the book's size and the next, and where it is false."""
-    from cbec.study.calibrate import NO_RECORD, load_calibration
+    from cbec.article.calibrate import NO_RECORD, load_calibration
 
     rec = load_calibration()
     if not rec:

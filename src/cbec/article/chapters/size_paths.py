@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cbec.article import groups
+from cbec.io.validate import load_ground_truth
 from cbec.stats import models
-from cbec.study import groups
 from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, invariance_options, level_text, load_study
-from cbec.study.simulate import load_ground_truth
 
 _LICENCE = {
     "scalar": "both slopes (couplings) and levels (profiles, spread, focus) may be compared",
@@ -45,7 +45,7 @@ def _invariance_section(r: ChapterResult, clean: pd.DataFrame, st) -> dict[str, 
 def invariance_calibration_sentence() -> str:
     """What the calibration appendix measured for the invariance rule at the book's size and the next: false
     flags where no world shifts an item, and detection of the one shifted item."""
-    from cbec.study.calibrate import NO_RECORD, load_calibration
+    from cbec.article.calibrate import NO_RECORD, load_calibration
 
     rec = load_calibration()
     if not rec:
@@ -85,7 +85,7 @@ def group_calibration_sentence() -> str:
     """What the calibration appendix measured for this chapter's group-difference rule at the book's size: how
     often some difference is significant in groupings a world leaves equal, and how often the size differences
     that the shipped world's size paths imply are found."""
-    from cbec.study.calibrate import NO_RECORD, load_calibration
+    from cbec.article.calibrate import NO_RECORD, load_calibration
 
     rec = load_calibration()
     if not rec:

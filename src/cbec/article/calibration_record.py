@@ -1,5 +1,5 @@
 """The calibration record as the book reads it: load it, say which cells miss the methods chapter's targets,
-and give each chapter the figures for its own rules. Kept apart from :mod:`cbec.study.calibrate`, which makes
+and give each chapter the figures for its own rules. Kept apart from :mod:`cbec.article.calibrate`, which makes
 the record, so that building the book does not import the simulator and the estimators (a warm run's time)."""
 
 from __future__ import annotations

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cbec.article import power
+from cbec.io.validate import load_ground_truth
 from cbec.stats import coupling as cpl
 from cbec.stats import measurement as ms
 from cbec.stats import models
-from cbec.study import power
 from cbec.study.chapters.base import ChapterResult, RunConfig, format_p, latent_options, level_text, load_study
-from cbec.study.simulate import load_ground_truth
 
 RANK_COLUMNS = ["factor_a", "factor_b", "estimate", "rank", "p_first", "rank_low", "rank_high"]
 
@@ -207,7 +207,7 @@ def _off(pct: float) -> str:
 def _calibration_quotes(r: ChapterResult) -> None:
     """What the calibration appendix measured for this chapter's rules at the book's sample size in the
     book's world (the committed record of ``make calibrate``; nothing is re-measured here)."""
-    from cbec.study.calibrate import NO_RECORD, load_calibration, rule_figures
+    from cbec.article.calibrate import NO_RECORD, load_calibration, rule_figures
 
     f = rule_figures(load_calibration(), "shipped")
     if f is None:
@@ -242,7 +242,7 @@ def rsa_bounds_text() -> str:
 def rsa_calibration_sentence() -> str:
     """How often the response-surface rule said *congruence* in the calibration study, where no world plants
     one (the committed record; nothing is re-measured here)."""
-    from cbec.study.calibrate import NO_RECORD, load_calibration
+    from cbec.article.calibrate import NO_RECORD, load_calibration
 
     rec = load_calibration()
     if not rec:

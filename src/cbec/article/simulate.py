@@ -676,11 +676,6 @@ def write_simulation(
     return csv_path, json_path
 
 
-def load_ground_truth(path: str | Path) -> dict:
-    """Read a ``ground_truth.json`` written by :func:`write_simulation`."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
 def truth_tables(truth: dict, instrument: Instrument | None = None) -> dict[str, pd.DataFrame]:
     """The ground truth as tidy tables for the book: effects, couplings, loadings, planted dirt."""
     inst = instrument or load_instrument()

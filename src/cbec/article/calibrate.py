@@ -3,7 +3,7 @@
 A verdict in the book follows a rule written before the result (the methods chapter). Whether the rule
 does what it says — finds a planted coupling, keeps unplanted pairs quiet, covers the truth with its
 interval — depends on the world the data come from, so it is measured in each scenario of
-:data:`cbec.study.simulate.SCENARIOS`, at the book's sample size and at larger ones, on seeds that no test
+:data:`cbec.article.simulate.SCENARIOS`, at the book's sample size and at larger ones, on seeds that no test
 uses. ``make calibrate`` writes the figures to the package resource ``calibration.json`` (committed, so a
 wheel has it); the book's calibration appendix and the coupling chapter quote that file (building the book
 does not re-measure).
@@ -25,9 +25,9 @@ The rules measured (one row each per scenario, sample size and pair):
 * ``any_unplanted`` (for both) — the share of samples in which some pair with nothing planted is
   Holm-significant: the family-wise false-positive rate, nominally at most alpha.
 * ``largest_iut`` — the pre-specified strongest pair established above every other pair by the
-  intersection–union test of the verdict rule (:func:`cbec.study.power.largest_by_iut`).
+  intersection–union test of the verdict rule (:func:`cbec.article.power.largest_by_iut`).
 * ``group_false_difference`` — the size chapter's rule for group differences in coupling (3 groupings × 21
-  pairs, :func:`cbec.study.groups.group_coupling_difference`, the full second-order model interacted with the
+  pairs, :func:`cbec.article.groups.group_coupling_difference`, the full second-order model interacted with the
   group, Holm across the 63): the share of samples in which some difference is significant *in a grouping the
   world leaves equal* — business model and market always, size where the world has no size paths. A family-wise
   false-positive rate.
@@ -42,7 +42,7 @@ The rules measured (one row each per scenario, sample size and pair):
 * ``c14_verdict`` — the article's claim C14 (order cycles about 60% shorter with a flexible supply chain)
   judged by the claims chapter's estimator and band, on order cycles drawn for each sample's latent supply
   chain twice: with the world's own effect (53.5% shorter, just outside the claim's band, so the claim is
-  false) and with the effect that makes the claim exactly true (:data:`cbec.study.planted.C14_TRUE_BETA`).
+  false) and with the effect that makes the claim exactly true (:data:`cbec.article.planted.C14_TRUE_BETA`).
   Mean estimate, the uncorrected thirds' mean, coverage of the planted value and the share of each verdict.
 * ``invariance_verdict`` — the measurement chapter's invariance rule (Chen's 2007 stricter cut-offs, the
   acquiescence factor, partial scalar invariance by freeing intercepts;
@@ -72,12 +72,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cbec.io.instrument import Instrument, load_instrument
-from cbec.io.validate import recode_reverse
-from cbec.stats import measurement as ms
-from cbec.stats import models
-from cbec.stats.latent import latent_interaction_model
-from cbec.study.calibration_record import (
+from cbec.article.calibration_record import (
     C03_PAIR,
     NO_RECORD,
     RESULTS_NAME,
@@ -86,13 +81,18 @@ from cbec.study.calibration_record import (
     rule_figures,
     targets_missed,
 )
+from cbec.article.claims import band_verdict, cycle_reduction, load_claims, supply_chain_construct
+from cbec.article.planted import C14_TRUE_BETA, planted_cycle_reduction
+from cbec.article.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
+from cbec.article.simulate import SCENARIOS, draw_latent_world, order_cycle_days, scenario_config
+from cbec.io.instrument import Instrument, load_instrument
+from cbec.io.validate import recode_reverse
+from cbec.stats import measurement as ms
+from cbec.stats import models
+from cbec.stats.latent import latent_interaction_model
 from cbec.study.chapters.base import AnalysisSettings, invariance_options, latent_options
-from cbec.study.claims import band_verdict, cycle_reduction, load_claims, supply_chain_construct
-from cbec.study.planted import C14_TRUE_BETA, planted_cycle_reduction
-from cbec.study.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
-from cbec.study.simulate import SCENARIOS, draw_latent_world, order_cycle_days, scenario_config
 
-# The record's readers live in cbec.study.calibration_record (light to import); named here too, as before.
+# The record's readers live in cbec.article.calibration_record (light to import); named here too, as before.
 __all__ = [
     "C03_PAIR",
     "NO_RECORD",
@@ -161,7 +161,7 @@ def size_paths_planted(cfg) -> bool:
 
 def equal_groupings(cfg) -> list[str]:
     """The groupings in which the world plants no difference in coupling (see the module docstring)."""
-    from cbec.study import groups
+    from cbec.article import groups
 
     return [g for g in groups.GROUPINGS if g != "size" or not size_paths_planted(cfg)]
 
@@ -169,7 +169,7 @@ def equal_groupings(cfg) -> list[str]:
 def _group_differences_found(samples, alpha: float, equal: list[str]) -> list[tuple[bool, bool]]:
     """For each sample of a batch, with Holm across all 63 differences as the size chapter runs it: (is some
     difference significant in a grouping the world leaves equal, is some size difference significant)."""
-    from cbec.study import groups
+    from cbec.article import groups
 
     found = []
     for d, a in samples:
@@ -186,7 +186,7 @@ def _group_differences_found(samples, alpha: float, equal: list[str]) -> list[tu
 def pseudo_true_group_gaps(scenario: str, n: int = PSEUDO_TRUE_N, seed: int = 7, inst: Instrument | None = None):
     """The largest absolute group difference in coupling per grouping that the size chapter's model converges
     to: the model fitted on the latent factors and latent performance of ``n`` simulated firms."""
-    from cbec.study import groups
+    from cbec.article import groups
 
     inst = inst or load_instrument()
     cfg = scenario_config(scenario, n=n, seed=seed, dirt=False)
@@ -312,7 +312,7 @@ def _summarise_rsa(verdicts: list[tuple[str, str]], strongest: str | None, base:
 def _invariance_verdicts(samples, inst: Instrument) -> list[dict[str, tuple[str, set[str]]]]:
     """The measurement chapter's invariance rule in every sample of a batch: per grouping, the level reached and
     the items whose intercepts were freed."""
-    from cbec.study import groups
+    from cbec.article import groups
 
     out = []
     for d, _ in samples:
@@ -530,7 +530,7 @@ def run_calibration(
     """:func:`calibrate` on a Dask cluster when asked (``scheduler`` an address, or ``workers`` local
     processes, each bounded to :data:`WORKER_MEMORY`), written to ``out`` as JSON; returns the seconds it
     took. ``progress`` hears of every finished cell and of the cluster's dashboard."""
-    from cbec.study.power import dask_client
+    from cbec.article.power import dask_client
 
     t0 = time.perf_counter()
     if workers and not scheduler:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cbec.study import cases
+from cbec.article import cases
+from cbec.article.claims import load_claims
 from cbec.study.chapters.base import ChapterResult, RunConfig
-from cbec.study.claims import load_claims
 
 
 def cases_chapter(cfg: RunConfig) -> ChapterResult:
