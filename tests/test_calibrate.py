@@ -116,6 +116,7 @@ def test_record_has_every_rule_for_every_cell(small_record):
         "largest_iut",
         "latent_rank_verdict",
         "c03_verdict",
+        "c03_verdict_scores",
         "group_false_difference",
         "group_size_detected",
         "rsa_verdict",
@@ -125,7 +126,7 @@ def test_record_has_every_rule_for_every_cell(small_record):
     # nothing planted in null_method: only the false-positive rules apply (and C14's own cycles)
     null_rules = set(rows.loc[rows["scenario"] == "null_method", "rule"])
     assert null_rules == {
-        "latent_any_unplanted", "observed_any_unplanted", "c03_verdict", "group_false_difference",
+        "latent_any_unplanted", "observed_any_unplanted", "c03_verdict", "c03_verdict_scores", "group_false_difference",
         "group_size_detected", "rsa_verdict", "c14_verdict", "invariance_verdict",
     }  # fmt: skip
     inv = rows[rows["rule"] == "invariance_verdict"]
@@ -148,10 +149,12 @@ def test_record_has_every_rule_for_every_cell(small_record):
     assert set(rows.loc[rows["rule"] == "group_false_difference", "groupings"]) == {"business_model, market"}
     gaps = small_record["pseudo_true_group_gaps"]["shipped"]
     assert gaps["size"] > 0.03 > gaps["market"]  # the size paths show as size differences in coupling
-    c03 = rows[(rows["rule"] == "c03_verdict") & (rows["scenario"] == "shipped")].iloc[0]
+    c03 = rows[(rows["rule"] == "c03_verdict_scores") & (rows["scenario"] == "shipped")].iloc[0]
     iut = rows[(rows["rule"] == "largest_iut") & (rows["scenario"] == "shipped")].iloc[0]
-    assert c03["share_matches"] == iut["share"]  # the same intersection-union test, two ways
-    assert c03[["share_matches", "share_differs", "share_inconclusive"]].sum() == pytest.approx(1.0)
+    assert c03["share_matches"] == iut["share"]  # the same intersection-union test on mean scores, two ways
+    for rule in ("c03_verdict", "c03_verdict_scores"):
+        c03 = rows[rows["rule"] == rule][["share_matches", "share_differs", "share_inconclusive"]]
+        assert c03.sum(axis=1).to_numpy() == pytest.approx(1.0)
     lat = rows[rows["rule"] == "latent_2spa"].iloc[0]
     assert lat["bias_pseudo_pct"] == pytest.approx(100 * (lat["mean"] - lat["pseudo_true"]) / lat["pseudo_true"])
     assert 0 <= lat["coverage"] <= 1 and lat["reps"] == 6
@@ -262,6 +265,28 @@ def test_claims_chapter_quotes_c03s_operating_characteristics():
     true = next(r for r in rec["rows"] if r["rule"] == "c03_verdict" and r["scenario"] == "shipped" and r["n"] == 600)
     sentence = c03_calibration_sentence()
     assert f"'matches' in {100 * true['share_matches']:.0f}% of samples" in sentence and "appendix E" in sentence
+
+
+def test_claims_chapter_says_why_c03_reads_the_constructs(monkeypatch):
+    """The tie world's figures at the largest size, on constructs and on mean scores, from the record."""
+    from cbec.article.chapters.claims import c03_calibration_sentence
+
+    shares = {"share_differs": 0.0, "share_inconclusive": 0.0}
+    rec = {
+        "meta": {"sample_sizes": [600, 5000], "reps": 200},
+        "rows": [
+            {"scenario": "shipped", "n": 600, "rule": "c03_verdict", "share_matches": 0.2, **shares},
+            {"scenario": "hidden_coupling", "n": 600, "rule": "c03_verdict", "share_matches": 0.0, **shares},
+            {"scenario": "unequal_reliability", "n": 600, "rule": "c03_verdict", "share_matches": 0.5, **shares},
+            {"scenario": "unequal_reliability", "n": 5000, "rule": "c03_verdict", "share_matches": 0.03, **shares},
+            {"scenario": "unequal_reliability", "n": 5000, "rule": "c03_verdict_scores", "share_matches": 0.83},
+        ],
+    }
+    monkeypatch.setattr(cal, "load_calibration", lambda: rec)
+    sentence = c03_calibration_sentence()
+    assert "(5,000 firms), it says 'matches' in 3%; the same test on mean scores would say so in 83%" in sentence
+    rec["rows"].pop()  # a record from before the construct-level rule: no clause, no error
+    assert "mean scores" not in c03_calibration_sentence()
 
 
 def test_size_chapter_quotes_its_group_rule_from_the_record(monkeypatch):

@@ -15,8 +15,9 @@ The rules measured (one row each per scenario, sample size and pair):
   model's pseudo-true value, interval coverage of the planted value, empirical SD over mean reported SE, and
   the share of samples in which the pair is Holm-significant.
 * ``c03_verdict`` — the article's claim C03 ("MI × SC is the strongest coupling") judged as the claims chapter
-  judges it, in every world, true or not: the intersection–union test on the joint model (HC3), with the
-  shares of *matches*, *differs* and *inconclusive*.
+  judges it, in every world, true or not: the intersection–union test on the construct-level joint model,
+  with the shares of *matches*, *differs* and *inconclusive*; ``c03_verdict_scores`` the same test on the
+  mean-score joint model (HC3), which the book used before and which ranks reliably measured pairs first.
 * ``latent_rank_verdict`` — the rank rule of the methods chapter on the construct-level model: the share of
   samples in which the strongest planted pair is *established* as the largest (its simultaneous rank set is
   {1}), and the share in which some other pair is.
@@ -143,15 +144,21 @@ def _samples(world, inst: Instrument) -> list[tuple[pd.DataFrame, models.Analysi
     return out
 
 
-def _latent_rows(world, samples, inst: Instrument, alpha: float) -> list[pd.DataFrame]:
-    """The latent joint model of every sample in a batch, one table each."""
-    out = []
+def _latent_rows(world, samples, inst: Instrument, alpha: float) -> tuple[list[pd.DataFrame], list[str]]:
+    """The latent joint model of every sample in a batch, one table each, and C03's verdict on it (the claims
+    chapter's test, :func:`cbec.article.claims.coupling_rank_mi_sc`, on the same fit)."""
+    from cbec.stats.ranks import ordered_comparisons
+
+    tables, c03 = [], []
     for r, (d, a) in enumerate(samples):
-        t = latent_interaction_model(
+        fit = latent_interaction_model(
             d, ms.factor_blocks(inst), inst.performance_item_ids, a.controls, level=1 - alpha, **latent_options(inst)
-        )["table"].set_index("term")
-        out.append(t.assign(perf_sd=float(world.perf_sd[r])))
-    return out
+        )
+        t = fit["table"].set_index("term")
+        tables.append(t.assign(perf_sd=float(world.perf_sd[r])))
+        others = [p for p in t.index if p != C03_PAIR]
+        c03.append(ordered_comparisons(t["estimate"], fit["cov"], [C03_PAIR], others, alpha)["verdict"])
+    return tables, c03
 
 
 def size_paths_planted(cfg) -> bool:
@@ -215,7 +222,7 @@ def calibration_cell(
     :func:`pseudo_true_couplings`) adds the bias against it and the intervals' coverage of it."""
     inst = instrument or load_instrument()
     cfg = scenario_config(scenario, n=n, dirt=False)
-    latent, holm_obs, iut, c03, group_found, rsa, invariance = [], [], [], [], [], [], []
+    latent, holm_obs, iut, c03, c03_scores, group_found, rsa, invariance = [], [], [], [], [], [], [], []
     cycles = _c14_worlds(cfg)
     c14: dict[str, list] = {label: [] for label in cycles}
     equal = equal_groupings(cfg)
@@ -225,11 +232,13 @@ def calibration_cell(
         world = draw_latent_world(cfg, inst, np.random.default_rng([*seed, block]), reps=min(BLOCK_REPS, reps - start))
         res = batch_joint_model(world, inst)
         holm_obs.append(res["p_holm"] < alpha)
-        c03 += _c03_verdicts(res, alpha)
+        c03_scores += _c03_verdicts(res, alpha)
         if strongest:
             iut.append(largest_by_iut(res, strongest, alpha))
         samples = _samples(world, inst)
-        latent += _latent_rows(world, samples, inst, alpha)
+        tables, verdicts = _latent_rows(world, samples, inst, alpha)
+        latent += tables
+        c03 += verdicts
         group_found += _group_differences_found(samples, alpha, equal)
         rsa += _rsa_verdicts(res, samples, inst, alpha)
         invariance += _invariance_verdicts(samples, inst)
@@ -240,11 +249,12 @@ def calibration_cell(
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
     rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)
-    verdicts = pd.Series(c03)
-    rows.append(
-        {**base, "rule": "c03_verdict", "pair": C03_PAIR}
-        | {f"share_{v}": float((verdicts == v).mean()) for v in ("matches", "differs", "inconclusive")}
-    )
+    for rule, said in (("c03_verdict", c03), ("c03_verdict_scores", c03_scores)):
+        verdicts = pd.Series(said)
+        rows.append(
+            {**base, "rule": rule, "pair": C03_PAIR}
+            | {f"share_{v}": float((verdicts == v).mean()) for v in ("matches", "differs", "inconclusive")}
+        )
     found = np.array(group_found, dtype=bool).reshape(-1, 2)
     rows.append(
         {**base, "rule": "group_false_difference", "pair": None, "share": float(found[:, 0].mean()),
@@ -262,7 +272,8 @@ def calibration_cell(
 
 
 def _c03_verdicts(res: dict, alpha: float) -> list[str]:
-    """C03's verdict in every sample of a batch, by the claims chapter's own test."""
+    """C03's intersection–union test in every sample of a batch on the mean-score joint model (for comparison
+    with the claims chapter's test on the constructs, :func:`_latent_rows`)."""
     from cbec.stats.ranks import ordered_comparisons
 
     pairs = list(res["estimate"].columns)

@@ -259,18 +259,43 @@ def experience_repurchase_ratio(ctx: dict) -> dict:
     )
 
 
+#: The pair of claim C03 as the joint models name their terms.
+C03_TERM = "MIxSC"
+
+
 def coupling_rank_mi_sc(ctx: dict) -> dict:
-    """MI x SC product coefficient in the joint interaction model (the full second-order model), with its
-    rank among the pairs, its simultaneous rank confidence set (Mogstad et al. 2024, descriptive here) and the
-    intersection–union test of the pre-specified claim that it exceeds every other pair
-    (:func:`cbec.stats.ranks.ordered_comparisons`), which decides the verdict."""
+    """MI x SC's coupling of the constructs (2S-PA, :func:`cbec.stats.latent.latent_interaction_model`: the
+    full second-order model corrected for measurement error), with its rank among the pairs, its simultaneous
+    rank confidence set (Mogstad et al. 2024, descriptive here) and the intersection–union test of the
+    pre-specified claim that it exceeds every other pair (:func:`cbec.stats.ranks.ordered_comparisons`), which
+    decides the verdict.
+
+    The claim is about constructs, so it is judged on them: a product of two mean scores is attenuated by both
+    scores' unreliability, and comparing such products across pairs ranks the reliable pairs first. Measured
+    (``unequal_reliability`` world, MI x SC and TP x RC planted equal, TP and RC measured less reliably; 25
+    samples of 5,000 firms): on mean scores the claim 'matches' in 92% of samples, on the constructs in none;
+    where reliabilities are equal the two agree (shipped world: 19% / 21% at 600 firms, 87% / 85% at 2,000)."""
+    from cbec.stats.latent import latent_interaction_model
+    from cbec.stats.measurement import factor_blocks
     from cbec.stats.ranks import ordered_comparisons
+    from cbec.study.chapters.base import latent_options
 
     _need(ctx, factors=("MI", "SC"))
-    ri = models.joint_rank_inference(ctx["scores"], ctx["y"], ctx["controls"], n_boot=ctx["n_boot"], seed=ctx["seed"])
-    t = ri.table.set_index("term")
-    r = t.loc["MIxSC"]
-    iut = ordered_comparisons(t["estimate"], ri.cov, ["MIxSC"], [n for n in t.index if n != "MIxSC"], ctx["alpha"])
+    inst = ctx["instrument"]
+    lat = latent_interaction_model(
+        ctx["data"],
+        factor_blocks(inst),
+        inst.performance_item_ids,
+        ctx["controls"],
+        level=1 - ctx["alpha"],
+        seed=ctx["seed"],
+        **latent_options(inst),
+    )
+    t = lat["table"].set_index("term")
+    r = t.loc[C03_TERM]
+    iut = ordered_comparisons(
+        t["estimate"], lat["cov"], [C03_TERM], [n for n in t.index if n != C03_TERM], ctx["alpha"]
+    )
     return {
         **_wald(float(r["estimate"]), float(r["std_error"])),
         "rank": int(r["rank"]),

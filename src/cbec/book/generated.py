@@ -500,8 +500,8 @@ def abstract(out: Path, cfg: RunConfig) -> str:
     c03 = claims[claims["claim_id"] == "C03"] if claims is not None and "claim_id" in claims else None
     if lines and c03 is not None and len(c03):
         lines[-1] += (
-            " Asked as the article's pre-specified claim — MI × SC above every other pair — the "
-            f"intersection–union test finds that it *{c03['verdict'].iloc[0]}*."
+            " Asked as the article's pre-specified claim — MI × SC above every other pair, compared on the "
+            f"constructs — the intersection–union test finds that it *{c03['verdict'].iloc[0]}*."
         )
     if claims is not None and len(claims):
         once = claims[claims["part_of"].isna()] if "part_of" in claims.columns else claims

@@ -41,8 +41,27 @@ def c03_calibration_sentence() -> str:
         f"{n:,} firms a world): where C03 is true it says 'matches' in {100 * true['share_matches']:.0f}% of "
         f"samples and 'differs' in {100 * true['share_differs']:.0f}%; where another pair carries the coupling it "
         f"says 'differs' in {100 * false['share_differs']:.0f}% and 'matches' in "
-        f"{100 * false['share_matches']:.0f}%. At {n:,} firms an 'inconclusive' C03 is the likely outcome even "
-        "where it is true, not evidence against it."
+        f"{100 * false['share_matches']:.0f}%.{_c03_tie_clause(rec)} At {n:,} firms an 'inconclusive' C03 is "
+        "the likely outcome even where it is true, not evidence against it."
+    )
+
+
+def _c03_tie_clause(rec: dict) -> str:
+    """Why C03 is judged on the constructs, in the record's figures: the world where MI x SC ties with a less
+    reliably measured pair, at the largest size simulated."""
+    big = max(rec["meta"]["sample_sizes"])
+    cell = {
+        r["rule"]: r
+        for r in rec["rows"]
+        if r["scenario"] == "unequal_reliability" and r["n"] == big and r["rule"].startswith("c03_verdict")
+    }
+    if {"c03_verdict", "c03_verdict_scores"} - set(cell):
+        return ""
+    return (
+        f" Where MI × SC ties with a pair whose factors are measured less reliably ({big:,} firms), it says "
+        f"'matches' in {100 * cell['c03_verdict']['share_matches']:.0f}%; the same test on mean scores would say "
+        f"so in {100 * cell['c03_verdict_scores']['share_matches']:.0f}%, which is why the claim is judged on the "
+        "constructs."
     )
 
 
