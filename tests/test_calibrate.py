@@ -152,6 +152,12 @@ def test_record_has_every_rule_for_every_cell(small_record):
     c03 = rows[(rows["rule"] == "c03_verdict_scores") & (rows["scenario"] == "shipped")].iloc[0]
     iut = rows[(rows["rule"] == "largest_iut") & (rows["scenario"] == "shipped")].iloc[0]
     assert c03["share_matches"] == iut["share"]  # the same intersection-union test on mean scores, two ways
+    # a 'matches' needs every comparison significant, so it can never be more frequent than the ceiling
+    lat_c03 = rows[rows["rule"] == "c03_verdict"]
+    assert (lat_c03["share_matches"] <= lat_c03["share_ceiling"]).all()
+    assert (
+        lat_c03["ceiling_pair"].str.match(r"^[A-Z]{2}x[A-Z]{2}$").all() and (lat_c03["ceiling_pair"] != "MIxSC").all()
+    )
     for rule in ("c03_verdict", "c03_verdict_scores"):
         c03 = rows[rows["rule"] == rule][["share_matches", "share_differs", "share_inconclusive"]]
         assert c03.sum(axis=1).to_numpy() == pytest.approx(1.0)
@@ -275,7 +281,15 @@ def test_claims_chapter_says_why_c03_reads_the_constructs(monkeypatch):
     rec = {
         "meta": {"sample_sizes": [600, 5000], "reps": 200},
         "rows": [
-            {"scenario": "shipped", "n": 600, "rule": "c03_verdict", "share_matches": 0.2, **shares},
+            {
+                "scenario": "shipped",
+                "n": 600,
+                "rule": "c03_verdict",
+                "share_matches": 0.2,
+                **shares,
+                "share_ceiling": 0.505,
+                "ceiling_pair": "MKxCX",
+            },
             {"scenario": "hidden_coupling", "n": 600, "rule": "c03_verdict", "share_matches": 0.0, **shares},
             {"scenario": "unequal_reliability", "n": 600, "rule": "c03_verdict", "share_matches": 0.5, **shares},
             {"scenario": "unequal_reliability", "n": 5000, "rule": "c03_verdict", "share_matches": 0.03, **shares},
@@ -285,6 +299,7 @@ def test_claims_chapter_says_why_c03_reads_the_constructs(monkeypatch):
     monkeypatch.setattr(cal, "load_calibration", lambda: rec)
     sentence = c03_calibration_sentence()
     assert "(5,000 firms), it says 'matches' in 3%; the same test on mean scores would say so in 83%" in sentence
+    assert "could say 'matches' in more than 50% of those samples, since on the comparison with MK × CX" in sentence
     rec["rows"].pop()  # a record from before the construct-level rule: no clause, no error
     assert "mean scores" not in c03_calibration_sentence()
 

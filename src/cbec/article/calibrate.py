@@ -17,7 +17,9 @@ The rules measured (one row each per scenario, sample size and pair):
 * ``c03_verdict`` — the article's claim C03 ("MI × SC is the strongest coupling") judged as the claims chapter
   judges it, in every world, true or not: the intersection–union test on the construct-level joint model,
   with the shares of *matches*, *differs* and *inconclusive*; ``c03_verdict_scores`` the same test on the
-  mean-score joint model (HC3), which the book used before and which ranks reliably measured pairs first.
+  mean-score joint model (HC3), which the book used before and which ranks reliably measured pairs first;
+  ``share_ceiling`` the most any test of size alpha could find (the power of the one-sided z-test of MI × SC
+  against the hardest single pair, ``ceiling_pair``).
 * ``latent_rank_verdict`` — the rank rule of the methods chapter on the construct-level model: the share of
   samples in which the strongest planted pair is *established* as the largest (its simultaneous rank set is
   {1}), and the share in which some other pair is.
@@ -144,9 +146,9 @@ def _samples(world, inst: Instrument) -> list[tuple[pd.DataFrame, models.Analysi
     return out
 
 
-def _latent_rows(world, samples, inst: Instrument, alpha: float) -> tuple[list[pd.DataFrame], list[str]]:
-    """The latent joint model of every sample in a batch, one table each, and C03's verdict on it (the claims
-    chapter's test, :func:`cbec.article.claims.coupling_rank_mi_sc`, on the same fit)."""
+def _latent_rows(world, samples, inst: Instrument, alpha: float) -> tuple[list[pd.DataFrame], list[tuple]]:
+    """The latent joint model of every sample in a batch, one table each, and C03 on the same fit: the claims
+    chapter's verdict (:func:`cbec.article.claims.coupling_rank_mi_sc`) and the z of each of its comparisons."""
     from cbec.stats.ranks import ordered_comparisons
 
     tables, c03 = [], []
@@ -157,8 +159,21 @@ def _latent_rows(world, samples, inst: Instrument, alpha: float) -> tuple[list[p
         t = fit["table"].set_index("term")
         tables.append(t.assign(perf_sd=float(world.perf_sd[r])))
         others = [p for p in t.index if p != C03_PAIR]
-        c03.append(ordered_comparisons(t["estimate"], fit["cov"], [C03_PAIR], others, alpha)["verdict"])
+        est, cov = t["estimate"], fit["cov"]
+        var = cov.loc[C03_PAIR, C03_PAIR] + np.diag(cov.loc[others, others]) - 2 * cov.loc[C03_PAIR, others]
+        z = (est[C03_PAIR] - est[others]) / np.sqrt(var)
+        c03.append((ordered_comparisons(est, cov, [C03_PAIR], others, alpha)["verdict"], z))
     return tables, c03
+
+
+def _c03_ceiling(zs: list[pd.Series], alpha: float) -> dict:
+    """The most any valid test of C03 could find: C03's null includes MI x SC equal to any one other pair, so
+    no test of size alpha beats, on that pair's comparison alone, the one-sided z-test of it (the most powerful
+    test of one normal mean); the ceiling is the smallest such power over the 20 pairs, and the pair."""
+    from scipy.stats import norm
+
+    power = (pd.DataFrame(zs) > norm.ppf(1 - alpha)).mean()
+    return {"share_ceiling": float(power.min()), "ceiling_pair": str(power.idxmin())}
 
 
 def size_paths_planted(cfg) -> bool:
@@ -236,9 +251,9 @@ def calibration_cell(
         if strongest:
             iut.append(largest_by_iut(res, strongest, alpha))
         samples = _samples(world, inst)
-        tables, verdicts = _latent_rows(world, samples, inst, alpha)
+        tables, judged = _latent_rows(world, samples, inst, alpha)
         latent += tables
-        c03 += verdicts
+        c03 += judged
         group_found += _group_differences_found(samples, alpha, equal)
         rsa += _rsa_verdicts(res, samples, inst, alpha)
         invariance += _invariance_verdicts(samples, inst)
@@ -249,11 +264,13 @@ def calibration_cell(
     base = {"scenario": scenario, "n": n, "reps": reps}
     pt = pseudo_true or {}
     rows = _summarise_latent(latent, planted, alpha, base, pt) + _summarise_observed(pd.concat(holm_obs), planted, base)
-    for rule, said in (("c03_verdict", c03), ("c03_verdict_scores", c03_scores)):
+    ceiling = _c03_ceiling([z for _, z in c03], alpha)
+    for rule, said, extra in (("c03_verdict", [v for v, _ in c03], ceiling), ("c03_verdict_scores", c03_scores, {})):
         verdicts = pd.Series(said)
         rows.append(
             {**base, "rule": rule, "pair": C03_PAIR}
             | {f"share_{v}": float((verdicts == v).mean()) for v in ("matches", "differs", "inconclusive")}
+            | extra
         )
     found = np.array(group_found, dtype=bool).reshape(-1, 2)
     rows.append(

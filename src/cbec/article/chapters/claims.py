@@ -42,7 +42,19 @@ def c03_calibration_sentence() -> str:
         f"samples and 'differs' in {100 * true['share_differs']:.0f}%; where another pair carries the coupling it "
         f"says 'differs' in {100 * false['share_differs']:.0f}% and 'matches' in "
         f"{100 * false['share_matches']:.0f}%.{_c03_tie_clause(rec)} At {n:,} firms an 'inconclusive' C03 is "
-        "the likely outcome even where it is true, not evidence against it."
+        f"the likely outcome even where it is true, not evidence against it{_c03_ceiling_clause(true)}."
+    )
+
+
+def _c03_ceiling_clause(true: dict) -> str:
+    """The most any test of C03's size could find in the claim's own world (the record's ``share_ceiling``)."""
+    ceiling = true.get("share_ceiling")
+    if ceiling is None or ceiling != ceiling:  # a record from before the ceiling was measured, or NaN
+        return ""
+    pair = str(true["ceiling_pair"]).replace("x", " × ")
+    return (
+        f": no test of the same size could say 'matches' in more than {100 * ceiling:.0f}% of those "
+        f"samples, since on the comparison with {pair} alone nothing beats a one-sided z-test"
     )
 
 
