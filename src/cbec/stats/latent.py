@@ -252,8 +252,9 @@ def latent_interaction_model(
     Returns
     -------
     dict with ``table`` (one row per pair: ``factor_a, factor_b, method, estimate, std_error, t, p_value, ci_low,
-    ci_high, p_holm, rank, rank_low, rank_high``), ``reliability`` (of each factor's score) and ``cov``
-    (the 21 x 21 covariance of the product coefficients, by name).
+    ci_high, p_holm, rank, rank_low, rank_high``), ``reliability`` (of each factor's score), ``cov``
+    (the 21 x 21 covariance of the product coefficients, by name), and the factors' main effects in the same
+    model with their covariance (``main``, ``main_cov``, by factor).
     """
     s1 = _stage_one(data, blocks, performance_items, ordinal, reversed_items)
     factors = list(blocks)
@@ -305,4 +306,10 @@ def latent_interaction_model(
     table["rank"] = table["estimate"].rank(ascending=False, method="min").astype(int)
     sets = rank_confidence_sets(est, cov_p, coverage=level, seed=seed)
     table = table.join(sets[["rank_low", "rank_high"]].astype(int))
-    return {"table": table.reset_index(names="term"), "reliability": s1["reliability"], "cov": cov_p}
+    return {
+        "table": table.reset_index(names="term"),
+        "reliability": s1["reliability"],
+        "cov": cov_p,
+        "main": pd.Series(beta[:k], index=factors),
+        "main_cov": pd.DataFrame(cov[:k, :k], index=factors, columns=factors),
+    }
