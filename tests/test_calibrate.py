@@ -388,3 +388,23 @@ def test_size_chapter_quotes_the_invariance_rule(monkeypatch):
     assert "in at most 4% of samples at 600 firms in every one of the 2 worlds;" in invariance_calibration_sentence()
     monkeypatch.setattr(cal, "load_calibration", lambda: None)
     assert invariance_calibration_sentence() == cal.NO_RECORD
+
+
+def test_batched_group_rule_equals_the_size_chapters_model(inst):
+    """The calibration fits the size chapter's group-difference model for a batch at once; its p-values equal
+    :func:`cbec.article.groups.group_coupling_difference` sample by sample (statsmodels, HC3)."""
+    from cbec.article import groups
+
+    world = sim.draw_latent_world(
+        sim.scenario_config("shipped", n=400, dirt=False), inst, np.random.default_rng(5), reps=3
+    )
+    samples = cal._samples(world, inst)
+    for name in ("size", "market"):
+        batched = cal._group_difference_p(samples, name)
+        one_by_one = np.stack(
+            [
+                groups.group_coupling_difference(a.scores, a.y, a.controls, groups.group_dummy(d, name))["p_value"]
+                for d, a in samples
+            ]
+        )
+        np.testing.assert_allclose(batched, one_by_one, rtol=1e-7, atol=1e-12)

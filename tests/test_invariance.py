@@ -134,3 +134,22 @@ def test_strong_acquiescence_is_not_read_as_non_invariance(inst):
     assert plain.loc["configural", "cfi"] < 0.90 and not plain.loc["configural", "holds"]
     table = groups.measurement_invariance(d, blocks, **invariance_options(inst))
     assert set(groups.invariance_reached(table).values()) == {"scalar"}
+
+
+@pytest.mark.parametrize("level", ["configural", "scalar"])
+def test_the_objectives_gradient_is_its_derivative(hs, level):
+    """The analytic gradient against central differences, with the acquiescence factor (fixed +1/-1 loadings)
+    and a freed intercept, at a point away from the optimum: every free parameter's entry in every matrix."""
+    from cbec.stats import invariance as iv
+
+    signs = {"x3": -1.0, "x6": -1.0}
+    labels, moments = iv._group_moments(hs, HS_BLOCKS, "school")
+    model = iv._Model(HS_BLOCKS, len(labels), level, ("x5",), signs)
+    x = iv._start(model, moments) + np.random.default_rng(1).normal(scale=0.05, size=len(model.names))
+    _, grad = iv._objective(x, model, moments)
+    h = 1e-6
+    numeric = [
+        (iv._objective(x + h * e, model, moments)[0] - iv._objective(x - h * e, model, moments)[0]) / (2 * h)
+        for e in np.eye(len(x))
+    ]
+    assert grad == pytest.approx(np.array(numeric), rel=1e-5, abs=1e-3)

@@ -111,6 +111,29 @@ class _Model:
             if level == "scalar" and g > 0:
                 for f, fac in enumerate(self.factors):
                     self.alpha[g, f] = self._param(f"{fac}~1", g, False)
+        self._maps = [self._group_maps(g) for g in range(n_groups)]
+
+    def _group_maps(self, g: int) -> dict:
+        """Where group ``g``'s free parameters sit in its flattened matrices, computed once: the objective is
+        called hundreds of times per fit, and masking the index arrays on every call was most of its time."""
+        out: dict[str, tuple] = {}
+        for name in ("lam", "theta", "nu", "alpha"):
+            idx = getattr(self, name)[g].ravel()
+            pos = np.flatnonzero(idx >= 0)
+            out[name] = (pos, idx[pos])
+        phi = self.phi[g]
+        pos = np.flatnonzero(phi.ravel() >= 0)
+        out["phi"] = (pos, phi.ravel()[pos])
+        lower = np.flatnonzero(((phi >= 0) & np.tril(np.ones_like(phi, dtype=bool))).ravel())
+        # a covariance appears twice in the symmetric matrix
+        twice = np.where(np.eye(len(phi), dtype=bool).ravel()[lower], 1.0, 2.0)
+        out["phi_grad"] = (lower, phi.ravel()[lower], twice)
+        fixed = [(r, f, 1.0) for r, f in self.markers] + list(self.fixed_lam)
+        out["lam_fixed"] = (
+            np.array([r * len(self.factors) + f for r, f, _ in fixed], dtype=np.intp),
+            np.array([v for *_, v in fixed], dtype=float),
+        )
+        return out
 
     def _param(self, name: str, g: int, shared: bool) -> int:
         key = name if shared else f"{name}.g{g + 1}"
@@ -119,37 +142,41 @@ class _Model:
             self.names.append(key)
         return self._index[key]
 
-    @staticmethod
-    def _fill(idx: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return np.where(idx >= 0, x[np.maximum(idx, 0)], 0.0)
+    def _matrix(self, x: np.ndarray, g: int, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        pos, ids = self._maps[g][name]
+        out = np.zeros(shape)
+        out.flat[pos] = x[ids]
+        return out
 
     def matrices(self, x: np.ndarray, g: int):
-        lam = self._fill(self.lam[g], x)
-        for row, f in self.markers:
-            lam[row, f] = 1.0
-        for row, f, value in self.fixed_lam:
-            lam[row, f] = value
+        p, k = self.lam.shape[1:]
+        lam = self._matrix(x, g, "lam", (p, k))
+        pos, values = self._maps[g]["lam_fixed"]
+        lam.flat[pos] = values
         return (
             lam,
-            self._fill(self.phi[g], x),
-            self._fill(self.theta[g], x),
-            self._fill(self.nu[g], x),
-            self._fill(self.alpha[g], x),
+            self._matrix(x, g, "phi", (k, k)),
+            self._matrix(x, g, "theta", (p,)),
+            self._matrix(x, g, "nu", (p,)),
+            self._matrix(x, g, "alpha", (k,)),
         )
 
     def scatter(self, grad: np.ndarray, g: int, d_lam, d_phi, d_theta, d_nu, d_alpha) -> None:
-        """Add one group's matrix derivatives to the gradient of the free parameters."""
-        for idx, d in ((self.lam[g], d_lam), (self.theta[g], d_theta), (self.nu[g], d_nu), (self.alpha[g], d_alpha)):
-            free = idx >= 0
-            np.add.at(grad, idx[free], d[free])
-        lower = np.tril(np.ones_like(d_phi, dtype=bool))
-        free = (self.phi[g] >= 0) & lower
-        # a covariance appears twice in the symmetric matrix
-        np.add.at(grad, self.phi[g][free], (d_phi * np.where(np.eye(len(d_phi), dtype=bool), 1.0, 2.0))[free])
+        """Add one group's matrix derivatives to the gradient of the free parameters (one bincount: parameters
+        shared across entries or groups add up)."""
+        maps = self._maps[g]
+        ids, weights = [], []
+        for name, d in (("lam", d_lam), ("theta", d_theta), ("nu", d_nu), ("alpha", d_alpha)):
+            pos, i = maps[name]
+            ids.append(i)
+            weights.append(d.ravel()[pos])
+        pos, i, twice = maps["phi_grad"]
+        ids.append(i)
+        weights.append(d_phi.ravel()[pos] * twice)
+        grad += np.bincount(np.concatenate(ids), weights=np.concatenate(weights), minlength=len(grad))
 
 
-def _moments(data: pd.DataFrame, items: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
-    x = data[items].astype(float).dropna().to_numpy()
+def _moments_of(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     n = len(x)
     m = x.mean(axis=0)
     return m, (x - m).T @ (x - m) / n, n
@@ -208,15 +235,16 @@ def _warm_start(model: _Model, x: np.ndarray, previous: MultiGroupFit) -> np.nda
     groups' values, and a group's own parameter at the shared value. Nested models differ in a few equality
     constraints, so the optimiser starts near the optimum (measured: 60-65 iterations instead of 75-85 on 2,000
     simulated firms; the same minimum, tested on lavaan's values)."""
-    known = previous.params.set_index("param")["estimate"]
-    by_base = known.groupby(known.index.str.replace(_GROUP_SUFFIX, "", regex=True)).mean()
+    known = dict(zip(previous.params["param"], previous.params["estimate"].to_numpy(float), strict=True))
+    groups: dict[str, list[float]] = {}
+    for name, value in known.items():  # plain dicts: pandas' groupby cost more than the rest of the start
+        groups.setdefault(_GROUP_SUFFIX.sub("", name), []).append(value)
     out = x.copy()
     for k, name in enumerate(model.names):
-        base = _GROUP_SUFFIX.sub("", name)
-        if name in known.index:
+        if name in known:
             out[k] = known[name]
-        elif base in by_base.index:
-            out[k] = by_base[base]
+        elif (base := _GROUP_SUFFIX.sub("", name)) in groups:
+            out[k] = float(np.mean(groups[base]))
     return out
 
 
@@ -259,9 +287,24 @@ def fit_multigroup_cfa(
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
+    labels, moments = _group_moments(data, blocks, group)
+    return _fit(labels, moments, blocks, level, free_intercepts, method_signs, start)
+
+
+def _group_moments(data: pd.DataFrame, blocks: dict, group: str) -> tuple[list, list]:
+    """The groups (in order of first appearance, as lavaan orders them) and each one's item means, covariance
+    and size: computed once per grouping, shared by every model the invariance rule fits."""
     items = [i for ids in blocks.values() for i in ids]
-    labels = list(pd.unique(data[group].dropna()))  # order of first appearance, as lavaan orders groups
-    moments = [_moments(data[data[group] == lab], items) for lab in labels]
+    labels = list(pd.unique(data[group].dropna()))
+    x = data[items].to_numpy(dtype=float, na_value=np.nan)
+    complete = ~np.isnan(x).any(axis=1)  # listwise, as lavaan's default
+    member = [data[group].eq(lab).to_numpy(dtype=bool, na_value=False) for lab in labels]
+    return labels, [_moments_of(x[complete & m]) for m in member]
+
+
+def _fit(labels, moments, blocks, level, free_intercepts=(), method_signs=None, start=None) -> MultiGroupFit:
+    """:func:`fit_multigroup_cfa` from the groups' moments."""
+    items = [i for ids in blocks.values() for i in ids]
     model = _Model(blocks, len(labels), level, free_intercepts, method_signs)
     x0 = _start(model, moments)
     if start is not None:
@@ -320,7 +363,7 @@ def _objective_group(x: np.ndarray, model: _Model, moments, g: int) -> float:
     return float(n * f)
 
 
-def _intercept_scores(data: pd.DataFrame, blocks: dict, group: str, fit: MultiGroupFit, method_signs=None) -> pd.Series:
+def _intercept_scores(moments: list, blocks: dict, fit: MultiGroupFit, method_signs=None) -> pd.Series:
     """Items ordered by how much freeing their intercepts would lower χ², by a univariate score test.
 
     At the constrained solution each group's own gradient for an item's intercept is ``-2 n_g (Sigma_g^-1
@@ -330,10 +373,8 @@ def _intercept_scores(data: pd.DataFrame, blocks: dict, group: str, fit: MultiGr
     items = [i for ids in blocks.values() for i in ids]
     model = _Model(blocks, len(fit.groups), "scalar", tuple(fit.free_intercepts), method_signs)
     x = fit.params.set_index("param")["estimate"].reindex(model.names).to_numpy()
-    labels = list(pd.unique(data[group].dropna()))
     score = np.zeros(len(items))
-    for g, lab in enumerate(labels):
-        m, s, n = _moments(data[data[group] == lab], items)
+    for g, (m, _, n) in enumerate(moments):
         lam, phi, theta, nu, alpha = model.matrices(x, g)
         inv = np.linalg.inv(lam @ phi @ lam.T + np.diag(theta))
         grad = -2 * n * inv @ (m - (nu + lam @ alpha))
@@ -364,9 +405,10 @@ def invariance_table(
     DataFrame with one row per level: ``grouping, level, chi2, df, cfi, rmsea, delta_chi2, delta_df, p_delta,
     delta_cfi, delta_rmsea, holds, free_intercepts``.
     """
+    labels, moments = _group_moments(data, blocks, group)
     fits: dict[str, MultiGroupFit] = {}
     for lv in LEVELS:
-        fits[lv] = fit_multigroup_cfa(data, blocks, group, lv, method_signs=method_signs, start=fits.get(_BELOW[lv]))
+        fits[lv] = _fit(labels, moments, blocks, lv, method_signs=method_signs, start=fits.get(_BELOW[lv]))
 
     def holds(upper: MultiGroupFit, lower: MultiGroupFit) -> bool:
         return (upper.cfi - lower.cfi) >= INVARIANCE_CUTOFFS["delta_cfi"] and (
@@ -377,11 +419,10 @@ def invariance_table(
     items = [i for ids in blocks.values() for i in ids]
     freed: list[str] = []
     while not holds(scalar, fits["metric"]) and len(freed) < max_free_share * len(items):
-        ranked = _intercept_scores(data, blocks, group, scalar, method_signs).index
+        ranked = _intercept_scores(moments, blocks, scalar, method_signs).index
         candidates = [i for i in ranked if i not in freed][:5]
         trial = {
-            i: fit_multigroup_cfa(data, blocks, group, "scalar", (*freed, i), method_signs, start=scalar)
-            for i in candidates
+            i: _fit(labels, moments, blocks, "scalar", (*freed, i), method_signs, start=scalar) for i in candidates
         }
         best = min(trial, key=lambda i: trial[i].chi2)
         freed.append(best)
