@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from cbec.article import groups
+from cbec.article.calibration_record import C03_PAIR  # one name for the pair, shared with the record
 from cbec.io.instrument import Instrument
 from cbec.resources import resource
 from cbec.stats import models
@@ -280,10 +281,6 @@ def _latent_joint(ctx: dict) -> dict:
     return ctx["latent_joint"]
 
 
-#: The pair of claim C03 as the joint models name their terms.
-C03_TERM = "MIxSC"
-
-
 def coupling_rank_mi_sc(ctx: dict) -> dict:
     """MI x SC's coupling of the constructs (2S-PA, :func:`cbec.stats.latent.latent_interaction_model`: the
     full second-order model corrected for measurement error), with its rank among the pairs, its simultaneous
@@ -301,9 +298,9 @@ def coupling_rank_mi_sc(ctx: dict) -> dict:
     _need(ctx, factors=("MI", "SC"))
     lat = _latent_joint(ctx)
     t = lat["table"].set_index("term")
-    r = t.loc[C03_TERM]
+    r = t.loc[C03_PAIR]
     iut = ordered_comparisons(
-        t["estimate"], lat["cov"], [C03_TERM], [n for n in t.index if n != C03_TERM], ctx["alpha"]
+        t["estimate"], lat["cov"], [C03_PAIR], [n for n in t.index if n != C03_PAIR], ctx["alpha"]
     )
     return {
         **_wald(float(r["estimate"]), float(r["std_error"])),
