@@ -206,7 +206,8 @@ def ordered_comparisons(
 
     Returns ``verdict`` (``matches`` | ``differs`` | ``inconclusive``), ``p_iut`` (the largest one-sided
     p-value for the claim), ``p_reverse`` (the smallest Holm-adjusted p-value against it), ``z_min`` and
-    ``closest`` (the comparison nearest to failing).
+    ``closest`` (the comparison nearest to failing), and ``z``, every comparison's one-sided z by name
+    (``"a > b"``).
 
     References
     ----------
@@ -242,4 +243,11 @@ def ordered_comparisons(
     p_iut = max(p_for)
     verdict = "matches" if p_iut < alpha else ("differs" if p_reverse < alpha else "inconclusive")
     k = int(np.argmin(z))
-    return {"verdict": verdict, "p_iut": p_iut, "p_reverse": p_reverse, "z_min": z[k], "closest": names[k]}
+    return {
+        "verdict": verdict,
+        "p_iut": p_iut,
+        "p_reverse": p_reverse,
+        "z_min": z[k],
+        "closest": names[k],
+        "z": pd.Series(z, index=names, dtype=float),
+    }
