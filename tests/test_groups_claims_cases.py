@@ -374,3 +374,24 @@ def test_cycle_claim_holds_under_acquiescence_and_skew(inst, scenario):
         ctx = cl.claims_context(recode_reverse(df, inst), inst, n_boot=99, seed=1)
         est.append(cl.flexible_cycle_reduction(ctx)["estimate"])
     assert np.mean(est) == pytest.approx(planted_cycle_reduction(C14_TRUE_BETA), abs=2.5), est
+
+
+@pytest.mark.parametrize(
+    ("n", "ties"), [(7, True), (37, True), (600, True), (600, False), (2000, False)], ids=str
+)
+def test_resampled_thirds_equal_the_resamples_formed(n, ties):
+    """C14's bootstrap reads each resample from its draw counts over the firms sorted by score; every draw must
+    equal the thirds of the resample formed and sorted (np.quantile), ties in the score included (a mean of
+    three answers has many): the cut points in numpy's floating-point steps, a tied firm on the cut in its
+    third."""
+    from cbec.article import claims as cl
+
+    rng = np.random.default_rng(n)
+    score = rng.normal(size=n)
+    if ties:
+        score = np.round(score * 3) / 3  # means of three 1-5 answers tie often
+    cycle = np.exp(2.5 + 0.3 * rng.normal(size=n) - 0.2 * score)
+    idx = np.random.default_rng(5).integers(0, n, (999, n))
+    formed = cl._corrected_tercile_reduction(score[idx], cycle[idx], 0.8)
+    drawn = cl._resampled_tercile_reductions(score, cycle, 0.8, np.random.default_rng(5), 999)
+    np.testing.assert_allclose(drawn, formed, rtol=0, atol=1e-9)

@@ -224,10 +224,7 @@ def cycle_reduction(cycle: pd.Series, score: pd.Series, reliability: float, obse
     cycle = cycle.astype(float).reindex(score.index)
     keep = cycle.notna().to_numpy()
     x, c = score.to_numpy()[keep], cycle.to_numpy()[keep]
-    idx = np.random.default_rng(ctx["seed"]).integers(0, len(x), (ctx["n_boot"], len(x)))
-    draws = np.concatenate(
-        [_corrected_tercile_reduction(x[block], c[block], reliability) for block in np.array_split(idx, 8)]
-    )
+    draws = _resampled_tercile_reductions(x, c, reliability, np.random.default_rng(ctx["seed"]), ctx["n_boot"])
     tail = 100 * ctx["alpha"] / 2
     return {
         "estimate": float(_corrected_tercile_reduction(x, c, reliability)),
@@ -248,6 +245,57 @@ def _corrected_tercile_reduction(score: np.ndarray, cycle: np.ndarray, reliabili
     top, bottom = score >= hi, score <= lo
     ratio = (cycle * top).sum(-1) / top.sum(-1) / ((cycle * bottom).sum(-1) / bottom.sum(-1))
     return 100 * (1 - np.exp(np.log(ratio) / np.sqrt(reliability)))
+
+
+def _resampled_tercile_reductions(score: np.ndarray, cycle: np.ndarray, reliability: float, rng, n_boot: int):
+    """:func:`_corrected_tercile_reduction` of ``n_boot`` resamples of the firms, ``score[idx[r]]`` and
+    ``cycle[idx[r]]`` with ``idx = rng.integers(0, n, (n_boot, n))``, without forming the resamples.
+
+    Why by hand: sorting each resample for its thirds' cut points (``np.quantile``) was most of a calibration
+    sample's time at 5,000 firms. With the firms sorted by score once, a resample is its draw counts ``w``: its
+    ``j``-th smallest score is that of the first firm whose cumulative count exceeds ``j``, the cut points follow
+    by numpy's linear interpolation, and the thirds' counts and cycle sums are differences of the cumulative sums
+    of ``w`` and ``w * cycle``. Equal to the direct computation resample by resample (tested)."""
+    n = len(score)
+    order = np.argsort(score, kind="stable")
+    xs, cs = score[order], cycle[order]
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    out = []
+    for rows in np.array_split(np.arange(n_boot), max(1, n_boot * n // 250_000)):  # 2 MB arrays: no page faults
+        b = len(rows)
+        block = rng.integers(0, n, (b, n))  # the same draws as all rows at once
+        counts = np.bincount((rank[block] + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)
+        cum_w = np.cumsum(counts, axis=1)
+        cum_c = np.cumsum(counts * cs, axis=1)
+        lower, upper = (_resample_quantile(xs, cum_w, q) for q in (1 / 3, 2 / 3))
+        rows = np.arange(b)
+        below = np.searchsorted(xs, lower, side="right")  # firms scoring at most the lower cut: positions < below
+        above = np.searchsorted(xs, upper, side="left")  # firms scoring at least the upper cut: positions >= above
+        top = (cum_c[:, -1] - _prefix(cum_c, rows, above)) / (n - _prefix(cum_w, rows, above))
+        bottom = _prefix(cum_c, rows, below) / _prefix(cum_w, rows, below)
+        out.append(100 * (1 - np.exp(np.log(top / bottom) / np.sqrt(reliability))))
+    return np.concatenate(out)
+
+
+def _prefix(cum: np.ndarray, rows: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Sum of each row's first ``stop`` entries from its cumulative sums."""
+    return np.where(stop > 0, cum[rows, np.maximum(stop - 1, 0)], 0)
+
+
+def _resample_quantile(sorted_values: np.ndarray, cum_counts: np.ndarray, q: float) -> np.ndarray:
+    """The ``q`` quantile of each resample (rows of ``cum_counts``, cumulative draw counts over ``sorted_values``),
+    in the floating-point steps of ``np.quantile``'s default linear method."""
+    n = int(cum_counts[0, -1])
+    virtual = (n - 1) * q
+    j = int(np.floor(virtual))
+    ks = [min(j, n - 1), min(j + 1, n - 1)]
+    # the k-th smallest (0-based) drawn value: the first firm whose cumulative count exceeds k
+    at = np.array([np.searchsorted(row, ks, side="right") for row in cum_counts])
+    a, b = sorted_values[at[:, 0]], sorted_values[at[:, 1]]
+    gamma = virtual - j
+    diff = b - a
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
 def experience_repurchase_ratio(ctx: dict) -> dict:
