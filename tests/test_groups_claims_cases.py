@@ -376,9 +376,7 @@ def test_cycle_claim_holds_under_acquiescence_and_skew(inst, scenario):
     assert np.mean(est) == pytest.approx(planted_cycle_reduction(C14_TRUE_BETA), abs=2.5), est
 
 
-@pytest.mark.parametrize(
-    ("n", "ties"), [(7, True), (37, True), (600, True), (600, False), (2000, False)], ids=str
-)
+@pytest.mark.parametrize(("n", "ties"), [(7, True), (37, True), (600, True), (600, False), (2000, False)], ids=str)
 def test_resampled_thirds_equal_the_resamples_formed(n, ties):
     """C14's bootstrap reads each resample from its draw counts over the firms sorted by score; every draw must
     equal the thirds of the resample formed and sorted (np.quantile), ties in the score included (a mean of

@@ -203,3 +203,22 @@ def test_the_preconditioned_fit_reaches_the_plain_minimum(inst):
     assert fast.success and fast.fun == pytest.approx(plain.fun, abs=1e-6)
     assert fast.x == pytest.approx(plain.x, abs=1e-4)
     assert fast.nit < plain.nit / 2
+
+
+def test_started_from_the_pooled_fit_the_levels_reach_their_own_minima(inst):
+    """invariance_table starts every group's configural parameters from one fit of all firms (and each level
+    from the one below); each level's χ² must be the one a fit from the default start reaches."""
+    from cbec.stats import invariance as iv
+    from cbec.stats import measurement as ms
+    from cbec.study.chapters.base import invariance_options
+
+    d = _world_sample(inst, "shipped", 600, seed=34)
+    blocks, signs = ms.factor_blocks(inst), invariance_options(inst)["method_signs"]
+    table = iv.invariance_table(d, blocks, "business_model", method_signs=signs).set_index("level")
+    shared = iv.invariance_table(
+        d, blocks, "business_model", method_signs=signs, start=iv.pooled_fit(d, blocks, signs)
+    ).set_index("level")
+    for level in ("configural", "metric", "scalar"):
+        cold = iv.fit_multigroup_cfa(d, blocks, "business_model", level, method_signs=signs)
+        assert table.loc[level, "chi2"] == pytest.approx(cold.chi2, abs=1e-5)
+        assert shared.loc[level, "chi2"] == pytest.approx(cold.chi2, abs=1e-5)

@@ -279,12 +279,15 @@ def measurement_invariance(
     """Configural, metric and scalar invariance of the factor model for every grouping the data hold
     (:func:`cbec.stats.invariance.invariance_table`: Chen's 2007 stricter cut-offs, the acquiescence factor when
     ``method_signs`` is given), one block of rows per grouping."""
-    from cbec.stats.invariance import invariance_table
+    from cbec.stats.invariance import invariance_table, pooled_fit
 
+    present = [
+        (name, col) for name, (col, _, _) in GROUPINGS.items() if col in data.columns and data[col].nunique() > 1
+    ]
+    start = pooled_fit(data, blocks, method_signs) if present else None  # one start for every grouping
     tables = [
-        invariance_table(data, blocks, col, method_signs=method_signs).assign(grouping=name)
-        for name, (col, _, _) in GROUPINGS.items()
-        if col in data.columns and data[col].nunique() > 1
+        invariance_table(data, blocks, col, method_signs=method_signs, start=start).assign(grouping=name)
+        for name, col in present
     ]
     return pd.concat(tables, ignore_index=True)
 

