@@ -709,8 +709,14 @@ def _calibration_lines(cal: dict) -> list[str]:
     if "shares_identical" not in cal:  # a record from before this format: nothing to quote rather than a crash
         return []
     full = cal.get("full_study_500_one_process_seconds_estimated")
+    timed = cal.get("full_study", {}).get("reps_timed")
+    how = (
+        f"Timed cell by cell (every world at every size, {timed[0]} and {timed[1]} samples each, one BLAS thread), the"
+        if timed
+        else "At that rate the"
+    )
     est = (
-        f" At that rate the whole study with 500 samples a cell would take about {full / 60:.0f} minutes in one "
+        f" {how} whole study with 500 samples a cell would take about {full / 60:.0f} minutes in one "
         f"process, and about {full / 64 / cal['efficiency_two_workers'] / 60:.1f} minutes on 64 workers of the "
         "same efficiency."
         if full
