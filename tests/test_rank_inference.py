@@ -67,15 +67,16 @@ def test_pisa_2018_math_as_the_csranks_vignette_reports():
 def test_bootstrap_in_blocks_draws_what_one_matrix_would():
     """bootstrap_ols forms its resamples' weights a block of draws at a time (fresh 40 MB matrices cost more in
     page faults than the products); the draws must be the seed's, as if drawn at once, and the estimates those of
-    the whole weight matrix: 999 x 600 cells span several blocks."""
+    the whole weight matrix: 999 x 4,100 cells span several blocks."""
     from cbec.stats import regression
 
     rng = np.random.default_rng(3)
-    x = pd.DataFrame(rng.normal(size=(600, 3)), columns=list("abc"))
-    y = pd.Series(x @ np.array([0.5, -0.2, 0.1]) + rng.normal(size=600))
-    assert 999 * 600 > 2 * regression._BLOCK_CELLS
-    idx = np.random.default_rng(11).integers(0, 600, size=(999, 600))
-    whole = bootstrap_ols(y, x, 999, weights=regression.resample_weights(idx, 600))
+    n = 4100
+    x = pd.DataFrame(rng.normal(size=(n, 3)), columns=list("abc"))
+    y = pd.Series(x @ np.array([0.5, -0.2, 0.1]) + rng.normal(size=n))
+    assert 999 * n > regression._WHOLE_CELLS
+    idx = np.random.default_rng(11).integers(0, n, size=(999, n))
+    whole = bootstrap_ols(y, x, 999, weights=regression.resample_weights(idx, n))
     pd.testing.assert_frame_equal(bootstrap_ols(y, x, 999, seed=11), whole, rtol=1e-12)
     pd.testing.assert_frame_equal(bootstrap_ols(y, x, 999, indices=idx), whole, rtol=1e-12)
 
