@@ -225,3 +225,29 @@ def test_every_data_file_a_chapter_reads_is_in_the_package_digest():
                  "resources/instrument.yaml", "article/chapters/coupling.py"):  # fmt: skip
         assert name in covered, name
     assert not any(n.startswith("site/") or n.endswith(".pyc") for n in covered)
+
+
+def test_figures_drawn_while_the_chapters_run_are_the_ones_the_build_copies(tmp_path, monkeypatch):
+    """cbec run draws the figures that need nothing from the chapters (the front page's framework, the
+    performance and calibration appendices' figures) while the chapters execute; staging the book must then
+    find every one of them in the cache and draw nothing (a key that differed would draw again: the cold
+    run's 2-3 s back on the book build)."""
+    from cbec.book import figures, staging
+    from cbec.study.chapters.base import RunConfig
+
+    out, src = tmp_path / "out", tmp_path / "src"
+    RunConfig().write(out / "run_config.json")
+    staging.draw_source_figures(out)
+    drawn = sorted(p.name.split("-", 1)[1] for p in (out / "cache" / "files").glob("*.png"))
+    assert drawn == sorted(staging._source_figures("article", staging.load_instrument()))
+    assert {"seven_factor_system.png", "calibration.png"} <= set(drawn)
+
+    def must_not_draw(*_args, **_kw):
+        raise AssertionError("the build drew a figure the run had drawn already")
+
+    monkeypatch.setattr(figures, "save", must_not_draw)
+    (src / "book" / "figures").mkdir(parents=True)
+    staging._system_figure(out, src, staging.load_instrument())
+    staging._performance_appendix(out, src / "book")
+    staging._calibration_appendix(out, src / "book")
+    assert sorted(p.name for p in (src / "book" / "figures").glob("*.png")) == drawn

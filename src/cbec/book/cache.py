@@ -216,6 +216,14 @@ def derived_file(cache: Path, name: str, key: bytes, make, dst: Path) -> Path:
     Some writers stamp the time into their output (openpyxl writes the save time into every workbook), so
     an unchanged input would give a changed file and the book could never be recognised as unchanged.
     """
+    slot = cached_file(cache, name, key, make)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(slot, dst)
+    return dst
+
+
+def cached_file(cache: Path, name: str, key: bytes, make) -> Path:
+    """The cache's copy of the file derived from ``key``, made by ``make(path)`` if it is not there yet."""
     slot = cache / "files" / f"{hashlib.sha256(key).hexdigest()[:24]}-{name}"
     stamp = slot.with_name(slot.name + ".sha256")
     if not (slot.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == file_sha256(slot)):
@@ -224,6 +232,4 @@ def derived_file(cache: Path, name: str, key: bytes, make, dst: Path) -> Path:
         make(tmp)
         tmp.replace(slot)
         stamp.write_text(file_sha256(slot) + "\n", encoding="utf-8")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(slot, dst)
-    return dst
+    return slot

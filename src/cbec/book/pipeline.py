@@ -180,8 +180,11 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
     chapters = settings.notebooks or tuple(book_notebooks(book_kind(settings), materials(settings)))
     with _dask_cluster(settings, say) as scheduler:
         cfg_path = run_config(settings, paths, scheduler).write(out / "run_config.json")
+        drawing = _source_figures_meanwhile(out) if settings.build else None
         timings = execute_chapters(chapters, settings, paths, cfg_path, say)
     (out / "timings.json").write_text(json.dumps({"chapters": timings}, indent=2) + "\n", encoding="utf-8")
+    if drawing is not None:
+        drawing.join()
     if not settings.build:
         return paths
 
@@ -196,6 +199,25 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
         except PdfError as exc:
             raise PipelineError(str(exc)) from exc
     return paths
+
+
+def _source_figures_meanwhile(out: Path):
+    """Draw the figures that need nothing from the chapters (:func:`cbec.book.staging.draw_source_figures`) in a
+    thread while the chapters run in their kernels. A failure here only means the build draws them itself (and
+    reports any error there)."""
+    import threading
+
+    from cbec.book.staging import draw_source_figures
+
+    def draw() -> None:
+        try:
+            draw_source_figures(out)
+        except Exception:  # noqa: BLE001 - the build draws the figure again and reports its error
+            pass
+
+    thread = threading.Thread(target=draw, name="cbec-source-figures", daemon=True)
+    thread.start()
+    return thread
 
 
 def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cfg_path: Path, say) -> dict:

@@ -15,13 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 
-from cbec.book.cache import derived_file
+from cbec.book.cache import cached_file, derived_file
 from cbec.io.instrument import load_instrument
 from cbec.study.chapters.base import RunConfig, study_spec
 
@@ -190,20 +191,56 @@ def _publishable(nb) -> None:
 def _system_figure(out: Path, src: Path, inst) -> None:
     """The article's framework figure on its front page (cached on the instrument and the drawing code)."""
     (src / "book" / "figures").mkdir(exist_ok=True)
-    figure_key = Path(inst.path).read_bytes() + _drawing_code() + metadata.version("matplotlib").encode()
+    name = "seven_factor_system.png"
+    derived_file(out / "cache", name, *_source_figures("article", inst)[name], src / "book" / "figures" / name)
 
-    def draw(p: Path) -> None:
-        from cbec.book import figures
 
-        figures.save(figures.seven_factor_system(inst), p)
+def _source_figures(book: str, inst=None) -> dict[str, tuple[bytes, Callable[[Path], None]]]:
+    """The figures the pipeline draws from the source tree, not from the run — the front page's framework
+    (from the questionnaire ``inst``, when given), the performance appendix's scale curve (the benchmark results)
+    and the calibration appendix's panels (the calibration record): cache name -> (key, drawing)."""
+    from cbec.article.calibration_record import RESULTS_NAME, load_calibration
+    from cbec.resources import resource
 
-    derived_file(
-        out / "cache",
-        "seven_factor_system.png",
-        figure_key,
-        draw,
-        src / "book" / "figures" / "seven_factor_system.png",
-    )
+    if book != "article":
+        return {}
+    code = _drawing_code()
+    out: dict[str, tuple[bytes, Callable[[Path], None]]] = {}
+    if inst is not None:
+        out["seven_factor_system.png"] = (
+            Path(inst.path).read_bytes() + code + metadata.version("matplotlib").encode(),
+            lambda p: _save_figure("seven_factor_system", p, inst),
+        )
+    bench = _bench_results()
+    if bench and "scale" in bench["results"]:
+        sc = bench["results"]["scale"]
+        out["performance_scale.png"] = (
+            BENCH_FILE.read_bytes() + code,
+            lambda p: _save_figure("scale_curve", p, pd.DataFrame(sc["rows"]), sc["growth_exponent"]),
+        )
+    record = load_calibration()
+    if record:
+        out["calibration.png"] = (
+            resource(RESULTS_NAME).read_bytes() + code,
+            lambda p: _save_figure("calibration_panels", p, pd.DataFrame(record["rows"]), record["meta"]["alpha"]),
+        )
+    return out
+
+
+def _save_figure(draw: str, path: Path, *args) -> None:
+    from cbec.book import figures
+
+    figures.save(getattr(figures, draw)(*args), path)
+
+
+def draw_source_figures(out: Path) -> None:
+    """Draw :func:`_source_figures` into the run's cache, so that staging the book only copies them. They need
+    nothing from the chapters, so ``cbec run`` draws them while the chapters execute: on a cold run they were
+    2-3 s of the book build, matplotlib's import included."""
+    cfg = RunConfig.load(out / "run_config.json")
+    inst = load_instrument(_configured_instrument(out))
+    for name, (key, draw) in _source_figures(cfg.book, inst).items():
+        cached_file(out / "cache", name, key, draw)
 
 
 def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec, pdf: bool = False) -> None:
@@ -235,52 +272,36 @@ def _generated_pages(out: Path, src: Path, cfg: RunConfig, spec, pdf: bool = Fal
         _calibration_appendix(out, book)
 
 
+#: The benchmark results the performance appendix shows (a source checkout's; an installed package has none).
+BENCH_FILE = REPO_ROOT / "benchmarks" / "results" / "latest.json"
+
+
+def _bench_results() -> dict | None:
+    return json.loads(BENCH_FILE.read_text(encoding="utf-8")) if BENCH_FILE.exists() else None
+
+
 def _performance_appendix(out: Path, book: Path) -> None:
     """The performance appendix and its figure, from the benchmark results in the source tree."""
     from cbec.book import generated
 
-    bench_file = REPO_ROOT / "benchmarks" / "results" / "latest.json"
-    bench = json.loads(bench_file.read_text(encoding="utf-8")) if bench_file.exists() else None
-    (book / "appendix_performance.md").write_text(generated.performance_page(bench), encoding="utf-8")
-    if bench and "scale" in bench["results"]:
-        sc = bench["results"]["scale"]
-
-        def draw(p: Path) -> None:
-            from cbec.book import figures
-
-            figures.save(figures.scale_curve(pd.DataFrame(sc["rows"]), sc["growth_exponent"]), p)
-
-        derived_file(
-            out / "cache",
-            "performance_scale.png",
-            bench_file.read_bytes() + _drawing_code(),
-            draw,
-            book / "figures" / "performance_scale.png",
-        )
+    (book / "appendix_performance.md").write_text(generated.performance_page(_bench_results()), encoding="utf-8")
+    _copy_source_figure(out, book, "performance_scale.png")
 
 
 def _calibration_appendix(out: Path, book: Path) -> None:
     """The operating-characteristics appendix and its figure, from the committed calibration record."""
-    from cbec.article.calibration_record import RESULTS_NAME, load_calibration
+    from cbec.article.calibration_record import load_calibration
     from cbec.book.calibration_page import calibration_page
-    from cbec.resources import resource
 
-    record = load_calibration()
-    (book / "appendix_calibration.md").write_text(calibration_page(record), encoding="utf-8")
-    if record:
+    (book / "appendix_calibration.md").write_text(calibration_page(load_calibration()), encoding="utf-8")
+    _copy_source_figure(out, book, "calibration.png")
 
-        def draw(p: Path) -> None:
-            from cbec.book import figures
 
-            figures.save(figures.calibration_panels(pd.DataFrame(record["rows"]), record["meta"]["alpha"]), p)
-
-        derived_file(
-            out / "cache",
-            "calibration.png",
-            resource(RESULTS_NAME).read_bytes() + _drawing_code(),
-            draw,
-            book / "figures" / "calibration.png",
-        )
+def _copy_source_figure(out: Path, book: Path, name: str) -> None:
+    """One of :func:`_source_figures` into the book's figures (drawn now if the run has not drawn it yet)."""
+    spec = _source_figures("article").get(name)
+    if spec:
+        derived_file(out / "cache", name, *spec, book / "figures" / name)
 
 
 def _drawing_code() -> bytes:
