@@ -54,13 +54,17 @@ def test_normalisation_sensitivity_covers_every_rule(inst):
     a = models.prepare(df, inst)
     out = models.normalisation_sensitivity(a.scores, a.y, a.controls, ms.NORMALISATION_RULES)
     assert set(out["rule"]) == set(ms.NORMALISATION_RULES) and len(out) == 2 * len(ms.NORMALISATION_RULES)
-    # Under the scale rule the D models are those of fit_all_pairs: the same MI x SC estimate.
-    pairs = models.fit_all_pairs(a.indices, a.scores, a.y, a.controls, n_boot=0)
-    direct = pairs[
-        (pairs["method"] == "coordination_D_revised") & (pairs["factor_a"] == "MI") & (pairs["factor_b"] == "SC")
-    ]
-    scale = out[(out["rule"] == "scale") & (out["method"] == "coordination_D_revised")]
-    assert scale["MIxSC_estimate"].iloc[0] == pytest.approx(direct["estimate"].iloc[0], rel=1e-10)
+    # Under every rule the D models are those of fit_all_pairs on the rule's indices: the same MI x SC estimate,
+    # its rank and the top pair (the table fits only what it reads, by least squares).
+    for rule in ms.NORMALISATION_RULES:
+        pairs = models.fit_all_pairs(ms.normalise(a.scores, rule, 7), a.scores, a.y, a.controls, n_boot=0)
+        for method in ("coordination_D", "coordination_D_revised"):
+            g = pairs[pairs["method"] == method]
+            direct = g[(g["factor_a"] == "MI") & (g["factor_b"] == "SC")].iloc[0]
+            top = g[g["rank"] == 1].iloc[0]
+            row = out[(out["rule"] == rule) & (out["method"] == method)].iloc[0]
+            assert row["MIxSC_estimate"] == pytest.approx(direct["estimate"], rel=1e-10)
+            assert row["MIxSC_rank"] == direct["rank"] and row["top_pair"] == f"{top['factor_a']}x{top['factor_b']}"
     # The scale rule is affine in the scores, min-max is affine per factor: D changes, so estimates differ.
     assert out.groupby("method")["MIxSC_estimate"].nunique().min() > 1
 
