@@ -100,7 +100,7 @@ bench: $(STAMP)
 # The book's operating characteristics (every verdict rule in every simulated world, cbec.article.calibrate),
 # written to the package resource the book quotes (committed); two local Dask workers.
 calibrate: $(STAMP)
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/cbec calibrate --workers 2 --reps 200 \
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(VENV)/bin/cbec calibrate --workers 2 --reps 500 \
 	  --out src/cbec/resources/calibration.json
 
 clean:
