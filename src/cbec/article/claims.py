@@ -262,8 +262,8 @@ def _resampled_tercile_reductions(score: np.ndarray, cycle: np.ndarray, reliabil
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
     out = []
-    for rows in np.array_split(np.arange(n_boot), max(1, n_boot * n // 250_000)):  # 2 MB arrays: no page faults
-        b = len(rows)
+    for part in np.array_split(np.arange(n_boot), max(1, n_boot * n // 250_000)):  # 2 MB arrays: no page faults
+        b = len(part)
         block = rng.integers(0, n, (b, n))  # the same draws as all rows at once
         counts = np.bincount((rank[block] + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)
         cum_w = np.cumsum(counts, axis=1)
