@@ -256,13 +256,15 @@ def _resampled_tercile_reductions(score: np.ndarray, cycle: np.ndarray, reliabil
     ``j``-th smallest score is that of the first firm whose cumulative count exceeds ``j``, the cut points follow
     by numpy's linear interpolation, and the thirds' counts and cycle sums are differences of the cumulative sums
     of ``w`` and ``w * cycle``. Equal to the direct computation resample by resample (tested)."""
+    from cbec.stats.regression import BLOCK_CELLS
+
     n = len(score)
     order = np.argsort(score, kind="stable")
     xs, cs = score[order], cycle[order]
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
     out = []
-    for part in np.array_split(np.arange(n_boot), max(1, n_boot * n // 250_000)):  # 2 MB arrays: no page faults
+    for part in np.array_split(np.arange(n_boot), max(1, n_boot * n // BLOCK_CELLS)):  # 2 MB: no page faults
         b = len(part)
         block = rng.integers(0, n, (b, n))  # the same draws as all rows at once
         counts = np.bincount((rank[block] + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)

@@ -196,7 +196,7 @@ def bootstrap_ols(
 #: glibc hands out arrays that large as fresh pages every call, and their page faults cost more than the
 #: products (bootstrap of 5,000 firms 0.107 -> 0.078 s). Smaller matrices reuse freed memory and stay whole
 #: (blocks cost 15% more on the 105 bootstraps of 600 firms of the coupling chapter).
-_WHOLE_CELLS, _BLOCK_CELLS = 4_000_000, 250_000
+_WHOLE_CELLS, BLOCK_CELLS = 4_000_000, 250_000
 
 
 def _weight_blocks(n: int, n_boot: int, seed: int, indices, weights):
@@ -206,7 +206,7 @@ def _weight_blocks(n: int, n_boot: int, seed: int, indices, weights):
         return
     rng = np.random.default_rng(seed)
     total = n_boot if indices is None else len(indices)
-    k = 1 if total * n <= _WHOLE_CELLS else total * n // _BLOCK_CELLS
+    k = 1 if total * n <= _WHOLE_CELLS else total * n // BLOCK_CELLS
     for rows in np.array_split(np.arange(total), k):
         start, stop = int(rows[0]), int(rows[-1]) + 1
         drawn = rng.integers(0, n, size=(stop - start, n)) if indices is None else indices[start:stop]
