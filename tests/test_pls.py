@@ -196,6 +196,26 @@ def test_micom_flags_a_composite_built_differently_and_passes_an_equal_one():
     assert not m.loc["X", "compositional"] and m.loc["Y", "compositional"]
 
 
+def test_batches_sized_to_the_cache_change_no_number(mobi, monkeypatch):
+    # The batch size is a speed setting only: the resample indices and permutations come from one stream, so
+    # bootstrap draws, BCa bounds, MICOM and MGA must be the same in batches of one resample or of all of them.
+    from cbec.stats.pls import estimate, micom, pls_mga
+
+    group = pd.Series(np.where(np.arange(len(mobi)) % 3 == 0, "a", "b"), index=mobi.index)
+
+    def everything():
+        boot = pls_bootstrap(mobi, BLOCKS, INTERACTION_PATHS, n_boot=60, seed=4, interactions=PAIRS)
+        return (boot.draws.to_numpy(), boot.table.select_dtypes("number").to_numpy(),
+                micom(mobi, BLOCKS, PATHS, group, n_perm=40, seed=4).select_dtypes("number").to_numpy(dtype=float),
+                pls_mga(mobi, BLOCKS, PATHS, group, n_perm=40, seed=4).select_dtypes("number").to_numpy())  # fmt: skip
+
+    default = everything()
+    for cells in (1, 10**9):
+        monkeypatch.setattr(estimate, "BATCH_CELLS", cells)
+        for a, b in zip(default, everything(), strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
 #: coefficients2.csv: product-indicator interactions Image x Expectation and Image x Value (factorial scheme)
 PATHS_PI = {"Image": 0.469968138194233, "Expectation": 0.133094364135397, "Value": 0.319057078134433,
             "Image*Expectation": -0.140431984724806, "Image*Value": 0.0228263835399963}  # fmt: skip

@@ -15,8 +15,10 @@ from cbec.stats.pls.estimate import (
     _rho_a,
     _Spec,
     _spec,
+    _square,
     _structural,
     _with_interactions,
+    batch_size,
     pls_sem,
     total_effects,
 )
@@ -200,12 +202,9 @@ def _bootstrap_draws(x: np.ndarray, ctx: _DrawSpec, n_boot: int, seed: int, chun
     from cbec.stats.regression import resample_weights
 
     n, p = x.shape
-    # A chunk's correlation matrices near 2 MB, the size of a core's L2 cache: the PLS iterations pass over them
-    # a dozen times, and from the cache that is faster than from memory (on this machine's 2 MB L2 a core, 82
-    # items, 999 resamples: 0.35 s in chunks of 32-64 against 0.44 s in chunks of 297 (16 MB); 46 items, 5,000
-    # resamples: 0.51 s in chunks of 80 against 0.61 s in chunks of 300). Same draws whatever the chunk: the
-    # resample indices come from one stream.
-    chunk = max(1, min(chunk, int(2.5e5 // (p * p))))
+    # batches sized to the cache (BATCH_CELLS); the draws are the same whatever the batch, since the resample
+    # indices come from one stream
+    chunk = min(chunk, batch_size(p))
     iu = np.triu_indices(p)
     cross = x[:, iu[0]] * x[:, iu[1]]
     rng = np.random.default_rng(seed)
@@ -257,9 +256,7 @@ def _paths_from_moments(mean, cross_mean, iu, ctx: _DrawSpec) -> np.ndarray:
     """Path estimates for a batch of resamples from their first and second moments."""
     spec = ctx.spec
     b, p = mean.shape
-    # second moments first, gathered from the triangle (one gather is twice as fast as two scatters), made
-    # covariances in place (these arrays are the bulk)
-    cov = np.take(cross_mean, _full_from_triangle(p, iu), axis=1).reshape(b, p, p)
+    cov = _square(cross_mean, p, iu)  # second moments first, made covariances in place (these arrays are the bulk)
     cov -= mean[:, :, None] * mean[:, None, :]
     if ctx.products is not None:
         cov = _reformed_products(mean, cov, ctx.products)
@@ -292,13 +289,6 @@ def _paths_from_moments(mean, cross_mean, iu, ctx: _DrawSpec) -> np.ndarray:
         total = np.linalg.inv(eye - pth) - eye
         out += [total[:, i, j] for i, j in ctx.mediated] + [total[:, i, j] - pth[:, i, j] for i, j in ctx.mediated]
     return np.stack(out, axis=1)
-
-
-def _full_from_triangle(p: int, iu) -> np.ndarray:
-    """For every cell of a p x p matrix, in row-major order, its position among the triangle ``iu``."""
-    pos = np.empty((p, p), dtype=np.intp)
-    pos[iu] = pos[iu[1], iu[0]] = np.arange(len(iu[0]))
-    return pos.ravel()
 
 
 def _product_sd(sd: np.ndarray, ctx: _DrawSpec, idx: list[int]) -> np.ndarray:

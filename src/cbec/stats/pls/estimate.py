@@ -268,6 +268,27 @@ def _with_interactions(data, blocks, paths, modes, scheme, interactions, method)
     return data, blocks
 
 
+#: Cells of the correlation matrices estimated together in one batch (resamples, permutations): about 2 MB, the
+#: size of a core's L2 cache, since the PLS iterations pass over them a dozen times and from the cache that is
+#: faster than from memory (this machine, 2 MB of L2 a core: 82 items x 999 resamples 0.35 s in batches of
+#: 32-64 against 0.44 s in batches of 297 (16 MB); 46 items x 5,000 resamples 0.51 s in batches of 80 against
+#: 0.61 s in batches of 300; MICOM + MGA, 1,000 permutations, 0.58 s in batches of 50 against 0.71 s of 250).
+BATCH_CELLS = 250_000
+
+
+def batch_size(p: int, matrices_each: int = 1) -> int:
+    """How many resamples (or permutations, each with ``matrices_each`` p x p matrices) make one batch."""
+    return max(1, BATCH_CELLS // (p * p * matrices_each))
+
+
+def _square(cross: np.ndarray, p: int, iu) -> np.ndarray:
+    """The full p x p matrices (batch x p x p) of a batch of upper triangles ``cross`` (batch x len(iu[0])):
+    one gather, twice as fast as scattering the triangle and its mirror image."""
+    pos = np.empty((p, p), dtype=np.intp)
+    pos[iu] = pos[iu[1], iu[0]] = np.arange(len(iu[0]))
+    return np.take(cross, pos.ravel(), axis=1).reshape(-1, p, p)
+
+
 def _group_moments(x: np.ndarray, member: np.ndarray, iu) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Means, upper-triangle cross-product means and SDs of the rows flagged by each 0/1 row of ``member``."""
     n_g = member.sum(axis=1, keepdims=True)

@@ -6,17 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cbec.stats.pls.estimate import _estimate, _group_moments, _spec, _structural, pls_sem
+from cbec.stats.pls.estimate import _estimate, _group_moments, _spec, _square, _structural, batch_size, pls_sem
 
 
 def _fit_groups(x, member, iu, spec, scheme):
     """PLS weights (items standardised within the group), item SDs and construct correlations per group row."""
     mean, cross, sd = _group_moments(x, member, iu)
     b, p = mean.shape
-    second = np.empty((b, p, p))
-    second[:, iu[0], iu[1]] = cross
-    second[:, iu[1], iu[0]] = cross
-    cov = second - np.einsum("bi,bj->bij", mean, mean)
+    cov = _square(cross, p, iu)
+    cov -= np.einsum("bi,bj->bij", mean, mean)
     s = cov / np.einsum("bi,bj->bij", sd, sd)
     w, _, _ = _estimate(s, spec, scheme)
     r = np.matmul(w.transpose(0, 2, 1), np.matmul(s, w))
@@ -29,8 +27,10 @@ def _permutations(g1: np.ndarray, n_perm: int, seed: int) -> np.ndarray:
     return np.stack([rng.permutation(g1) for _ in range(n_perm)])
 
 
-def _chunks(perms: np.ndarray, size: int = 250) -> list[np.ndarray]:
-    """Permutations in chunks: each chunk's groups are estimated together (memory grows with the chunk)."""
+def _chunks(perms: np.ndarray, p: int) -> list[np.ndarray]:
+    """Permutations in chunks whose two groups' p x p correlation matrices fit a core's cache (see
+    :data:`~cbec.stats.pls.estimate.BATCH_CELLS`): each chunk's groups are estimated together."""
+    size = batch_size(p, matrices_each=2)
     return [perms[i : i + size] for i in range(0, len(perms), size)]
 
 
@@ -92,7 +92,7 @@ def micom(
 
     c = c_stat(g1[None])[0]
     perms = _permutations(g1, n_perm, seed)
-    c_perm = np.concatenate([c_stat(chunk) for chunk in _chunks(perms)])
+    c_perm = np.concatenate([c_stat(chunk) for chunk in _chunks(perms, x.shape[1])])
     c_q = np.quantile(c_perm, alpha, axis=0)
     pooled = pls_sem(data.loc[keep], blocks, paths, modes, scheme=scheme)
     scores = pooled.scores.to_numpy()
@@ -165,7 +165,9 @@ def pls_mga(
         return est[:b], est[b:]
 
     e1, e2 = diffs(g1[None])
-    d_perm = np.concatenate([np.subtract(*diffs(chunk)) for chunk in _chunks(_permutations(g1, n_perm, seed))])
+    d_perm = np.concatenate(
+        [np.subtract(*diffs(chunk)) for chunk in _chunks(_permutations(g1, n_perm, seed), x.shape[1])]
+    )
     d = (e1 - e2)[0]
     p = (np.abs(d_perm) >= np.abs(d)).mean(axis=0)
     return pd.DataFrame(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cbec.stats.pls.estimate import _group_moments, pls_sem
+from cbec.stats.pls.estimate import _group_moments, _square, pls_sem
 
 
 def structural_quality(
@@ -64,10 +64,9 @@ def htmt_bootstrap(
     rng = np.random.default_rng(seed)
     member = np.vstack([np.ones(n)[None], resample_weights(rng.integers(0, n, size=(n_boot, n)), n)])
     mean, cross, sd = _group_moments(x, member, iu)
-    second = np.empty((len(member), x.shape[1], x.shape[1]))
-    second[:, iu[0], iu[1]] = cross
-    second[:, iu[1], iu[0]] = cross
-    r = np.abs((second - np.einsum("bi,bj->bij", mean, mean)) / np.einsum("bi,bj->bij", sd, sd))
+    r = _square(cross, x.shape[1], iu)
+    r -= np.einsum("bi,bj->bij", mean, mean)
+    r = np.abs(r / np.einsum("bi,bj->bij", sd, sd))
 
     def mono(ids: list[int]) -> np.ndarray:
         sub = r[:, ids][:, :, ids]
