@@ -118,3 +118,32 @@ def test_a_shown_figure_leaves_its_vector_version_beside_the_tables(tmp_path):
     shown.fig("f")
     assert (tmp_path / "x_f.svg").read_bytes() == first
     assert b"<svg" in first[:400] and b"<dc:date>" not in first and b"<text" not in first  # text drawn as paths
+
+
+def test_palette_png_is_smaller_and_true_to_the_figure_and_leaves_transparency_alone():
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from cbec.book.png import palette
+
+    fig = figures.predicted_by_group(
+        pd.DataFrame({"group": ["large"] * 3 + ["sme"] * 3, "spread": [0.0, 1, 2] * 2, "predicted": [0, 1, 2, 1, 1, 1],
+                      "ci_low": [-1, 0, 1, 0, 0, 0], "ci_high": [1, 2, 3, 2, 2, 2]}), "spread", "spread")  # fmt: skip
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    rgba = buf.getvalue()
+    small = palette(rgba)
+    assert len(small) < 0.6 * len(rgba)
+    with Image.open(io.BytesIO(rgba)) as a, Image.open(io.BytesIO(small)) as b:
+        assert b.mode == "P"
+        before, after = np.asarray(a.convert("RGB"), dtype=int), np.asarray(b.convert("RGB"), dtype=int)
+    assert np.abs(before - after).max() <= 16
+    white = (before == 255).all(axis=2)
+    assert white.mean() > 0.3 and (after[white] == 255).all()  # the background stays white
+    assert palette(small) is small  # a palette already
+    see_through = io.BytesIO()
+    Image.new("RGBA", (40, 40), (255, 0, 0, 100)).save(see_through, "PNG")
+    assert palette(see_through.getvalue()) == see_through.getvalue()  # transparency: left as it is

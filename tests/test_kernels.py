@@ -99,6 +99,36 @@ def test_chapter_on_reused_kernel_gives_the_fresh_kernels_results(tmp_path, tidy
         pd.testing.assert_frame_equal(pd.read_csv(paths["results"] / name), frame, rtol=1e-9)
 
 
+DRAW = """
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(4, 3))
+ax.plot([0, 1, 2], [0, 1, 0], color="tab:blue")
+ax.set_title("a figure")
+plt.close(fig)
+fig
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_figures_leave_every_reused_kernel_as_palette_pngs(tmp_path):
+    # the quantising is done in the chapters' kernels (not in the serial book build), on every notebook a
+    # kernel runs, not only the first
+    import base64
+    import io
+
+    from PIL import Image
+
+    draw = _nb(tmp_path / "draw.ipynb", DRAW)
+    jobs = [(f"d{k}", draw, tmp_path / f"d{k}.ipynb", {}) for k in range(2)]
+    kernels.execute_all(jobs, 1, tmp_path)
+    for k in range(2):
+        out = nbformat.read(tmp_path / f"d{k}.ipynb", as_version=4).cells[-1].outputs
+        png = base64.b64decode(next(o for o in out if "image/png" in o.get("data", {}))["data"]["image/png"])
+        with Image.open(io.BytesIO(png)) as im:
+            assert im.mode == "P" and im.size[0] > 200
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("kernel")
 def test_failure_stops_the_pool_and_names_notebook_and_cell(tmp_path):

@@ -49,7 +49,41 @@ def warm(modules: Iterable[str]) -> None:
 
     for name in modules:
         importlib.import_module(name)
+    _palette_figures()
     _BASELINE.update(rc=dict(mpl.rcParams), filters=list(warnings.filters), cwd=os.getcwd())
+
+
+def _palette_figures() -> None:
+    """Let every figure leave this kernel as a palette PNG (:func:`cbec.book.png.palette`): the inline backend's
+    PNG is made as before and quantised here, in the chapters' parallel kernels, instead of in the book build's
+    single process afterwards (0.8 s for the 20 chapter figures of the shipped survey, a seventh of the build)."""
+    import base64
+
+    import matplotlib as mpl
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    from cbec.book.png import palette
+
+    if mpl.get_backend() == "module://matplotlib_inline.backend_inline":
+        # pyplot loads its backend at the first figure, and the inline backend registers its figure formatter
+        # then, over anything registered before: load it now, so that the formatter wrapped here stays
+        import matplotlib_inline.backend_inline  # noqa: F401
+    formatter = get_ipython().display_formatter.formatters["image/png"]
+    try:
+        inline = formatter.lookup_by_type(Figure)
+    except KeyError:  # no PNG for figures (another backend): nothing to store differently
+        return
+
+    def png(fig: Figure):
+        made = inline(fig)
+        if made is None:
+            return None
+        raw = base64.b64decode(made) if isinstance(made, str) else made
+        out = palette(raw)
+        return base64.b64encode(out).decode("ascii") if isinstance(made, str) else out
+
+    formatter.for_type(Figure, png)
 
 
 def fresh_namespace() -> None:
