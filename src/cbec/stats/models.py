@@ -20,10 +20,10 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.outliers_influence import variance_inflation_factor
+from statsmodels.tools.tools import add_constant
 
 from cbec.stats import coupling
 from cbec.stats.regression import bootstrap_ols, fit_ols
@@ -260,13 +260,13 @@ def fit_all_pairs(
         res, x = interaction_model(y, z, a, b, controls)
         row = _row(a, b, "interaction", res, f"{a}x{b}", x, y, n_boot, rng, zcrit)
         row["vif_max"] = float(
-            max(variance_inflation_factor(sm.add_constant(x[[a, b, f"{a}x{b}"]]).to_numpy(), i) for i in (1, 2, 3))
+            max(variance_inflation_factor(add_constant(x[[a, b, f"{a}x{b}"]]).to_numpy(), i) for i in (1, 2, 3))
         )
         rows.append(row)
         rsa, x_rsa = rsa_model(y, centred, a, b, controls)
         rsa = rsa.set_index("term")
         a4 = rsa.loc["a4"]
-        xr = sm.add_constant(x_rsa, has_constant="add").to_numpy(float)
+        xr = add_constant(x_rsa, has_constant="add").to_numpy(float)
         boot = (
             _bootstrap_coef(y.to_numpy(float), xr, 0, n_boot, rng, contrast=a4["contrast"])
             if n_boot
@@ -335,7 +335,7 @@ def _row(a, b, method, res, term, x, y, n_boot, rng, zcrit) -> dict:
     """One tidy row for coefficient ``term`` of ``res`` (read by name), with its bootstrap interval."""
     est, se = float(res.params[term]), float(res.bse[term])
     if n_boot:
-        xm = sm.add_constant(x, has_constant="add")
+        xm = add_constant(x, has_constant="add")
         col = list(xm.columns).index(term)  # the bootstrap solves arrays laid out like the named design
         blo, bhi = _percentile_ci(_bootstrap_coef(y.to_numpy(float), xm.to_numpy(float), col, n_boot, rng))
     else:

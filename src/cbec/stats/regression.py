@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from statsmodels.regression.linear_model import OLSResults
+from statsmodels.regression.linear_model import OLS, OLSResults
+from statsmodels.tools.tools import add_constant
 
 __all__ = ["fit_ols", "fit_ols_batch", "bootstrap_ols", "bootstrap_ols_many", "resample_weights", "contrast"]
 
@@ -42,7 +42,7 @@ def fit_ols(y: pd.Series, x: pd.DataFrame, cov_type: str = "HC3"):
     """
     design = _with_constant(x)
     if len(design) < LARGE_N:
-        return sm.OLS(y.astype(float), design).fit(cov_type=cov_type)
+        return OLS(y.astype(float), design).fit(cov_type=cov_type)
     model = _LargeOLS(y.astype(float), design)
     fast = _fit_full_rank(model, cov_type)
     return fast if fast is not None else model.fit(cov_type=cov_type)
@@ -56,7 +56,7 @@ _ROW_BLOCK = 32_768
 
 def _with_constant(x: pd.DataFrame) -> pd.DataFrame:
     """``const`` and the columns of ``x`` as floats, in one column-major block: statsmodels then reads the
-    design without copying it (``sm.add_constant`` builds a frame of separate blocks, which it copies whole
+    design without copying it (``add_constant`` builds a frame of separate blocks, which it copies whole
     into one array — 330 MB more at 10^6 firms, #28)."""
     arr = np.empty((len(x), x.shape[1] + 1), order="F")
     arr[:, 0] = 1.0
@@ -65,7 +65,7 @@ def _with_constant(x: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(arr, index=x.index, columns=["const", *map(str, x.columns)], copy=False)
 
 
-class _LargeOLS(sm.OLS):
+class _LargeOLS(OLS):
     """statsmodels' OLS whose p x n pseudoinverse is formed only if something asks for it (at full rank it is
     ``(X'X)^-1 X'``): the fit and its HC covariances below do without it, and at 10^6 rows it is as large as
     the design (#28). Influence measures and cluster covariances still find it."""
@@ -177,7 +177,7 @@ def bootstrap_ols(
     -------
     DataFrame, one row per draw, one column per coefficient (``const`` first).
     """
-    design = sm.add_constant(x.astype(float), has_constant="add")
+    design = add_constant(x.astype(float), has_constant="add")
     xa, ya = design.to_numpy(float), y.to_numpy(float)
     n, p = xa.shape
     iu = np.triu_indices(p)
@@ -239,7 +239,7 @@ def bootstrap_ols_many(y: pd.Series, designs: dict[str, pd.DataFrame], weights: 
     -------
     dict: model name -> DataFrame of draws x coefficients (``const`` first), as :func:`bootstrap_ols`.
     """
-    framed = {k: sm.add_constant(x.astype(float), has_constant="add") for k, x in designs.items()}
+    framed = {k: add_constant(x.astype(float), has_constant="add") for k, x in designs.items()}
     union = list(dict.fromkeys(c for d in framed.values() for c in d.columns))
     full = pd.concat([d for d in framed.values()], axis=1)
     full = full.loc[:, ~full.columns.duplicated()][union].to_numpy(float)
