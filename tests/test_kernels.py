@@ -99,6 +99,42 @@ def test_chapter_on_reused_kernel_gives_the_fresh_kernels_results(tmp_path, tidy
         pd.testing.assert_frame_equal(pd.read_csv(paths["results"] / name), frame, rtol=1e-9)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_cold_run_starts_kernels_before_validating_and_always_shuts_them_down(tmp_path, tidy_csv, monkeypatch):
+    from dataclasses import replace
+
+    from cbec.book import pipeline
+
+    events: list[str] = []
+
+    class Recording(kernels.StartedPool):
+        def __init__(self, *args, **kwargs):
+            events.append("kernels")
+            super().__init__(*args, **kwargs)
+
+        def close(self):
+            super().close()
+            events.append("closed")
+
+    validate = pipeline.validate_survey
+    monkeypatch.setattr(kernels, "StartedPool", Recording)
+    monkeypatch.setattr(pipeline, "validate_survey", lambda *a, **k: (events.append("validate"), validate(*a, **k))[1])
+    settings = RunSettings(survey=tidy_csv, out=tmp_path / "out", notebooks=("05_claims",), build=False)
+    run(settings)
+    assert events == ["kernels", "validate", "closed"]
+    assert (tmp_path / "out" / "notebooks" / "05_claims.ipynb").exists()
+    events.clear()
+    run(settings)  # served from the cache: no kernel is started at all
+    assert events == ["validate"]
+    few = tmp_path / "few.csv"
+    few.write_text("".join(tidy_csv.read_text(encoding="utf-8").splitlines(keepends=True)[:11]), encoding="utf-8")
+    events.clear()
+    with pytest.raises(PipelineError, match="rows passed validation"):
+        run(replace(settings, survey=few, out=tmp_path / "few"))
+    assert events == ["kernels", "validate", "closed"]  # a run that stops early leaves no kernel behind
+
+
 DRAW = """
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots(figsize=(4, 3))

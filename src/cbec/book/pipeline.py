@@ -166,22 +166,23 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
     for k in ("processed", "results", "notebooks"):
         paths[k].mkdir(parents=True, exist_ok=True)
 
-    say(f"validating {settings.survey}")
-    inst = load_instrument(settings.instrument)
-    result = validate_survey(
-        settings.survey, instrument=inst, fmt=settings.fmt, mapping=settings.mapping, thresholds=settings.thresholds
-    )
-    result.write(paths["processed"])
-    if result.report["rows_clean"] < 30:
-        raise PipelineError(
-            f"only {result.report['rows_clean']} rows passed validation (of "
-            f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
-        )
     chapters = settings.notebooks or tuple(book_notebooks(book_kind(settings), materials(settings)))
-    with _dask_cluster(settings, say) as scheduler:
-        cfg_path = run_config(settings, paths, scheduler).write(out / "run_config.json")
-        drawing = _source_figures_meanwhile(out) if settings.build else None
-        timings = execute_chapters(chapters, settings, paths, cfg_path, say)
+    with _kernels_meanwhile(chapters, settings, paths) as pool:
+        say(f"validating {settings.survey}")
+        inst = load_instrument(settings.instrument)
+        result = validate_survey(
+            settings.survey, instrument=inst, fmt=settings.fmt, mapping=settings.mapping, thresholds=settings.thresholds
+        )
+        result.write(paths["processed"])
+        if result.report["rows_clean"] < 30:
+            raise PipelineError(
+                f"only {result.report['rows_clean']} rows passed validation (of "
+                f"{result.report['rows_in']}); see {paths['processed'] / 'quarantine.csv'}"
+            )
+        with _dask_cluster(settings, say) as scheduler:
+            cfg_path = run_config(settings, paths, scheduler).write(out / "run_config.json")
+            drawing = _source_figures_meanwhile(out) if settings.build else None
+            timings = execute_chapters(chapters, settings, paths, cfg_path, say, pool)
     (out / "timings.json").write_text(json.dumps({"chapters": timings}, indent=2) + "\n", encoding="utf-8")
     if drawing is not None:
         drawing.join()
@@ -199,6 +200,32 @@ def run(settings: RunSettings, progress: Callable[[str], None] | None = None) ->
         except PdfError as exc:
             raise PipelineError(str(exc)) from exc
     return paths
+
+
+@contextmanager
+def _kernels_meanwhile(chapters, settings: RunSettings, paths: dict[str, Path]):
+    """Kernels started before validation when every chapter will execute (``--force``, or an output folder where
+    none of them ever ran: the cache then holds nothing to restore), so that they boot and import while the
+    survey is validated; ``None`` otherwise (the kernels are started once the cache has said which chapters
+    run, and not at all when none does)."""
+    from cbec.study.chapters import chapter_modules
+
+    store = settings.out.resolve() / "cache"
+    if not chapters or not (settings.force or not any((store / name).is_dir() for name in chapters)):
+        yield None
+        return
+    size, env = min(settings.jobs, len(chapters)), _kernel_env(settings, chapters)
+    with kernels.StartedPool(size, paths["notebooks"], chapter_modules(chapters), env) as pool:
+        yield pool
+
+
+def _kernel_env(settings: RunSettings, jobs) -> dict[str, str]:
+    """The chapters' kernels' environment: with more than one job each kernel gets one BLAS thread, since two
+    multi-threaded kernels on two cores oversubscribe them."""
+    env = dict(os.environ)
+    if settings.jobs > 1 and len(jobs) > 1:
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    return env
 
 
 def _source_figures_meanwhile(out: Path):
@@ -220,14 +247,14 @@ def _source_figures_meanwhile(out: Path):
     return thread
 
 
-def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cfg_path: Path, say) -> dict:
+def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cfg_path: Path, say, pool=None) -> dict:
     """Execute (or restore from the cache) every chapter on ``settings.jobs`` warm kernels.
 
     Chapters read the validated survey and the run configuration, never each other, so they run side by side;
     the kernels are started once and reused, each chapter in a fresh namespace (:mod:`cbec.book.kernels`).
-    With more than one job each kernel gets one BLAS thread, since two multi-threaded kernels on two cores
-    oversubscribe them. Returns each chapter's execution seconds (for a chapter served from the cache, those
-    of the execution it restores) and whether it was served from the cache.
+    ``pool``: a :class:`~cbec.book.kernels.StartedPool` started earlier (:func:`_kernels_meanwhile`) to use
+    instead. Returns each chapter's execution seconds (for a chapter served from the cache, those of the
+    execution it restores) and whether it was served from the cache.
     """
     from cbec.book import cache
     from cbec.study.chapters import chapter_modules
@@ -259,11 +286,12 @@ def execute_chapters(chapters, settings: RunSettings, paths: dict[str, Path], cf
         (n, settings.notebook_dir / f"{n}.ipynb", paths["notebooks"] / f"{n}.ipynb", {"run_config": str(cfg_path)})
         for n in longest_first(todo, store)
     ]
-    env = dict(os.environ)
-    if settings.jobs > 1 and len(jobs) > 1:
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     try:
-        kernels.execute_all(jobs, settings.jobs, paths["notebooks"], chapter_modules(todo), env=env, done=finish)
+        if pool is not None and jobs:
+            pool.execute_all(jobs, done=finish)
+        else:
+            env = _kernel_env(settings, jobs)
+            kernels.execute_all(jobs, settings.jobs, paths["notebooks"], chapter_modules(todo), env=env, done=finish)
     except kernels.NotebookFailed as exc:
         raise PipelineError(str(exc)) from exc
     return {name: timings[name] for name in chapters}
