@@ -135,6 +135,36 @@ def test_cold_run_starts_kernels_before_validating_and_always_shuts_them_down(tm
     assert events == ["kernels", "validate", "closed"]  # a run that stops early leaves no kernel behind
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("kernel")
+def test_interrupted_pool_stops_its_notebooks_and_kernels(tmp_path, caplog):
+    # Ctrl-C while a chapter runs: the notebook is cancelled and the kernels shut down at once, not after it.
+    # A real signal (as Ctrl-C sends) wakes the main thread from its wait; SIGALRM stands in for SIGINT.
+    import signal
+    import time
+
+    def ctrl_c(*_):
+        raise KeyboardInterrupt
+
+    sleep = _nb(tmp_path / "sleep.ipynb", "import time; time.sleep(60)")
+    pool = kernels.StartedPool(1, tmp_path)
+    t0 = time.perf_counter()
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt), pool:
+            signal.alarm(5)
+            pool.execute_all([("sleep", sleep, tmp_path / "s.ipynb", {})])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert time.perf_counter() - t0 < 30
+    assert not any(k.km.has_kernel for k in pool.pool.kernels)
+    import gc
+
+    gc.collect()  # a task left pending or with an unread error is reported when it is collected
+    assert not [r.getMessage() for r in caplog.records if r.name == "asyncio"]
+
+
 DRAW = """
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots(figsize=(4, 3))

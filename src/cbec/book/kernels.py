@@ -266,6 +266,14 @@ def execute_all(
         ex.submit(asyncio.run, main()).result()
 
 
+async def _cancel_others() -> None:
+    """Cancel every other task of this event loop and wait until they have ended."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class StartedPool:
     """A :class:`KernelPool` started at once in a thread of its own and given its notebooks later: the kernels
     boot and import the package while the caller does other work (a cold run validates the survey meanwhile,
@@ -292,6 +300,8 @@ class StartedPool:
                 self._started.result()
             except BaseException:  # noqa: BLE001 - a pool that failed to start has shut its kernels down itself
                 return
+            # interrupted (Ctrl-C) while notebooks ran: stop them before their kernels are shut down
+            asyncio.run_coroutine_threadsafe(_cancel_others(), self._loop).result()
             asyncio.run_coroutine_threadsafe(self.pool.__aexit__(None, None, None), self._loop).result()
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
