@@ -211,7 +211,8 @@ def _kernels_meanwhile(chapters, settings: RunSettings, paths: dict[str, Path]):
     from cbec.study.chapters import chapter_modules
 
     store = settings.out.resolve() / "cache"
-    if not chapters or not (settings.force or not any((store / name).is_dir() for name in chapters)):
+    cold = settings.force or not any((store / name).is_dir() for name in chapters)
+    if not chapters or not cold:
         yield None
         return
     size, env = min(settings.jobs, len(chapters)), _kernel_env(settings, chapters)
