@@ -393,3 +393,24 @@ def test_resampled_thirds_equal_the_resamples_formed(n, ties):
     formed = cl._corrected_tercile_reduction(score[idx], cycle[idx], 0.8)
     drawn = cl._resampled_tercile_reductions(score, cycle, 0.8, np.random.default_rng(5), 999)
     np.testing.assert_allclose(drawn, formed, rtol=0, atol=1e-9)
+
+
+def test_cycles_of_the_same_firms_share_one_bootstrap_and_get_each_its_own_answer():
+    # the calibration judges C14 on two order cycles of every sample: one bootstrap for both must give each
+    # exactly what its own bootstrap gives, and cycles missing for different firms are bootstrapped apart
+    from cbec.article import claims as cl
+
+    rng = np.random.default_rng(11)
+    idx = pd.RangeIndex(400)
+    score = pd.Series(np.round(rng.normal(size=400) * 3) / 3, index=idx)
+    observed = score + pd.Series(rng.normal(scale=0.5, size=400), index=idx)
+    cycles = {b: pd.Series(np.exp(2.5 + 0.3 * rng.normal(size=400) + b * score), index=idx) for b in (-0.2, -0.5)}
+    ctx = {"alpha": 0.05, "seed": 3, "n_boot": 499}
+    together = cl.cycle_reductions(cycles, score, 0.8, observed, ctx)
+    for b, cycle in cycles.items():
+        assert together[b] == cl.cycle_reduction(cycle, score, 0.8, observed, ctx)
+    assert together[-0.2]["estimate"] != together[-0.5]["estimate"]
+    gappy = {**cycles, -0.5: cycles[-0.5].where(idx % 7 != 0)}
+    apart = cl.cycle_reductions(gappy, score, 0.8, observed, ctx)
+    assert apart[-0.2] == together[-0.2]
+    assert apart[-0.5] == cl.cycle_reduction(gappy[-0.5], score, 0.8, observed, ctx) != together[-0.5]

@@ -84,7 +84,7 @@ from cbec.article.calibration_record import (
     rule_figures,
     targets_missed,
 )
-from cbec.article.claims import band_verdict, cycle_reduction, load_claims, supply_chain_construct
+from cbec.article.claims import band_verdict, cycle_reductions, load_claims, supply_chain_construct
 from cbec.article.planted import C14_TRUE_BETA, planted_cycle_reduction
 from cbec.article.power import BLOCK_REPS, batch_joint_model, largest_by_iut, world_frame
 from cbec.article.simulate import SCENARIOS, draw_latent_world, order_cycle_days, scenario_config
@@ -411,9 +411,10 @@ def _c14_results(world, samples, inst: Instrument, alpha: float, cycles: dict[st
     out: dict[str, list] = {label: [] for label in cycles}
     for r, (d, a) in enumerate(samples):
         score, rel = supply_chain_construct(d, inst)
-        for label, beta in cycles.items():
-            cycle = pd.Series(order_cycle_days(rng, world.eta[r][:, sc], beta), index=d.index)
-            out[label].append(cycle_reduction(cycle, score, rel, a.scores["SC"], ctx))
+        drawn = {label: pd.Series(order_cycle_days(rng, world.eta[r][:, sc], beta), index=d.index)
+                 for label, beta in cycles.items()}  # fmt: skip
+        for label, result in cycle_reductions(drawn, score, rel, a.scores["SC"], ctx).items():
+            out[label].append(result)
     return out
 
 

@@ -221,19 +221,35 @@ def cycle_reduction(cycle: pd.Series, score: pd.Series, reliability: float, obse
     """C14's estimate and bootstrap interval (``ctx``: alpha, seed, n_boot) from the construct's ``score`` and
     ``reliability``, with the uncorrected thirds of the ``observed`` mean score beside it; firms with a cycle
     and a score."""
-    cycle = cycle.astype(float).reindex(score.index)
-    keep = cycle.notna().to_numpy()
-    x, c = score.to_numpy()[keep], cycle.to_numpy()[keep]
+    return cycle_reductions({"": cycle}, score, reliability, observed, ctx)[""]
+
+
+def cycle_reductions(
+    cycles: dict[str, pd.Series], score: pd.Series, reliability: float, observed: pd.Series, ctx: dict
+) -> dict[str, dict]:
+    """:func:`cycle_reduction` of several order cycles of the same firms (label -> cycle), with one bootstrap:
+    the resamples, and so every resample's thirds of the score, are the same for every cycle (the same seed);
+    only the cycle sums differ. Cycles missing for different firms are bootstrapped apart."""
+    masks = {label: c.astype(float).reindex(score.index).notna().to_numpy() for label, c in cycles.items()}
+    if len({m.tobytes() for m in masks.values()}) > 1:
+        return {
+            label: cycle_reductions({label: c}, score, reliability, observed, ctx)[label] for label, c in cycles.items()
+        }
+    keep = next(iter(masks.values()))
+    x = score.to_numpy()[keep]
+    c = np.stack([cy.astype(float).reindex(score.index).to_numpy()[keep] for cy in cycles.values()])
     draws = _resampled_tercile_reductions(x, c, reliability, np.random.default_rng(ctx["seed"]), ctx["n_boot"])
     tail = 100 * ctx["alpha"] / 2
+    seen = observed.reindex(score.index).to_numpy()[keep]
     return {
-        "estimate": float(_corrected_tercile_reduction(x, c, reliability)),
-        "ci_low": float(np.percentile(draws, tail)),
-        "ci_high": float(np.percentile(draws, 100 - tail)),
-        "estimate_observed_thirds": float(
-            _corrected_tercile_reduction(observed.reindex(score.index).to_numpy()[keep], c, 1.0)
-        ),
-        "reliability": reliability,
+        label: {
+            "estimate": float(_corrected_tercile_reduction(x, c[k], reliability)),
+            "ci_low": float(np.percentile(draws[k], tail)),
+            "ci_high": float(np.percentile(draws[k], 100 - tail)),
+            "estimate_observed_thirds": float(_corrected_tercile_reduction(seen, c[k], 1.0)),
+            "reliability": reliability,
+        }
+        for k, label in enumerate(cycles)
     }
 
 
@@ -249,7 +265,8 @@ def _corrected_tercile_reduction(score: np.ndarray, cycle: np.ndarray, reliabili
 
 def _resampled_tercile_reductions(score: np.ndarray, cycle: np.ndarray, reliability: float, rng, n_boot: int):
     """:func:`_corrected_tercile_reduction` of ``n_boot`` resamples of the firms, ``score[idx[r]]`` and
-    ``cycle[idx[r]]`` with ``idx = rng.integers(0, n, (n_boot, n))``, without forming the resamples.
+    ``cycle[idx[r]]`` with ``idx = rng.integers(0, n, (n_boot, n))``, without forming the resamples. ``cycle``
+    may hold several cycles of the same firms (rows), which share the resamples: the result then has a row each.
 
     Why by hand: sorting each resample for its thirds' cut points (``np.quantile``) was most of a calibration
     sample's time at 5,000 firms. With the firms sorted by score once, a resample is its draw counts ``w``: its
@@ -260,7 +277,7 @@ def _resampled_tercile_reductions(score: np.ndarray, cycle: np.ndarray, reliabil
 
     n = len(score)
     order = np.argsort(score, kind="stable")
-    xs, cs = score[order], cycle[order]
+    xs, cs = score[order], cycle[..., order]
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
     out = []
@@ -269,20 +286,20 @@ def _resampled_tercile_reductions(score: np.ndarray, cycle: np.ndarray, reliabil
         block = rng.integers(0, n, (b, n))  # the same draws as all rows at once
         counts = np.bincount((rank[block] + n * np.arange(b)[:, None]).ravel(), minlength=b * n).reshape(b, n)
         cum_w = np.cumsum(counts, axis=1)
-        cum_c = np.cumsum(counts * cs, axis=1)
+        cum_c = np.cumsum(counts * cs[..., None, :], axis=-1)  # (cycles,) resamples x firms
         lower, upper = (_resample_quantile(xs, cum_w, q) for q in (1 / 3, 2 / 3))
         rows = np.arange(b)
         below = np.searchsorted(xs, lower, side="right")  # firms scoring at most the lower cut: positions < below
         above = np.searchsorted(xs, upper, side="left")  # firms scoring at least the upper cut: positions >= above
-        top = (cum_c[:, -1] - _prefix(cum_c, rows, above)) / (n - _prefix(cum_w, rows, above))
+        top = (cum_c[..., -1] - _prefix(cum_c, rows, above)) / (n - _prefix(cum_w, rows, above))
         bottom = _prefix(cum_c, rows, below) / _prefix(cum_w, rows, below)
         out.append(100 * (1 - np.exp(np.log(top / bottom) / np.sqrt(reliability))))
-    return np.concatenate(out)
+    return np.concatenate(out, axis=-1)
 
 
 def _prefix(cum: np.ndarray, rows: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """Sum of each row's first ``stop`` entries from its cumulative sums."""
-    return np.where(stop > 0, cum[rows, np.maximum(stop - 1, 0)], 0)
+    """Sum of each row's first ``stop`` entries from its cumulative sums (rows: the last axis but one)."""
+    return np.where(stop > 0, cum[..., rows, np.maximum(stop - 1, 0)], 0)
 
 
 def _resample_quantile(sorted_values: np.ndarray, cum_counts: np.ndarray, q: float) -> np.ndarray:
