@@ -182,14 +182,14 @@ def _reformed_products(mean: np.ndarray, cov: np.ndarray, products: np.ndarray) 
     columns by scattered column indexing.
     """
     c, xi, yi = products[:, 0], products[:, 1], products[:, 2]
+    if not np.array_equal(c, np.arange(c[0], c[0] + len(c))):  # _with_interactions appends them in a run
+        raise ValueError("product indicators must occupy consecutive positions")
     mx, my = mean[:, xi], mean[:, yi]
     minus = mx[:, :, None] * cov[:, yi, :]  # -(E'C) on the product rows
     minus += my[:, :, None] * cov[:, xi, :]
     # the product block's own terms: -(C E) there is minus's transpose; E'C E from minus's columns
     block = mx[:, :, None] * minus[:, :, yi].transpose(0, 2, 1) + my[:, :, None] * minus[:, :, xi].transpose(0, 2, 1)
     block -= minus[:, :, c].transpose(0, 2, 1)
-    if not np.array_equal(c, np.arange(c[0], c[0] + len(c))):  # _with_interactions appends them in a run
-        raise ValueError("product indicators must occupy consecutive positions")
     rows = slice(int(c[0]), int(c[0]) + len(c))
     cov[:, rows, :] -= minus
     cov[:, rows, rows] += block

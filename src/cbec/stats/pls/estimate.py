@@ -273,6 +273,8 @@ def _with_interactions(data, blocks, paths, modes, scheme, interactions, method)
 #: faster than from memory (this machine, 2 MB of L2 a core: 82 items x 999 resamples 0.35 s in batches of
 #: 32-64 against 0.44 s in batches of 297 (16 MB); 46 items x 5,000 resamples 0.51 s in batches of 80 against
 #: 0.61 s in batches of 300; MICOM + MGA, 1,000 permutations, 0.58 s in batches of 50 against 0.71 s of 250).
+#: The regression bootstraps' blocks of weights (:data:`cbec.stats.regression.BLOCK_CELLS`) are the same 2 MB for
+#: another reason (memory reused instead of fresh pages), and are tuned apart.
 BATCH_CELLS = 250_000
 
 
