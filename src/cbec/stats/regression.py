@@ -12,6 +12,8 @@ import pandas as pd
 from statsmodels.regression.linear_model import OLS, OLSResults
 from statsmodels.tools.tools import add_constant
 
+from cbec.stats.moments import symmetric_from_upper
+
 __all__ = ["fit_ols", "fit_ols_batch", "bootstrap_ols", "bootstrap_ols_many", "resample_weights", "contrast"]
 
 
@@ -184,11 +186,7 @@ def bootstrap_ols(
     products, xy = xa[:, iu[0]] * xa[:, iu[1]], xa * ya[:, None]
     beta = []
     for w in _weight_blocks(n, n_boot, seed, indices, weights):
-        upper = w @ products
-        xtx = np.empty((len(w), p, p))
-        xtx[:, iu[0], iu[1]] = upper
-        xtx[:, iu[1], iu[0]] = upper
-        beta.append(_solve_draws(xtx, w @ xy, xa, ya, w))
+        beta.append(_solve_draws(symmetric_from_upper(w @ products, p, iu), w @ xy, xa, ya, w))
     return pd.DataFrame(np.concatenate(beta), columns=design.columns)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cbec.stats.moments import symmetric_from_upper
 from cbec.stats.pls.estimate import (
     PLSResult,
     _correlation,
@@ -15,7 +16,6 @@ from cbec.stats.pls.estimate import (
     _rho_a,
     _Spec,
     _spec,
-    _square,
     _structural,
     _with_interactions,
     batch_size,
@@ -256,7 +256,8 @@ def _paths_from_moments(mean, cross_mean, iu, ctx: _DrawSpec) -> np.ndarray:
     """Path estimates for a batch of resamples from their first and second moments."""
     spec = ctx.spec
     b, p = mean.shape
-    cov = _square(cross_mean, p, iu)  # second moments first, made covariances in place (these arrays are the bulk)
+    # second moments first, made covariances in place (these arrays are the bulk)
+    cov = symmetric_from_upper(cross_mean, p, iu)
     cov -= mean[:, :, None] * mean[:, None, :]
     if ctx.products is not None:
         cov = _reformed_products(mean, cov, ctx.products)

@@ -283,14 +283,6 @@ def batch_size(p: int, matrices_each: int = 1) -> int:
     return max(1, BATCH_CELLS // (p * p * matrices_each))
 
 
-def _square(cross: np.ndarray, p: int, iu) -> np.ndarray:
-    """The full p x p matrices (batch x p x p) of a batch of upper triangles ``cross`` (batch x len(iu[0])):
-    one gather, twice as fast as scattering the triangle and its mirror image."""
-    pos = np.empty((p, p), dtype=np.intp)
-    pos[iu] = pos[iu[1], iu[0]] = np.arange(len(iu[0]))
-    return np.take(cross, pos.ravel(), axis=1).reshape(-1, p, p)
-
-
 def _group_moments(x: np.ndarray, member: np.ndarray, iu) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Means, upper-triangle cross-product means and SDs of the rows flagged by each 0/1 row of ``member``."""
     n_g = member.sum(axis=1, keepdims=True)

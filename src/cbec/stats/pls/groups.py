@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cbec.stats.pls.estimate import _estimate, _group_moments, _spec, _square, _structural, batch_size, pls_sem
+from cbec.stats.moments import symmetric_from_upper
+from cbec.stats.pls.estimate import _estimate, _group_moments, _spec, _structural, batch_size, pls_sem
 
 
 def _fit_groups(x, member, iu, spec, scheme):
     """PLS weights (items standardised within the group), item SDs and construct correlations per group row."""
     mean, cross, sd = _group_moments(x, member, iu)
     b, p = mean.shape
-    cov = _square(cross, p, iu)
+    cov = symmetric_from_upper(cross, p, iu)
     cov -= np.einsum("bi,bj->bij", mean, mean)
     s = cov / np.einsum("bi,bj->bij", sd, sd)
     w, _, _ = _estimate(s, spec, scheme)

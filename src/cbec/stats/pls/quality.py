@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cbec.stats.pls.estimate import _group_moments, _square, pls_sem
+from cbec.stats.moments import symmetric_from_upper
+from cbec.stats.pls.estimate import _group_moments, pls_sem
 
 
 def structural_quality(
@@ -64,7 +65,7 @@ def htmt_bootstrap(
     rng = np.random.default_rng(seed)
     member = np.vstack([np.ones(n)[None], resample_weights(rng.integers(0, n, size=(n_boot, n)), n)])
     mean, cross, sd = _group_moments(x, member, iu)
-    r = _square(cross, x.shape[1], iu)
+    r = symmetric_from_upper(cross, x.shape[1], iu)
     r -= np.einsum("bi,bj->bij", mean, mean)
     r = np.abs(r / np.einsum("bi,bj->bij", sd, sd))
 
